@@ -1,0 +1,405 @@
+"""Typed, frozen scenario schema with defaults from MODEL.md.
+
+Every numeric parameter is declared with :func:`param`, which records its
+default, its hard bounds (validation) and its *sensitivity range* (the range a
+sensitivity analysis explores by default). Defaults live here and only here:
+the CLI, the experiment layer and the classroom app read them from the schema.
+
+YAML loading and dotted overrides (``network.kind=barabasi_albert``,
+``firms.0.warn_rate=0.5`` or ``firms.trust_first.warn_rate=0.5``) also live
+here; every invalid input raises :class:`ConfigError`, whose message names the
+key path and what is allowed.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any, Literal, Self
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+
+class ConfigError(ValueError):
+    """An invalid scenario: the message names the key and what is allowed."""
+
+
+def param(default: float, lo: float, hi: float, doc: str, *, ge: float | None = None,
+          le: float | None = None) -> Any:
+    """A numeric field with hard bounds ``ge``/``le`` and a sensitivity range [lo, hi]."""
+    return Field(default, ge=ge, le=le, description=doc,
+                 json_schema_extra={"sensitivity": [lo, hi]})
+
+
+def prob(default: float, lo: float, hi: float, doc: str) -> Any:
+    """A probability in [0, 1]."""
+    return param(default, lo, hi, doc, ge=0.0, le=1.0)
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Population(Section):
+    size: int = Field(2000, ge=2, description="number of customers N")
+    trust_mean: float = prob(0.5, 0.3, 0.7, "mean propensity to trust (Beta prior)")
+    trust_concentration: float = param(10.0, 4.0, 40.0, "Beta concentration of propensity",
+                                       ge=0.1)
+    value_dims: int = Field(3, ge=1, le=50, description="dimension of value vectors")
+    talk_shape: float = param(2.0, 0.5, 8.0, "Gamma shape of talkativeness (mean 1)", ge=0.01)
+
+
+NetworkKind = Literal["watts_strogatz", "barabasi_albert", "erdos_renyi", "complete",
+                      "karate_club", "les_miserables", "florentine_families",
+                      "davis_southern_women", "file"]
+
+
+class Network(Section):
+    kind: NetworkKind = "watts_strogatz"
+    k: int = Field(8, ge=2, description="ring-lattice degree (watts_strogatz)")
+    p: float = prob(0.1, 0.0, 0.5, "rewiring probability (watts_strogatz)")
+    m: int = Field(4, ge=1, description="edges per new node (barabasi_albert)")
+    mean_degree: float = param(8.0, 2.0, 20.0, "expected degree (erdos_renyi)", ge=0.0)
+    path: str | None = Field(None, description="edge list or GraphML file (kind=file)")
+
+    @model_validator(mode="after")
+    def _file_needs_path(self) -> Self:
+        if self.kind == "file" and not self.path:
+            raise ValueError("network.kind=file needs network.path (an edge list or .graphml)")
+        return self
+
+
+class Trust(Section):
+    weakest_link: float = param(-2.0, -8.0, 1.0, "power-mean exponent rho of cognitive trust",
+                                le=1.0)
+    eta_up: float = prob(0.10, 0.02, 0.3, "learning rate toward better evidence")
+    eta_down: float = prob(0.30, 0.1, 0.6, "learning rate toward worse evidence")
+    buffer: float = prob(0.5, 0.0, 0.9, "trust buffer: bad news discounted by 1 - buffer*T")
+    omega0: float = prob(0.5, 0.3, 0.7, "weight of cognitive trust at zero market risk")
+    w_id: float = prob(0.3, 0.0, 0.6, "weight of identification in affective trust")
+    forgetting: float = prob(0.0, 0.0, 0.05, "weekly drift of beliefs toward the prior")
+
+
+class Bank(Section):
+    decay: float = prob(0.02, 0.0, 0.1, "weekly decay of the emotional bank balance")
+    loss_aversion: float = param(2.25, 1.0, 4.0, "weight of a withdrawal vs a deposit", ge=0.0)
+    scale: float = param(2.0, 0.5, 5.0, "balance at which affect saturates (sigmoid scale)",
+                         ge=1e-6)
+    d_warn: float = param(1.0, 0.0, 2.0, "deposit when warned", ge=0.0)
+    d_extra: float = param(0.5, 0.0, 1.0, "deposit when the promise is exceeded", ge=0.0)
+    d_recovery: float = param(1.0, 0.0, 2.0, "deposit when a complaint is resolved", ge=0.0)
+    d_care: float = param(0.5, 0.0, 1.0, "deposit on a proactive care contact", ge=0.0)
+    d_broken: float = param(0.5, 0.0, 1.0, "withdrawal when a promise is broken", ge=0.0)
+    d_exploit: float = param(2.0, 0.0, 4.0, "withdrawal on a discovered exploitation", ge=0.0)
+    d_ignored: float = param(1.0, 0.0, 2.0, "withdrawal when a complaint is ignored", ge=0.0)
+    d_breach: float = param(1.0, 0.0, 2.0, "withdrawal on a data breach", ge=0.0)
+
+
+class Market(Section):
+    risk: float = prob(0.3, 0.0, 1.0, "cost and irreversibility of a bad service")
+    need_rate: float = prob(0.5, 0.2, 0.9, "lambda0: weekly probability of a need")
+    loyalty: float = param(0.5, 0.0, 1.0, "how much trust raises purchase frequency", ge=0.0)
+    mistake_rate: float = prob(0.1, 0.02, 0.3, "P(costly-mistake opportunity) per encounter")
+    discovery: float = prob(0.3, 0.05, 0.8, "P(customer discovers an exploited mistake)")
+    tolerance: float = param(0.1, 0.02, 0.2, "zone of tolerance around the promise", ge=0.0)
+    failure_threshold: float = prob(0.5, 0.3, 0.6, "quality below which service fails")
+    complaint_rate: float = prob(0.5, 0.2, 0.9, "P(complain | failure)")
+    breach_rate: float = prob(0.01, 0.0, 0.05, "weekly breach hazard at zero protection")
+    review_rate: float = prob(0.02, 0.0, 0.1, "weekly P(a customer considers the market)")
+    warn_search: float = prob(0.1, 0.0, 0.5, "extra P(considering) after a warning")
+    failure_search: float = prob(0.2, 0.0, 0.5, "extra P(considering) after a failure")
+    p_ad: float = prob(0.01, 0.001, 0.05, "Bass innovation: external hazard of prospects")
+    q_wom: float = param(0.2, 0.0, 0.6, "Bass imitation: weight of adopting neighbours", ge=0.0)
+    ad_effect: float = param(1.0, 0.0, 3.0, "how much advertising multiplies p_ad", ge=0.0)
+    first_impression: float = prob(0.5, 0.0, 1.0,
+                                   "pull of advertised promise on initial ability beliefs")
+    outside_option: bool = True
+    u_out: float = param(2.0, 0.5, 3.5, "utility of the outside option (leave/stay out)")
+    beta_trust: float = param(5.0, 1.0, 10.0, "weight of overall trust in choice")
+    beta_proof: float = param(1.0, 0.0, 4.0, "weight of neighbours' share (social proof)")
+    beta_rating: float = param(0.5, 0.0, 2.0, "weight of the public rating (stars vs mean)")
+    beta_price: float = param(1.0, 0.0, 3.0, "weight of price")
+    beta_ad: float = param(0.5, 0.0, 2.0, "weight of advertising in first impressions")
+    switching_cost: float = param(1.0, 0.0, 3.0, "utility bonus of the current provider")
+    temperature: float = param(1.0, 0.3, 3.0, "logit temperature", ge=1e-6)
+    discount_rate: float = param(0.08, 0.0, 0.2, "yearly discount rate for NPV", ge=0.0)
+    steps_per_year: int = Field(52, ge=1, description="steps in a year (52: weekly)")
+
+
+class WordOfMouth(Section):
+    p_positive: float = prob(0.3, 0.05, 0.6, "P(tell a neighbour | good story)")
+    p_negative: float = prob(0.6, 0.1, 1.0, "P(tell a neighbour | bad story)")
+    weight: float = prob(0.3, 0.05, 0.8, "weight of a message relative to own experience")
+
+
+class News(Section):
+    reach: float = prob(0.5, 0.0, 1.0, "P(a non-customer hears of a breach)")
+    weight: float = prob(0.5, 0.1, 1.0, "weight of breach news relative to own experience")
+
+
+class Reviews(Section):
+    p_positive: float = prob(0.05, 0.01, 0.2, "P(post a review | good story)")
+    p_negative: float = prob(0.15, 0.02, 0.4, "P(post a review | bad story)")
+    prior_mean: float = param(3.5, 2.0, 4.5, "Bayesian-average prior stars", ge=1.0, le=5.0)
+    prior_weight: float = param(10.0, 1.0, 50.0, "Bayesian-average prior weight", ge=0.0)
+    window: int | None = Field(None, ge=1, description="count only the last W steps of reviews")
+
+
+Strategy = Literal["short_term", "trust_first", "custom"]
+
+PRESETS: dict[str, dict[str, float]] = {
+    # MODEL.md section 7. Same quality, price and cost: only trust policy differs.
+    "short_term": {"promise": 0.85, "warn_rate": 0.0, "recovery": 0.2,
+                   "data_protection": 0.3, "care_rate": 0.0, "advertising": 0.8},
+    "trust_first": {"promise": 0.65, "warn_rate": 0.9, "recovery": 0.8,
+                    "data_protection": 0.8, "care_rate": 0.05, "advertising": 0.2},
+    "custom": {},
+}
+
+
+class Firm(Section):
+    name: str = Field(min_length=1)
+    strategy: Strategy = "custom"
+    quality: float = prob(0.7, 0.5, 0.9, "mean delivered quality")
+    quality_concentration: float = param(20.0, 5.0, 60.0, "Beta concentration of quality",
+                                         ge=0.1)
+    promise: float = prob(0.75, 0.5, 0.95, "quality level promised in marketing")
+    warn_rate: float = prob(0.0, 0.0, 1.0, "P(warn about a costly mistake)")
+    recovery: float = prob(0.5, 0.0, 1.0, "P(complaint resolved)")
+    data_protection: float = prob(0.5, 0.0, 1.0, "cuts the breach hazard")
+    care_rate: float = prob(0.0, 0.0, 0.2, "weekly P(proactive care contact)")
+    advertising: float = prob(0.5, 0.0, 1.0, "advertising intensity")
+    price: float = param(1.0, 0.5, 2.0, "price per encounter", ge=0.0)
+    unit_cost: float = param(0.6, 0.2, 0.9, "cost per encounter", ge=0.0)
+    mistake_revenue: float = param(0.5, 0.1, 1.5, "revenue from an unwarned mistake", ge=0.0)
+    recovery_cost: float = param(0.5, 0.1, 2.0, "cost of resolving a complaint", ge=0.0)
+    care_cost: float = param(0.2, 0.05, 1.0, "cost of a care contact", ge=0.0)
+    breach_cost: float = param(2.0, 0.5, 10.0, "cost of a breach per customer", ge=0.0)
+    protection_cost: float = param(0.02, 0.0, 0.1,
+                                   "weekly cost per customer per unit of protection", ge=0.0)
+    ad_cost: float = param(0.01, 0.0, 0.05, "weekly cost per capita per unit of advertising",
+                           ge=0.0)
+    initial_share: float = prob(0.25, 0.0, 0.5, "share of customers at t = 0")
+    values: tuple[float, ...] | None = Field(None, description="fixed value vector")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _apply_preset(cls, data: Any) -> Any:
+        if isinstance(data, Mapping):
+            preset = PRESETS.get(str(data.get("strategy", "custom")), {})
+            data = {**preset, **data}
+        return data
+
+
+class Scenario(Section):
+    """A whole world: population, network, trust dynamics, market, talk and firms."""
+
+    name: str = "scenario"
+    steps: int = Field(156, ge=0, description="horizon in steps (weeks)")
+    population: Population = Population()
+    network: Network = Network()
+    trust: Trust = Trust()
+    bank: Bank = Bank()
+    market: Market = Market()
+    wom: WordOfMouth = WordOfMouth()
+    news: News = News()
+    reviews: Reviews = Reviews()
+    firms: tuple[Firm, ...] = Field(
+        (Firm(name="short_term", strategy="short_term"),
+         Firm(name="trust_first", strategy="trust_first")),
+        min_length=1)
+
+    @model_validator(mode="after")
+    def _check_whole(self) -> Self:
+        names = [f.name for f in self.firms]
+        if len(set(names)) != len(names):
+            raise ValueError(f"firms: names must be unique (got {names})")
+        total = sum(f.initial_share for f in self.firms)
+        if total > 1 + 1e-12:
+            raise ValueError(f"firms: initial_share must sum to at most 1 (got {total:g})")
+        for i, f in enumerate(self.firms):
+            if f.values is not None and len(f.values) != self.population.value_dims:
+                raise ValueError(f"firms.{i}.values: needs population.value_dims = "
+                                 f"{self.population.value_dims} numbers (got {len(f.values)})")
+        return self
+
+    @property
+    def firm_names(self) -> list[str]:
+        return [f.name for f in self.firms]
+
+    def with_overrides(self, overrides: Mapping[str, object]) -> Scenario:
+        """A new validated scenario with dotted-key overrides applied."""
+        return build_scenario(self.model_dump(), overrides)
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def load_scenario(path: str | Path, overrides: Mapping[str, object] | None = None) -> Scenario:
+    """Read a scenario YAML file, apply dotted overrides, validate.
+
+    Raises
+    ------
+    ConfigError
+        The file is missing, not YAML, or invalid; the message names the key.
+    """
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such scenario file") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML ({exc})") from None
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: a scenario must be a mapping of sections")
+    raw.setdefault("name", path.stem)
+    return build_scenario(raw, overrides)
+
+
+def build_scenario(raw: Mapping[str, Any], overrides: Mapping[str, object] | None = None
+                   ) -> Scenario:
+    """Validate a raw mapping (after dotted overrides) into a :class:`Scenario`."""
+    data = _plain(raw)
+    for key, value in (overrides or {}).items():
+        set_dotted(data, key, value)
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_explain(exc, data)) from None
+
+
+def parse_assignment(text: str) -> tuple[str, object]:
+    """Parse ``key=value`` from the command line; the value is read as YAML."""
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise ConfigError(f"--set {text!r}: expected key=value, e.g. network.kind=complete")
+    return key.strip(), yaml.safe_load(value)
+
+
+def set_dotted(data: dict[str, Any], key: str, value: object) -> None:
+    """Set ``data[a][b][c] = value`` for ``key = "a.b.c"``.
+
+    A list is indexed by position or, for ``firms``, by firm name.
+    """
+    parts = key.split(".")
+    node: Any = data
+    for depth, part in enumerate(parts[:-1]):
+        path = ".".join(parts[: depth + 1])
+        if part == "firms" and "firms" not in node and depth == 0:
+            node["firms"] = Scenario().model_dump()["firms"]
+        child = _child(node, part, path)
+        if child is None:
+            child = node[part] = {}
+        node = child
+    last = parts[-1]
+    if last == "strategy" and isinstance(node, dict):
+        _drop_preset(node)
+    if isinstance(node, list):
+        node[_list_index(node, last, key)] = value
+    elif isinstance(node, dict):
+        node[last] = value
+    else:
+        raise ConfigError(f"{key}: {'.'.join(parts[:-1])} is a value, not a section")
+
+
+def _plain(obj: Any) -> Any:
+    """A deep copy with tuples as lists, so dumped scenarios can be edited."""
+    if isinstance(obj, Mapping):
+        return {k: _plain(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_plain(v) for v in obj]
+    return copy.copy(obj)
+
+
+def _drop_preset(firm: dict[str, Any]) -> None:
+    """Forget the values a firm took from its old preset, so a new one applies."""
+    for key, value in PRESETS.get(str(firm.get("strategy", "custom")), {}).items():
+        if firm.get(key) == value:
+            del firm[key]
+
+
+def _child(node: Any, part: str, path: str) -> Any:
+    if isinstance(node, list):
+        return node[_list_index(node, part, path)]
+    if not isinstance(node, dict):
+        raise ConfigError(f"{path}: cannot descend into a value")
+    return node.get(part)
+
+
+def _list_index(items: list[Any], part: str, path: str) -> int:
+    if part.lstrip("-").isdigit() and -len(items) <= int(part) < len(items):
+        return int(part)
+    for i, item in enumerate(items):
+        if isinstance(item, dict) and item.get("name") == part:
+            return i
+    names = [str(it.get("name")) for it in items if isinstance(it, dict)]
+    raise ConfigError(f"{path}: no such entry; use an index 0..{len(items) - 1} "
+                      f"or a name ({', '.join(names)})")
+
+
+def _explain(exc: ValidationError, data: Mapping[str, Any]) -> str:
+    """One line per problem, each naming the dotted key and what is allowed."""
+    lines = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"])
+        if err["type"] == "extra_forbidden":
+            allowed = ", ".join(sorted(_fields_at(err["loc"][:-1])))
+            lines.append(f"{loc}: unknown key; allowed keys here: {allowed}")
+            continue
+        got = err.get("input")
+        shown = "" if isinstance(got, dict | list) else f" (got {got!r})"
+        where = f"{loc}: " if loc else ""
+        lines.append(f"{where}{err['msg'].removeprefix('Value error, ')}{shown}")
+    return "\n".join(lines)
+
+
+def _fields_at(loc: tuple[Any, ...]) -> list[str]:
+    model: type[BaseModel] = Scenario
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        ann = model.model_fields[str(part)].annotation
+        inner = getattr(ann, "__args__", (ann,))[0]
+        if isinstance(inner, type) and issubclass(inner, BaseModel):
+            model = inner
+        elif isinstance(ann, type) and issubclass(ann, BaseModel):
+            model = ann
+    return list(model.model_fields)
+
+
+# --------------------------------------------------------------------------- ranges
+
+
+def sensitivity_ranges(scenario: Scenario | None = None) -> dict[str, tuple[float, float]]:
+    """Declared sensitivity ranges by dotted key (firms as ``firms.<index>.<field>``)."""
+    scenario = scenario or Scenario()
+    out: dict[str, tuple[float, float]] = {}
+    for section, model in _sections(scenario):
+        for name, info in type(model).model_fields.items():
+            extra = info.json_schema_extra
+            if isinstance(extra, dict) and "sensitivity" in extra:
+                lo, hi = extra["sensitivity"]  # type: ignore[misc]
+                out[f"{section}.{name}"] = (float(lo), float(hi))
+    return out
+
+
+def _sections(scenario: Scenario) -> Iterator[tuple[str, BaseModel]]:
+    for name in type(scenario).model_fields:
+        value = getattr(scenario, name)
+        if isinstance(value, BaseModel):
+            yield name, value
+    for i, firm in enumerate(scenario.firms):
+        yield f"firms.{i}", firm
+
+
+def describe(key: str) -> str:
+    """The description of a dotted key (``market.q_wom``), for UIs and reports."""
+    section, _, name = key.rpartition(".")
+    model: type[BaseModel] = Firm if section.startswith("firms") else type(
+        getattr(Scenario(), section))
+    info = model.model_fields[name]
+    return info.description or name

@@ -1,0 +1,116 @@
+"""The random numbers of a run, drawn per phase from named streams.
+
+Both the vectorised model and the agent-by-agent reference call these
+functions, so they consume identical numbers: each phase draws whole arrays
+(one entry per customer, whether or not it will be used) and the reference
+indexes them. A run's streams are spawned from one SeedSequence; each phase has
+its own stream, so changing one phase's draws never reshuffles the network or
+another phase.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from trustsim.config import Scenario
+
+PHASES = ("breach", "encounter", "care", "talk", "review", "decide")
+
+
+@dataclass(frozen=True)
+class Streams:
+    """Independent Generators for the network, initialisation and each phase."""
+
+    seed: np.random.SeedSequence
+    network: np.random.Generator
+    init: np.random.Generator
+    phase: dict[str, np.random.Generator]
+    mesa: np.random.Generator
+
+    @classmethod
+    def from_seed(cls, seed: int | np.random.SeedSequence | None) -> Streams:
+        root = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+        network, init, dynamics, mesa = root.spawn(4)
+        phases = dict(zip(PHASES, dynamics.spawn(len(PHASES)), strict=True))
+        return cls(seed=root, network=np.random.default_rng(network),
+                   init=np.random.default_rng(init),
+                   phase={k: np.random.default_rng(v) for k, v in phases.items()},
+                   mesa=np.random.default_rng(mesa))
+
+
+@dataclass(frozen=True)
+class InitDraws:
+    propensity: np.ndarray       # (N,)
+    talkativeness: np.ndarray    # (N,)
+    customer_values: np.ndarray  # (N, D) unit vectors
+    firm_values: np.ndarray      # (M, D) unit vectors
+    u_provider: np.ndarray       # (N,)
+
+
+def init_draws(scenario: Scenario, rng: np.random.Generator) -> InitDraws:
+    pop = scenario.population
+    n, m, dims = pop.size, len(scenario.firms), pop.value_dims
+    mean, conc = pop.trust_mean, pop.trust_concentration
+    propensity = rng.beta(mean * conc, (1 - mean) * conc, size=n)
+    talk = rng.gamma(pop.talk_shape, 1.0 / pop.talk_shape, size=n)
+    customer_values = _unit_vectors(rng, n, dims)
+    firm_values = _unit_vectors(rng, m, dims)
+    for f, firm in enumerate(scenario.firms):
+        if firm.values is not None:
+            v = np.asarray(firm.values, dtype=float)
+            firm_values[f] = v / (np.linalg.norm(v) or 1.0)
+    return InitDraws(propensity, talk, customer_values, firm_values, rng.random(n))
+
+
+def _unit_vectors(rng: np.random.Generator, n: int, dims: int) -> np.ndarray:
+    x = rng.standard_normal((n, dims))
+    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+
+
+@dataclass(frozen=True)
+class BreachDraws:
+    u_breach: np.ndarray  # (M,)
+    u_news: np.ndarray    # (N, M)
+
+
+def breach_draws(rng: np.random.Generator, n: int, m: int) -> BreachDraws:
+    return BreachDraws(rng.random(m), rng.random((n, m)))
+
+
+@dataclass(frozen=True)
+class EncounterDraws:
+    u_need: np.ndarray
+    u_mistake: np.ndarray
+    u_warn: np.ndarray
+    u_discover: np.ndarray
+    u_complain: np.ndarray
+    u_recover: np.ndarray
+    quality: np.ndarray  # delivered quality y ~ Beta(mean quality, concentration) of provider
+
+
+def encounter_draws(rng: np.random.Generator, provider: np.ndarray, quality: np.ndarray,
+                    concentration: np.ndarray) -> EncounterDraws:
+    """Uniforms for every customer, and y from its provider's quality (firm 0 for prospects)."""
+    u = rng.random((6, provider.size))
+    f = np.maximum(provider, 0)
+    mean, conc = np.clip(quality[f], 1e-9, 1 - 1e-9), concentration[f]
+    y = rng.beta(mean * conc, (1.0 - mean) * conc)
+    return EncounterDraws(*u, quality=y)
+
+
+def uniforms(rng: np.random.Generator, n: int) -> np.ndarray:
+    """One uniform per customer (care contacts, reviews)."""
+    return rng.random(n)
+
+
+@dataclass(frozen=True)
+class DecisionDraws:
+    u_consider: np.ndarray
+    u_choice: np.ndarray
+
+
+def decision_draws(rng: np.random.Generator, n: int) -> DecisionDraws:
+    u = rng.random((2, n))
+    return DecisionDraws(u[0], u[1])

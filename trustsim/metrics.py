@@ -1,0 +1,102 @@
+"""Observation (MODEL.md section 8): pure functions from arrays to metrics.
+
+``firm_metrics`` gives one record per firm and step, ``population_metrics`` one
+per step; their keys are the columns of ``RunResult.timeseries`` and
+``RunResult.population``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+FIRM_COLUMNS = (
+    "customers", "share", "acquisitions", "churns", "period_retention", "cohort_retention",
+    "revenue", "costs", "profit", "cumulative_profit", "npv", "mean_trust", "mean_cognitive",
+    "mean_affective", "reputation", "rating", "reviews", "nps", "csat", "encounters",
+    "wom_positive", "wom_negative", "warnings", "exploited", "discovered", "complaints",
+    "recoveries", "breaches",
+)
+POPULATION_COLUMNS = ("customers", "prospects", "prospect_share", "gini", "mean_reputation")
+
+
+def ratio(num: Any, den: Any) -> np.ndarray:
+    """``num / den`` with NaN where the denominator is 0 (an undefined rate)."""
+    num, den = np.asarray(num, dtype=float), np.asarray(den, dtype=float)
+    out = np.full(np.broadcast(num, den).shape, np.nan)
+    np.divide(num, den, out=out, where=den > 0)
+    return out
+
+
+def nps_counts(scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Promoters (9-10) and detractors (0-6) among likelihood-to-recommend scores."""
+    return scores >= 9, scores <= 6
+
+
+def recommend_score(trust: Any) -> Any:
+    """Likelihood to recommend, 0..10: ``round(10 * T)``."""
+    return np.rint(10.0 * np.asarray(trust))
+
+
+def gini(values: Any) -> float:
+    """Gini coefficient of non-negative values (0: all equal; (n-1)/n: one holds all)."""
+    x = np.sort(np.asarray(values, dtype=float))
+    n, total = x.size, x.sum()
+    if n == 0 or total <= 0:
+        return 0.0
+    ranks = np.arange(1, n + 1)
+    return float(2.0 * (ranks * x).sum() / (n * total) - (n + 1.0) / n)
+
+
+def firm_metrics(*, provider: np.ndarray, cohort: np.ndarray, cohort_start: np.ndarray,
+                 cognitive: np.ndarray, affect: np.ndarray, trust: np.ndarray,
+                 flows: dict[str, np.ndarray], profit: np.ndarray,
+                 cumulative_profit: np.ndarray, npv: np.ndarray, rating: np.ndarray,
+                 reviews: np.ndarray) -> dict[str, np.ndarray]:
+    """Every per-firm metric of MODEL.md 8, as arrays over firms.
+
+    ``cognitive``, ``affect`` and ``trust`` are (N, M); ``flows`` holds this
+    step's ledger (acquisitions, churns, revenue, ...).
+    """
+    n, m = trust.shape
+    rows = np.flatnonzero(provider >= 0)
+    f = provider[rows]
+
+    def count(weights: Any = None) -> np.ndarray:
+        return np.bincount(f, weights=weights, minlength=m).astype(float)
+
+    customers = count()
+    promoters, detractors = nps_counts(recommend_score(trust[rows, f]))
+    return {
+        "customers": customers,
+        "share": customers / n,
+        "acquisitions": flows["acquisitions"],
+        "churns": flows["churns"],
+        "period_retention": 1.0 - ratio(flows["churns"], flows["customers_start"]),
+        "cohort_retention": ratio(count(cohort[rows]), cohort_start),
+        "revenue": flows["revenue"],
+        "costs": flows["costs"],
+        "profit": profit,
+        "cumulative_profit": cumulative_profit,
+        "npv": npv,
+        "mean_trust": ratio(count(trust[rows, f]), customers),
+        "mean_cognitive": ratio(count(cognitive[rows, f]), customers),
+        "mean_affective": ratio(count(affect[rows, f]), customers),
+        "reputation": trust.mean(axis=0),
+        "rating": rating,
+        "reviews": reviews,
+        "nps": 100.0 * ratio(count(promoters) - count(detractors), customers),
+        "csat": ratio(flows["satisfied"], flows["encounters"]),
+        **{k: flows[k] for k in ("encounters", "wom_positive", "wom_negative", "warnings",
+                                 "exploited", "discovered", "complaints", "recoveries",
+                                 "breaches")},
+    }
+
+
+def population_metrics(customers: np.ndarray, n: int, reputation: np.ndarray
+                       ) -> dict[str, float]:
+    """Prospects, their share, and the Gini coefficient of market shares."""
+    total = float(customers.sum())
+    return {"customers": total, "prospects": n - total, "prospect_share": (n - total) / n,
+            "gini": gini(customers), "mean_reputation": float(reputation.mean())}

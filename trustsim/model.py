@@ -1,0 +1,120 @@
+"""``TrustModel``: assembles network, state and firms, and orders the phases."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+import mesa
+import numpy as np
+
+from trustsim import draws, metrics, phases, rules
+from trustsim.agents import Customer, Firm
+from trustsim.config import Scenario
+from trustsim.network import build_network
+from trustsim.phases import Context
+from trustsim.rules import ABILITY
+from trustsim.state import NO_PROVIDER, Accounts, CustomerState, Ledger, firm_table
+
+AGENT_HANDLES_UP_TO = 20_000
+
+
+def initial_state(scenario: Scenario, init: draws.InitDraws) -> CustomerState:
+    """MODEL.md 5: beliefs at the propensity, empty bank, identification, providers."""
+    n, m = scenario.population.size, len(scenario.firms)
+    beliefs = np.repeat(init.propensity[:, None, None], m * 3, axis=1).reshape(n, m, 3)
+    promise = np.array([f.promise for f in scenario.firms])
+    advertising = np.array([f.advertising for f in scenario.firms])
+    beliefs[:, :, ABILITY] = rules.first_impression(
+        init.propensity[:, None], promise, advertising, scenario.market.first_impression)
+    cosine = init.customer_values @ init.firm_values.T
+    shares = np.cumsum([f.initial_share for f in scenario.firms])
+    provider = np.searchsorted(shares, init.u_provider, side="right")
+    provider = np.where(provider < m, provider, NO_PROVIDER).astype(np.int64)
+    return CustomerState(
+        beliefs=beliefs, balance=np.zeros((n, m)),
+        identification=(cosine + 1.0) / 2.0, propensity=init.propensity,
+        talkativeness=init.talkativeness, provider=provider,
+        tenure=np.zeros(n, dtype=np.int64), cohort=provider >= 0)
+
+
+class TrustModel(mesa.Model):
+    """Customer trust on a social network, with firms following trust strategies.
+
+    Parameters
+    ----------
+    scenario
+        A validated :class:`~trustsim.config.Scenario`.
+    seed
+        Root seed (an int or a SeedSequence); ``None`` draws fresh entropy,
+        which is kept in ``self.streams.seed`` so the run can be repeated.
+    agent_handles
+        Build a Mesa ``Customer`` per customer (default: when N <= 20,000).
+    """
+
+    def __init__(self, scenario: Scenario, *, seed: int | np.random.SeedSequence | None = None,
+                 agent_handles: bool | None = None) -> None:
+        self.streams = draws.Streams.from_seed(seed)
+        super().__init__(rng=self.streams.mesa)
+        self.config = scenario
+        n = scenario.population.size
+        self.network = build_network(scenario.network, n, self.streams.network)
+        self.context = Context(scenario, firm_table(scenario), self.network)
+        self.state = initial_state(scenario, draws.init_draws(scenario, self.streams.init))
+        m = len(scenario.firms)
+        self.ledger = Ledger.empty(m)
+        self.accounts = Accounts.empty(m)
+        self.cohort_start = np.bincount(self.state.provider[self.state.cohort], minlength=m)
+        self.ledger.customers_start[:] = self.cohort_start
+        self.firms = [Firm(self, f, cfg) for f, cfg in enumerate(scenario.firms)]
+        if agent_handles if agent_handles is not None else n <= AGENT_HANDLES_UP_TO:
+            self.customers = [Customer(self, i) for i in range(n)]
+        self.firm_records: list[dict[str, Any]] = []
+        self.population_records: list[dict[str, Any]] = []
+        self._profit = np.zeros(m)
+        self.collect()
+
+    @property
+    def n_steps(self) -> int:
+        return int(self.time)
+
+    def trust_of(self, rows: np.ndarray, firms: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return phases.trust_of(self.state, self.context, rows, firms)
+
+    def step(self) -> None:
+        """One week: breach, encounters, care, talk, decisions, bookkeeping."""
+        st, ctx, rng = self.state, self.context, self.streams.phase
+        n, m = st.n, ctx.n_firms
+        st.reset_events()
+        self.ledger = ledger = Ledger.empty(m)
+        ledger.customers_start[:] = np.bincount(st.provider[st.provider >= 0], minlength=m)
+
+        phases.breach(st, ledger, ctx, draws.breach_draws(rng["breach"], n, m))
+        phases.encounter(st, ledger, ctx, draws.encounter_draws(
+            rng["encounter"], st.provider, ctx.firms["quality"],
+            ctx.firms["quality_concentration"]))
+        phases.care(st, ledger, ctx, draws.uniforms(rng["care"], n))
+        phases.talk(st, ledger, self.accounts, ctx, rng["talk"],
+                    draws.uniforms(rng["review"], n))
+        phases.decide(st, ledger, self.accounts, ctx, draws.decision_draws(rng["decide"], n))
+        self._profit = phases.bookkeeping(st, ledger, self.accounts, ctx, self.steps)
+        self.collect()
+
+    def collect(self) -> None:
+        """Append this step's per-firm and population records."""
+        st, acc = self.state, self.accounts
+        cognitive, affect, trust = phases.trust_matrix(st, self.context)
+        count, _ = acc.reviews(None)
+        values = metrics.firm_metrics(
+            provider=st.provider, cohort=st.cohort, cohort_start=self.cohort_start,
+            cognitive=cognitive, affect=affect, trust=trust, flows=asdict(self.ledger),
+            profit=self._profit, cumulative_profit=acc.cumulative_profit, npv=acc.npv,
+            rating=phases.rating(acc, self.context), reviews=count)
+        step = self.steps
+        for f, name in enumerate(self.config.firm_names):
+            self.firm_records.append(
+                {"step": step, "firm": name, **{k: float(values[k][f]) for k in values}})
+        self.population_records.append(
+            {"step": step, **metrics.population_metrics(values["customers"], st.n,
+                                                        values["reputation"])})

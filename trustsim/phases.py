@@ -1,0 +1,273 @@
+"""One vectorised function per process step of MODEL.md section 3.
+
+Each phase reads the state as it was when the phase began (trust is computed
+once, up front) and writes its results at the end, so the order of customers
+never matters. Phases update the arrays in place, add this step's flows to the
+ledger, and never touch the disk.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from trustsim import rules
+from trustsim.config import Scenario
+from trustsim.draws import BreachDraws, DecisionDraws, EncounterDraws
+from trustsim.network import Network
+from trustsim.rules import ABILITY, BENEVOLENCE, INTEGRITY
+from trustsim.state import NO_PROVIDER, Accounts, CustomerState, Ledger
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the phases need that does not change during a run."""
+
+    scenario: Scenario
+    firms: dict[str, np.ndarray]
+    network: Network
+
+    @property
+    def n_firms(self) -> int:
+        return len(self.scenario.firms)
+
+    @property
+    def omega(self) -> float:
+        sc = self.scenario
+        return rules.cognitive_weight(sc.market.risk, sc.trust.omega0)
+
+
+def trust_of(state: CustomerState, ctx: Context, rows: np.ndarray, firms: np.ndarray | int
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Cognitive, affective and overall trust of customers ``rows`` in ``firms``.
+
+    ``firms`` pairs with ``rows`` (one firm per row) or is a single firm; pass
+    ``slice(None)`` style full columns by using :func:`trust_matrix` instead.
+    """
+    sc = ctx.scenario
+    cognitive = rules.power_mean(state.beliefs[rows, firms], sc.trust.weakest_link)
+    affect = rules.affective(state.balance[rows, firms], state.identification[rows, firms],
+                             sc.bank.scale, sc.trust.w_id)
+    return cognitive, affect, rules.overall(cognitive, affect, ctx.omega)
+
+
+def trust_matrix(state: CustomerState, ctx: Context, rows: np.ndarray | None = None
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Cognitive, affective and overall trust of customers ``rows`` (all) in every firm."""
+    sel = slice(None) if rows is None else rows
+    sc = ctx.scenario
+    cognitive = rules.power_mean(state.beliefs[sel], sc.trust.weakest_link)
+    affect = rules.affective(state.balance[sel], state.identification[sel], sc.bank.scale,
+                             sc.trust.w_id)
+    return cognitive, affect, rules.overall(cognitive, affect, ctx.omega)
+
+
+def _count(firms: np.ndarray, m: int, weights: np.ndarray | None = None) -> np.ndarray:
+    return np.bincount(firms, weights=weights, minlength=m).astype(float)
+
+
+def breach(state: CustomerState, ledger: Ledger, ctx: Context, draws: BreachDraws) -> None:
+    """6.1 Data breach: customers learn integrity 0 and lose a deposit; others may hear."""
+    sc, firms = ctx.scenario, ctx.firms
+    eta_up, eta_down, buffer = sc.trust.eta_up, sc.trust.eta_down, sc.trust.buffer
+    hit = draws.u_breach < sc.market.breach_rate * (1.0 - firms["data_protection"])
+    for f in np.flatnonzero(hit):
+        is_customer = state.provider == f
+        hears = ~is_customer & (draws.u_news[:, f] < sc.news.reach)
+        for rows, weight in ((np.flatnonzero(is_customer), 1.0),
+                             (np.flatnonzero(hears), sc.news.weight)):
+            _, _, trust = trust_of(state, ctx, rows, f)
+            down = rules.buffered(eta_down, trust, buffer)
+            integrity = state.beliefs[rows, f, INTEGRITY]
+            state.beliefs[rows, f, INTEGRITY] = rules.learn(integrity, 0.0, eta_up, down,
+                                                             weight=weight)
+        customers = np.flatnonzero(is_customer)
+        state.balance[customers, f] = rules.withdraw(state.balance[customers, f],
+                                                     sc.bank.d_breach, sc.bank.loss_aversion)
+        ledger.breaches[f] += 1
+        ledger.costs[f] += firms["breach_cost"][f] * customers.size
+
+
+def encounter(state: CustomerState, ledger: Ledger, ctx: Context, draws: EncounterDraws
+              ) -> None:
+    """6.2 Encounter: mistake (warn or exploit), delivery against the promise, failure."""
+    sc, fp, m = ctx.scenario, ctx.firms, ctx.n_firms
+    mk, bank, tr = sc.market, sc.bank, sc.trust
+    rows = np.flatnonzero(state.provider >= 0)
+    f = state.provider[rows]
+    cognitive, _, trust = trust_of(state, ctx, rows, f)
+    need = rules.need_probability(trust, mk.need_rate, mk.loyalty)
+    buys = draws.u_need[rows] < need
+    rows, f, cognitive, trust = rows[buys], f[buys], cognitive[buys], trust[buys]
+    up, down, la = tr.eta_up, rules.buffered(tr.eta_down, trust, tr.buffer), bank.loss_aversion
+
+    ability, benevolence, integrity = state.beliefs[rows, f].T.copy()
+    balance = state.balance[rows, f]
+
+    # 1. a costly mistake: warn, or exploit (and maybe be found out)
+    mistake = draws.u_mistake[rows] < mk.mistake_rate
+    warn = mistake & (draws.u_warn[rows] < fp["warn_rate"][f])
+    exploit = mistake & ~warn
+    found = exploit & (draws.u_discover[rows] < mk.discovery)
+    benevolence = np.where(warn, rules.learn(benevolence, 1.0, up, down), benevolence)
+    balance = np.where(warn, rules.deposit(balance, bank.d_warn, cognitive), balance)
+    benevolence = np.where(found, rules.learn(benevolence, 0.0, up, down), benevolence)
+    integrity = np.where(found, rules.learn(integrity, 0.0, up, down), integrity)
+    balance = np.where(found, rules.withdraw(balance, bank.d_exploit, la), balance)
+
+    # 2. delivery against the promise, "plus a little extra"
+    quality = draws.quality[rows]
+    promise = fp["promise"][f]
+    ability = rules.learn(ability, quality, up, down)
+    kept = quality >= promise - mk.tolerance
+    extra = quality >= promise + mk.tolerance
+    integrity = rules.learn(integrity, kept.astype(float), up, down)
+    balance = np.where(extra, rules.deposit(balance, bank.d_extra, cognitive), balance)
+    balance = np.where(kept, balance, rules.withdraw(balance, bank.d_broken, la))
+
+    # 3. failure, complaint and recovery
+    failed = quality < mk.failure_threshold
+    complain = failed & (draws.u_complain[rows] < mk.complaint_rate)
+    fixed = complain & (draws.u_recover[rows] < fp["recovery"][f])
+    ignored = complain & ~fixed
+    benevolence = np.where(fixed, rules.learn(benevolence, 1.0, up, down), benevolence)
+    balance = np.where(fixed, rules.deposit(balance, bank.d_recovery, cognitive), balance)
+    benevolence = np.where(ignored, rules.learn(benevolence, 0.0, up, down), benevolence)
+    balance = np.where(ignored, rules.withdraw(balance, bank.d_ignored, la), balance)
+
+    state.beliefs[rows, f] = np.stack([ability, benevolence, integrity], axis=1)
+    state.balance[rows, f] = balance
+
+    paid = fp["price"][f] + exploit * fp["mistake_revenue"][f]
+    story = np.select([found, ignored, warn, fixed, extra],
+                      [rules.EXPLOITED, rules.IGNORED, rules.WARNED, rules.RECOVERED,
+                       rules.DELIGHTED], rules.NO_STORY)
+    state.paid[rows] = paid
+    state.warned[rows], state.failed[rows] = warn, failed
+    state.satisfaction[rows] = quality - promise
+    state.story[rows] = story
+    state.story_firm[rows] = np.where(story > 0, f, NO_PROVIDER)
+    state.story_evidence[rows] = np.where(story == rules.DELIGHTED, quality,
+                                          (story < rules.FIRST_NEGATIVE).astype(float))
+
+    ledger.revenue += _count(f, m, paid)
+    ledger.costs += _count(f, m, fp["unit_cost"][f] + fixed * fp["recovery_cost"][f])
+    ledger.encounters += _count(f, m)
+    ledger.satisfied += _count(f, m, kept)
+    ledger.warnings += _count(f, m, warn)
+    ledger.exploited += _count(f, m, exploit)
+    ledger.discovered += _count(f, m, found)
+    ledger.complaints += _count(f, m, complain)
+    ledger.recoveries += _count(f, m, fixed)
+
+
+def care(state: CustomerState, ledger: Ledger, ctx: Context, u_care: np.ndarray) -> None:
+    """6.3 Proactive care: a deposit and benevolence evidence 1 at half weight."""
+    sc, fp = ctx.scenario, ctx.firms
+    rows = np.flatnonzero(state.provider >= 0)
+    f = state.provider[rows]
+    contacted = u_care[rows] < fp["care_rate"][f]
+    rows, f = rows[contacted], f[contacted]
+    cognitive, _, _ = trust_of(state, ctx, rows, f)
+    state.balance[rows, f] = rules.deposit(state.balance[rows, f], sc.bank.d_care, cognitive)
+    state.beliefs[rows, f, BENEVOLENCE] = rules.learn(
+        state.beliefs[rows, f, BENEVOLENCE], 1.0, sc.trust.eta_up, sc.trust.eta_down,
+        weight=0.5)
+    ledger.costs += _count(f, ctx.n_firms, fp["care_cost"][f])
+
+
+def talk(state: CustomerState, ledger: Ledger, accounts: Accounts, ctx: Context,
+         rng: np.random.Generator, u_review: np.ndarray) -> None:
+    """6.4 Word-of-mouth to neighbours (customers or not) and online reviews."""
+    sc, m = ctx.scenario, ctx.n_firms
+    tellers = state.story > 0
+    negative = state.story >= rules.FIRST_NEGATIVE
+    p_tell = np.where(negative, sc.wom.p_negative, sc.wom.p_positive) * state.talkativeness
+    src, dst = ctx.network.contacts(rng, np.where(tellers, np.minimum(p_tell, 1.0), 0.0))
+
+    firm = state.story_firm[src]
+    ledger.wom_negative += _count(firm, m, negative[src])
+    ledger.wom_positive += _count(firm, m, ~negative[src])
+    aspect = rules.STORY_ASPECT[state.story[src]]
+    key = (dst * m + firm) * 3 + aspect
+    keys, inverse = np.unique(key, return_inverse=True)
+    k = np.bincount(inverse)
+    mean_evidence = np.bincount(inverse, weights=state.story_evidence[src]) / k
+    hearer, about, asp = keys // (3 * m), (keys // 3) % m, keys % 3
+    _, _, trust = trust_of(state, ctx, hearer, about)
+    down = rules.buffered(sc.trust.eta_down, trust, sc.trust.buffer)
+    state.beliefs[hearer, about, asp] = rules.learn(
+        state.beliefs[hearer, about, asp], mean_evidence, sc.trust.eta_up, down,
+        weight=sc.wom.weight, k=k)
+
+    p_review = np.where(negative, sc.reviews.p_negative, sc.reviews.p_positive)
+    writers = np.flatnonzero(tellers & (u_review < p_review))
+    stars = rules.stars(state.story[writers], state.satisfaction[writers], sc.market.tolerance)
+    new = _count(state.story_firm[writers], m), _count(state.story_firm[writers], m, stars)
+    ledger.new_reviews += new[0]
+    ledger.new_stars += new[1]
+    accounts.review_log.append(new)
+
+
+def rating(accounts: Accounts, ctx: Context) -> np.ndarray:
+    """Public rating per firm: Bayesian average over all reviews or the window."""
+    rv = ctx.scenario.reviews
+    count, star_sum = accounts.reviews(rv.window)
+    return rules.bayesian_rating(star_sum, count, rv.prior_mean, rv.prior_weight)
+
+
+def decide(state: CustomerState, ledger: Ledger, accounts: Accounts, ctx: Context,
+           draws: DecisionDraws) -> None:
+    """6.5 Decisions: who considers the market, then a logit choice."""
+    sc, fp, m = ctx.scenario, ctx.firms, ctx.n_firms
+    mk = sc.market
+    provider = state.provider.copy()
+    has = provider >= 0
+    degree = np.maximum(ctx.network.degree, 1)
+    counts = ctx.network.neighbour_counts(provider, m)
+    adopters_share = counts.sum(axis=1) / degree
+    p_ad = min(1.0, mk.p_ad * (1.0 + mk.ad_effect * fp["advertising"].sum()))
+    hazard = np.where(
+        has,
+        mk.review_rate + mk.warn_search * state.warned + mk.failure_search * state.failed,
+        p_ad + mk.q_wom * adopters_share)
+    rows = np.flatnonzero(draws.u_consider < np.clip(hazard, 0.0, 1.0))
+
+    _, _, trust = trust_matrix(state, ctx, rows)
+    current = provider[rows]
+    stars = rating(accounts, ctx)
+    utility = (mk.beta_trust * trust + mk.beta_proof * counts[rows] / degree[rows, None]
+               + mk.beta_rating * (stars - stars.mean()) - mk.beta_price * fp["price"]
+               + mk.beta_ad * fp["advertising"])
+    stay = np.flatnonzero(current >= 0)
+    utility[stay, current[stay]] += mk.switching_cost
+    if mk.outside_option:
+        utility = np.column_stack([utility, np.full(rows.size, mk.u_out)])
+    choice = rules.pick(rules.logit_probabilities(utility, mk.temperature), draws.u_choice[rows])
+    chosen = np.where(choice < m, choice, NO_PROVIDER)
+
+    moved = chosen != current
+    ledger.churns += _count(current[moved & (current >= 0)], m)
+    ledger.acquisitions += _count(chosen[moved & (chosen >= 0)], m)
+    state.provider[rows] = chosen
+    state.tenure[rows[moved]] = 0
+    state.cohort[rows[moved]] = False
+
+
+def bookkeeping(state: CustomerState, ledger: Ledger, accounts: Accounts, ctx: Context,
+                step: int) -> np.ndarray:
+    """6.6 Bank decay, forgetting, tenure, fixed costs, profit and NPV; returns profit."""
+    sc, fp = ctx.scenario, ctx.firms
+    state.balance *= 1.0 - sc.bank.decay
+    if sc.trust.forgetting > 0:
+        prior = state.propensity[:, None, None]
+        state.beliefs += sc.trust.forgetting * (prior - state.beliefs)
+    state.tenure[state.provider >= 0] += 1
+    ledger.costs += (fp["protection_cost"] * fp["data_protection"] * ledger.customers_start
+                     + fp["ad_cost"] * fp["advertising"] * state.n)
+    profit = ledger.revenue - ledger.costs
+    accounts.cumulative_profit += profit
+    years = step / sc.market.steps_per_year
+    accounts.npv += profit / (1.0 + sc.market.discount_rate) ** years
+    return profit

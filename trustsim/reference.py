@@ -1,0 +1,455 @@
+"""The model written agent by agent: the honest baseline for the vectorised code.
+
+Plain Mesa agents, each with its own state and one method per phase, loops
+instead of array tricks. It consumes the very same random numbers as
+:class:`trustsim.model.TrustModel` (the draw functions of ``trustsim.draws``
+and the network's ``contacts``; each agent indexes the arrays by its own
+number), so on the same seed both produce the same tables to rounding. It is
+slow by design; use it to check the fast model and to read the rules.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import mesa
+import numpy as np
+
+from trustsim import draws, rules
+from trustsim.config import Firm as FirmConfig
+from trustsim.config import Scenario
+from trustsim.metrics import gini
+from trustsim.network import build_network
+from trustsim.simulate import RunResult, manifest, seed_sequence, tables
+
+NONE = -1
+
+
+class RefFirm(mesa.Agent):
+    """A firm with its strategy, this step's flows and its accounts."""
+
+    def __init__(self, model: ReferenceModel, index: int, config: FirmConfig) -> None:
+        super().__init__(model)
+        self.index, self.config = index, config
+        self.cumulative_profit = 0.0
+        self.npv = 0.0
+        self.review_log: list[tuple[float, float]] = []
+        self.cohort_start = 0
+        self.flows: dict[str, float] = {}
+        self.profit = 0.0
+        self.start_step()
+
+    def start_step(self) -> None:
+        self.flows = defaultdict(float)
+
+    def rating(self) -> float:
+        rv = self.model.config.reviews
+        log = self.review_log if rv.window is None else self.review_log[-rv.window:]
+        count = sum(c for c, _ in log)
+        star_sum = sum(s for _, s in log)
+        return float(rules.bayesian_rating(star_sum, count, rv.prior_mean, rv.prior_weight))
+
+    def has_breach(self, u: float) -> bool:
+        hazard = self.model.config.market.breach_rate * (1.0 - self.config.data_protection)
+        return u < hazard
+
+    def close_books(self, customers_start: int, step: int) -> None:
+        cfg, sc = self.config, self.model.config
+        self.flows["costs"] += (cfg.protection_cost * cfg.data_protection * customers_start
+                                + cfg.ad_cost * cfg.advertising * sc.population.size)
+        self.profit = self.flows["revenue"] - self.flows["costs"]
+        self.cumulative_profit += self.profit
+        years = step / sc.market.steps_per_year
+        self.npv += self.profit / (1.0 + sc.market.discount_rate) ** years
+
+
+class RefCustomer(mesa.Agent):
+    """One customer: beliefs, bank account and identification per firm."""
+
+    def __init__(self, model: ReferenceModel, index: int, init: draws.InitDraws) -> None:
+        super().__init__(model)
+        sc = model.config
+        self.index = index
+        pi = float(init.propensity[index])
+        self.propensity = pi
+        self.talkativeness = float(init.talkativeness[index])
+        self.beliefs = []
+        self.balance = []
+        self.identification = []
+        for f, firm in enumerate(sc.firms):
+            ability = rules.first_impression(pi, firm.promise, firm.advertising,
+                                             sc.market.first_impression)
+            self.beliefs.append([float(ability), pi, pi])
+            self.balance.append(0.0)
+            cosine = float(init.customer_values[index] @ init.firm_values[f])
+            self.identification.append((cosine + 1.0) / 2.0)
+        self.provider = NONE
+        cumulative = 0.0
+        for f, firm in enumerate(sc.firms):
+            cumulative += firm.initial_share
+            if init.u_provider[index] < cumulative:
+                self.provider = f
+                break
+        self.tenure = 0
+        self.cohort = self.provider != NONE
+        self.inbox: list[tuple[int, int, float]] = []
+        self.reset_events()
+
+    # ------------------------------------------------------------------ trust
+
+    def trust(self, f: int) -> tuple[float, float, float]:
+        """Cognitive, affective and overall trust in firm ``f``."""
+        sc = self.model.config
+        cognitive = float(rules.power_mean(np.array(self.beliefs[f]), sc.trust.weakest_link))
+        affect = float(rules.affective(self.balance[f], self.identification[f], sc.bank.scale,
+                                       sc.trust.w_id))
+        return cognitive, affect, float(rules.overall(cognitive, affect, self.model.omega))
+
+    def learn(self, f: int, aspect: int, evidence: float, trust: float, weight: float = 1.0,
+              k: int = 1) -> None:
+        tr = self.model.config.trust
+        down = rules.buffered(tr.eta_down, trust, tr.buffer)
+        self.beliefs[f][aspect] = float(rules.learn(self.beliefs[f][aspect], evidence,
+                                                    tr.eta_up, down, weight=weight, k=k))
+
+    def reset_events(self) -> None:
+        self.warned = self.failed = False
+        self.story, self.story_firm, self.story_evidence = rules.NO_STORY, NONE, 0.0
+        self.satisfaction = 0.0
+
+    # ------------------------------------------------------------------ phases
+
+    def suffer_breach(self, f: int, u_news: float) -> None:
+        """6.1: as a customer of breached firm ``f``, or as someone who hears the news."""
+        sc = self.model.config
+        _, _, trust = self.trust(f)
+        if self.provider == f:
+            self.learn(f, rules.INTEGRITY, 0.0, trust)
+            self.balance[f] = float(rules.withdraw(self.balance[f], sc.bank.d_breach,
+                                                   sc.bank.loss_aversion))
+        elif u_news < sc.news.reach:
+            self.learn(f, rules.INTEGRITY, 0.0, trust, weight=sc.news.weight)
+
+    def buy(self, d: draws.EncounterDraws) -> None:
+        """6.2: one encounter with the provider, if there is a need this step."""
+        if self.provider == NONE:
+            return
+        i, f = self.index, self.provider
+        sc, firm = self.model.config, self.model.firm_agents[self.provider]
+        mk, bank, cfg = sc.market, sc.bank, firm.config
+        cognitive, _, trust = self.trust(f)
+        if not d.u_need[i] < rules.need_probability(trust, mk.need_rate, mk.loyalty):
+            return
+        la = bank.loss_aversion
+        flows = firm.flows
+        flows["encounters"] += 1
+        paid = cfg.price
+        story = rules.NO_STORY
+
+        if d.u_mistake[i] < mk.mistake_rate:
+            if d.u_warn[i] < cfg.warn_rate:
+                self.warned = True
+                flows["warnings"] += 1
+                self.learn(f, rules.BENEVOLENCE, 1.0, trust)
+                self.balance[f] += bank.d_warn * cognitive
+                story = rules.WARNED
+            else:
+                paid += cfg.mistake_revenue
+                flows["exploited"] += 1
+                if d.u_discover[i] < mk.discovery:
+                    flows["discovered"] += 1
+                    self.learn(f, rules.BENEVOLENCE, 0.0, trust)
+                    self.learn(f, rules.INTEGRITY, 0.0, trust)
+                    self.balance[f] -= la * bank.d_exploit
+                    story = rules.EXPLOITED
+
+        quality = float(d.quality[i])
+        self.satisfaction = quality - cfg.promise
+        self.learn(f, rules.ABILITY, quality, trust)
+        kept = quality >= cfg.promise - mk.tolerance
+        self.learn(f, rules.INTEGRITY, 1.0 if kept else 0.0, trust)
+        if kept:
+            flows["satisfied"] += 1
+            if quality >= cfg.promise + mk.tolerance:
+                self.balance[f] += bank.d_extra * cognitive
+                story = max(story, rules.DELIGHTED)
+        else:
+            self.balance[f] -= la * bank.d_broken
+
+        if quality < mk.failure_threshold:
+            self.failed = True
+            if d.u_complain[i] < mk.complaint_rate:
+                flows["complaints"] += 1
+                if d.u_recover[i] < cfg.recovery:
+                    flows["recoveries"] += 1
+                    flows["costs"] += cfg.recovery_cost
+                    self.learn(f, rules.BENEVOLENCE, 1.0, trust)
+                    self.balance[f] += bank.d_recovery * cognitive
+                    story = max(story, rules.RECOVERED)
+                else:
+                    self.learn(f, rules.BENEVOLENCE, 0.0, trust)
+                    self.balance[f] -= la * bank.d_ignored
+                    story = max(story, rules.IGNORED)
+
+        flows["revenue"] += paid
+        flows["costs"] += cfg.unit_cost
+        if story != rules.NO_STORY:
+            self.story, self.story_firm = story, f
+            self.story_evidence = (quality if story == rules.DELIGHTED
+                                   else float(story < rules.FIRST_NEGATIVE))
+
+    def receive_care(self, u: float) -> None:
+        """6.3: a proactive contact from the provider."""
+        if self.provider == NONE:
+            return
+        f, firm, sc = self.provider, self.model.firm_agents[self.provider], self.model.config
+        if u < firm.config.care_rate:
+            cognitive, _, _ = self.trust(f)
+            self.balance[f] += sc.bank.d_care * cognitive
+            self.beliefs[f][rules.BENEVOLENCE] = float(rules.learn(
+                self.beliefs[f][rules.BENEVOLENCE], 1.0, sc.trust.eta_up, sc.trust.eta_down,
+                weight=0.5))
+            firm.flows["costs"] += firm.config.care_cost
+
+    def talk_probability(self) -> float:
+        """6.4: P(telling each neighbour) about this step's story."""
+        if self.story == rules.NO_STORY:
+            return 0.0
+        wom = self.model.config.wom
+        base = wom.p_negative if self.story >= rules.FIRST_NEGATIVE else wom.p_positive
+        return min(base * self.talkativeness, 1.0)
+
+    def listen(self) -> None:
+        """6.4: combine this step's messages per firm and aspect, then update."""
+        grouped: dict[tuple[int, int], list[float]] = defaultdict(list)
+        for firm, aspect, evidence in self.inbox:
+            grouped[(firm, aspect)].append(evidence)
+        trust = {f: self.trust(f)[2] for f, _ in grouped}
+        for (f, aspect), evidence in sorted(grouped.items()):
+            self.learn(f, aspect, sum(evidence) / len(evidence), trust[f],
+                       weight=self.model.config.wom.weight, k=len(evidence))
+        self.inbox = []
+
+    def review(self, u: float) -> tuple[int, float] | None:
+        """6.4: maybe post a review of the story's firm; returns (firm, stars)."""
+        if self.story == rules.NO_STORY:
+            return None
+        rv, mk = self.model.config.reviews, self.model.config.market
+        p = rv.p_negative if self.story >= rules.FIRST_NEGATIVE else rv.p_positive
+        if u >= p:
+            return None
+        return self.story_firm, float(rules.stars(self.story, self.satisfaction, mk.tolerance))
+
+    def choose(self, d: draws.DecisionDraws, providers: list[int], ratings: list[float]) -> int:
+        """6.5: consider the market, then pick a firm or the outside option."""
+        i, sc = self.index, self.model.config
+        mk, m = sc.market, len(sc.firms)
+        neighbours = self.model.network.neighbours(i)
+        degree = max(len(neighbours), 1)
+        counts = [0] * m
+        for j in neighbours:
+            if providers[j] != NONE:
+                counts[providers[j]] += 1
+        if self.provider != NONE:
+            hazard = (mk.review_rate + mk.warn_search * self.warned
+                      + mk.failure_search * self.failed)
+        else:
+            hazard = self.model.p_ad + mk.q_wom * sum(counts) / degree
+        if not d.u_consider[i] < min(max(hazard, 0.0), 1.0):
+            return self.provider
+        mean_rating = sum(ratings) / m
+        utility = []
+        for g, firm in enumerate(sc.firms):
+            u = (mk.beta_trust * self.trust(g)[2] + mk.beta_proof * counts[g] / degree
+                 + mk.beta_rating * (ratings[g] - mean_rating) - mk.beta_price * firm.price
+                 + mk.beta_ad * firm.advertising)
+            utility.append(u + (mk.switching_cost if g == self.provider else 0.0))
+        if mk.outside_option:
+            utility.append(mk.u_out)
+        probabilities = rules.logit_probabilities(np.array(utility), mk.temperature)
+        choice = int(rules.pick(probabilities, d.u_choice[i]))
+        return choice if choice < m else NONE
+
+    def switch_to(self, new: int) -> None:
+        firms = self.model.firm_agents
+        if new == self.provider:
+            return
+        if self.provider != NONE:
+            firms[self.provider].flows["churns"] += 1
+        if new != NONE:
+            firms[new].flows["acquisitions"] += 1
+        self.provider, self.tenure, self.cohort = new, 0, False
+
+    def end_step(self) -> None:
+        """6.6: bank decay, forgetting toward the prior, tenure."""
+        tr, bank = self.model.config.trust, self.model.config.bank
+        for f in range(len(self.balance)):
+            self.balance[f] *= 1.0 - bank.decay
+            if tr.forgetting > 0:
+                for aspect in range(3):
+                    x = self.beliefs[f][aspect]
+                    self.beliefs[f][aspect] = x + tr.forgetting * (self.propensity - x)
+        if self.provider != NONE:
+            self.tenure += 1
+
+
+class ReferenceModel(mesa.Model):
+    """The agent-by-agent model; same constructor and records as ``TrustModel``."""
+
+    def __init__(self, scenario: Scenario, *, seed: int | np.random.SeedSequence | None = None
+                 ) -> None:
+        self.streams = draws.Streams.from_seed(seed)
+        super().__init__(rng=self.streams.mesa)
+        self.config = scenario
+        n = scenario.population.size
+        self.network = build_network(scenario.network, n, self.streams.network)
+        self.omega = rules.cognitive_weight(scenario.market.risk, scenario.trust.omega0)
+        advertising = sum(f.advertising for f in scenario.firms)
+        self.p_ad = min(1.0, scenario.market.p_ad * (1.0 + scenario.market.ad_effect
+                                                      * advertising))
+        init = draws.init_draws(scenario, self.streams.init)
+        self.firm_agents = [RefFirm(self, f, cfg) for f, cfg in enumerate(scenario.firms)]
+        self.customer_agents = [RefCustomer(self, i, init) for i in range(n)]
+        for c in self.customer_agents:
+            if c.cohort:
+                self.firm_agents[c.provider].cohort_start += 1
+        self.firm_records: list[dict[str, object]] = []
+        self.population_records: list[dict[str, object]] = []
+        self.collect()
+
+    def providers(self) -> list[int]:
+        return [c.provider for c in self.customer_agents]
+
+    def step(self) -> None:
+        customers, firms, rng = self.customer_agents, self.firm_agents, self.streams.phase
+        n, m = len(customers), len(firms)
+        customers_start = [0] * m
+        for c in customers:
+            c.reset_events()
+            if c.provider != NONE:
+                customers_start[c.provider] += 1
+        for firm in firms:
+            firm.start_step()
+
+        d_breach = draws.breach_draws(rng["breach"], n, m)
+        for firm in firms:
+            if firm.has_breach(float(d_breach.u_breach[firm.index])):
+                firm.flows["breaches"] += 1
+                firm.flows["costs"] += firm.config.breach_cost * customers_start[firm.index]
+                for c in customers:
+                    c.suffer_breach(firm.index, float(d_breach.u_news[c.index, firm.index]))
+
+        d_enc = draws.encounter_draws(
+            rng["encounter"], np.array(self.providers()),
+            np.array([f.config.quality for f in firms]),
+            np.array([f.config.quality_concentration for f in firms]))
+        for c in customers:
+            c.buy(d_enc)
+
+        u_care = draws.uniforms(rng["care"], n)
+        for c in customers:
+            c.receive_care(float(u_care[c.index]))
+
+        self.word_of_mouth()
+
+        d_dec = draws.decision_draws(rng["decide"], n)
+        providers = self.providers()
+        ratings = [f.rating() for f in firms]
+        chosen = [c.choose(d_dec, providers, ratings) for c in customers]
+        for c, new in zip(customers, chosen, strict=True):
+            c.switch_to(new)
+
+        for c in customers:
+            c.end_step()
+        for firm in firms:
+            firm.close_books(customers_start[firm.index], self.steps)
+        self.collect()
+
+    def word_of_mouth(self) -> None:
+        customers, firms, rng = self.customer_agents, self.firm_agents, self.streams.phase
+        p = np.array([c.talk_probability() for c in customers])
+        tellers, hearers = self.network.contacts(rng["talk"], p)
+        for i, j in zip(tellers, hearers, strict=True):
+            teller = customers[i]
+            negative = teller.story >= rules.FIRST_NEGATIVE
+            firms[teller.story_firm].flows["wom_negative" if negative else "wom_positive"] += 1
+            aspect = int(rules.STORY_ASPECT[teller.story])
+            customers[j].inbox.append((teller.story_firm, aspect, teller.story_evidence))
+        for c in customers:
+            c.listen()
+        u_review = draws.uniforms(rng["review"], len(customers))
+        new = [[0.0, 0.0] for _ in firms]
+        for c in customers:
+            posted = c.review(float(u_review[c.index]))
+            if posted is not None:
+                new[posted[0]][0] += 1
+                new[posted[0]][1] += posted[1]
+        for firm, (count, star_sum) in zip(firms, new, strict=True):
+            firm.flows["new_reviews"] += count
+            firm.flows["new_stars"] += star_sum
+            firm.review_log.append((count, star_sum))
+
+    def collect(self) -> None:
+        customers, firms, n = self.customer_agents, self.firm_agents, len(self.customer_agents)
+        totals = {f.index: defaultdict(float) for f in firms}
+        reputation = [0.0] * len(firms)
+        for c in customers:
+            for f in range(len(firms)):
+                cognitive, affect, trust = c.trust(f)
+                reputation[f] += trust / n
+                if c.provider == f:
+                    t = totals[f]
+                    t["customers"] += 1
+                    t["trust"] += trust
+                    t["cognitive"] += cognitive
+                    t["affective"] += affect
+                    t["cohort"] += c.cohort
+                    score = round(10.0 * trust)
+                    t["promoters"] += score >= 9
+                    t["detractors"] += score <= 6
+        customers_total = 0.0
+        for firm in firms:
+            t, flows, k = totals[firm.index], firm.flows, firm.index
+            count = t["customers"]
+            customers_total += count
+
+            def per(x: float, den: float) -> float:
+                return x / den if den > 0 else float("nan")
+
+            self.firm_records.append({
+                "step": self.steps, "firm": firm.config.name, "customers": count,
+                "share": count / n, "acquisitions": flows["acquisitions"],
+                "churns": flows["churns"],
+                "period_retention": 1.0 - per(flows["churns"], count - flows["acquisitions"]
+                                              + flows["churns"]),
+                "cohort_retention": per(t["cohort"], firm.cohort_start),
+                "revenue": flows["revenue"], "costs": flows["costs"], "profit": firm.profit,
+                "cumulative_profit": firm.cumulative_profit, "npv": firm.npv,
+                "mean_trust": per(t["trust"], count),
+                "mean_cognitive": per(t["cognitive"], count),
+                "mean_affective": per(t["affective"], count),
+                "reputation": reputation[k], "rating": firm.rating(),
+                "reviews": sum(c for c, _ in firm.review_log),
+                "nps": 100.0 * per(t["promoters"] - t["detractors"], count),
+                "csat": per(flows["satisfied"], flows["encounters"]),
+                **{key: flows[key] for key in (
+                    "encounters", "wom_positive", "wom_negative", "warnings", "exploited",
+                    "discovered", "complaints", "recoveries", "breaches")},
+            })
+        self.population_records.append({
+            "step": self.steps, "customers": customers_total,
+            "prospects": n - customers_total, "prospect_share": (n - customers_total) / n,
+            "gini": gini([totals[f.index]["customers"] for f in firms]),
+            "mean_reputation": sum(reputation) / len(firms)})
+
+
+def run_reference(scenario: Scenario, *, seed: int | np.random.SeedSequence | None = None,
+                  steps: int | None = None) -> RunResult:
+    """Run the agent-by-agent reference; same tables as :func:`trustsim.run`."""
+    root = seed_sequence(seed)
+    steps = scenario.steps if steps is None else steps
+    model = ReferenceModel(scenario, seed=root)
+    for _ in range(steps):
+        model.step()
+    ts, pop = tables(model.firm_records, model.population_records)
+    return RunResult(ts, pop, manifest(scenario, root, steps, "reference"))

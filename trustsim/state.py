@@ -1,0 +1,115 @@
+"""Struct-of-arrays customer state, firm parameters and firm accounts.
+
+Customer ``i``'s view of firm ``f`` is row ``i``, column ``f`` of each (N, M)
+array; ``beliefs`` is (N, M, 3) with the aspects ability, benevolence,
+integrity (``trustsim.rules.ASPECTS``). ``provider`` is -1 for a prospect.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+
+import numpy as np
+
+from trustsim.config import Scenario
+
+NO_PROVIDER = -1
+
+
+def firm_table(scenario: Scenario) -> dict[str, np.ndarray]:
+    """Each numeric firm parameter as an array over firms, e.g. ``table["warn_rate"][f]``."""
+    numeric = [name for name, info in type(scenario.firms[0]).model_fields.items()
+               if info.annotation in (float, int)]
+    return {name: np.array([getattr(f, name) for f in scenario.firms], dtype=float)
+            for name in numeric}
+
+
+@dataclass
+class CustomerState:
+    """All customer state; scratch flags are reset at the start of every step."""
+
+    beliefs: np.ndarray        # (N, M, 3) in [0, 1]
+    balance: np.ndarray        # (N, M) emotional bank account e
+    identification: np.ndarray  # (N, M) s in [0, 1], fixed
+    propensity: np.ndarray     # (N,) prior of all beliefs
+    talkativeness: np.ndarray  # (N,) Gamma, mean 1
+    provider: np.ndarray       # (N,) firm index or NO_PROVIDER
+    tenure: np.ndarray         # (N,) steps with the current provider
+    cohort: np.ndarray         # (N,) still with the provider it had at t = 0
+    # this step's events
+    warned: np.ndarray = field(init=False)
+    failed: np.ndarray = field(init=False)
+    story: np.ndarray = field(init=False)
+    story_firm: np.ndarray = field(init=False)
+    story_evidence: np.ndarray = field(init=False)
+    satisfaction: np.ndarray = field(init=False)
+    paid: np.ndarray = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.reset_events()
+
+    @property
+    def n(self) -> int:
+        return int(self.provider.size)
+
+    @property
+    def n_firms(self) -> int:
+        return int(self.balance.shape[1])
+
+    def reset_events(self) -> None:
+        n = self.n
+        self.warned = np.zeros(n, dtype=bool)
+        self.failed = np.zeros(n, dtype=bool)
+        self.story = np.zeros(n, dtype=np.int8)
+        self.story_firm = np.full(n, NO_PROVIDER, dtype=np.int64)
+        self.story_evidence = np.zeros(n)
+        self.satisfaction = np.zeros(n)
+        self.paid = np.zeros(n)
+
+
+@dataclass
+class Ledger:
+    """Per-firm flows of the current step (all arrays of length M)."""
+
+    customers_start: np.ndarray
+    acquisitions: np.ndarray
+    churns: np.ndarray
+    revenue: np.ndarray
+    costs: np.ndarray
+    encounters: np.ndarray
+    satisfied: np.ndarray
+    wom_positive: np.ndarray
+    wom_negative: np.ndarray
+    warnings: np.ndarray
+    exploited: np.ndarray
+    discovered: np.ndarray
+    complaints: np.ndarray
+    recoveries: np.ndarray
+    breaches: np.ndarray
+    new_reviews: np.ndarray
+    new_stars: np.ndarray
+
+    @classmethod
+    def empty(cls, n_firms: int) -> Ledger:
+        return cls(**{f.name: np.zeros(n_firms) for f in fields(cls)})
+
+
+@dataclass
+class Accounts:
+    """Per-firm stocks that accumulate over the run."""
+
+    cumulative_profit: np.ndarray
+    npv: np.ndarray
+    review_log: list[tuple[np.ndarray, np.ndarray]]  # per step: (count, star sum)
+
+    @classmethod
+    def empty(cls, n_firms: int) -> Accounts:
+        return cls(np.zeros(n_firms), np.zeros(n_firms), [])
+
+    def reviews(self, window: int | None) -> tuple[np.ndarray, np.ndarray]:
+        """Review count and star sum over the whole run or the last ``window`` steps."""
+        log = self.review_log if window is None else self.review_log[-window:]
+        if not log:
+            return np.zeros_like(self.npv), np.zeros_like(self.npv)
+        counts, stars = zip(*log, strict=True)
+        return np.sum(counts, axis=0), np.sum(stars, axis=0)
