@@ -100,3 +100,16 @@ def population_metrics(customers: np.ndarray, n: int, reputation: np.ndarray
     total = float(customers.sum())
     return {"customers": total, "prospects": n - total, "prospect_share": (n - total) / n,
             "gini": gini(customers), "mean_reputation": float(reputation.mean())}
+
+
+def overtake_step(leader: Any, chaser: Any) -> int | None:
+    """The first index at which ``chaser`` is above ``leader`` for good (None if never).
+
+    Used for the crossover of cumulative profit: the week from which the
+    chasing firm stays ahead. Both are sequences over the same steps.
+    """
+    ahead = np.asarray(chaser, dtype=float) > np.asarray(leader, dtype=float)
+    if ahead.size == 0 or not ahead[-1]:
+        return None
+    behind = np.flatnonzero(~ahead)
+    return 0 if behind.size == 0 else int(behind[-1] + 1)

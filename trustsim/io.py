@@ -1,0 +1,56 @@
+"""The one module that writes results to disk: atomically, file by file.
+
+Every file is written to a temporary name in the target folder and renamed
+into place, so a reader (or a crash) never sees a half-written file, and a run
+that fails before it finishes leaves the folder as it was.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from trustsim.simulate import RunResult
+
+
+def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
+    """Call ``write(tmp)`` on a temporary file beside ``path``, then rename it onto ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_json(path: Path, data: Any) -> None:
+    atomic_write(path, lambda tmp: tmp.write_text(json.dumps(data, indent=2, default=str)))
+
+
+def write_parquet(path: Path, frame: pd.DataFrame) -> None:
+    atomic_write(path, lambda tmp: frame.to_parquet(tmp, index=False))
+
+
+def write_run(result: RunResult, out: Path) -> list[Path]:
+    """Write ``timeseries.parquet``, ``population.parquet`` and ``manifest.json``."""
+    paths = [out / "timeseries.parquet", out / "population.parquet", out / "manifest.json"]
+    write_parquet(paths[0], result.timeseries)
+    write_parquet(paths[1], result.population)
+    write_json(paths[2], result.manifest)
+    return paths
+
+
+def read_run(folder: Path) -> RunResult:
+    """Read what :func:`write_run` wrote."""
+    manifest = json.loads((folder / "manifest.json").read_text())
+    return RunResult(pd.read_parquet(folder / "timeseries.parquet"),
+                     pd.read_parquet(folder / "population.parquet"), manifest)
