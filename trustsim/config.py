@@ -44,7 +44,8 @@ class Section(BaseModel):
 
 class Population(Section):
     size: int = Field(2000, ge=2, description="number of customers N")
-    trust_mean: float = prob(0.5, 0.3, 0.7, "mean propensity to trust (Beta prior)")
+    trust_mean: float = param(0.5, 0.3, 0.7, "mean propensity to trust (Beta prior)",
+                              ge=0.01, le=0.99)
     trust_concentration: float = param(10.0, 4.0, 40.0, "Beta concentration of propensity",
                                        ge=0.1)
     value_dims: int = Field(3, ge=1, le=50, description="dimension of value vectors")
@@ -58,7 +59,8 @@ NetworkKind = Literal["watts_strogatz", "barabasi_albert", "erdos_renyi", "compl
 
 class Network(Section):
     kind: NetworkKind = "watts_strogatz"
-    k: int = Field(8, ge=2, description="ring-lattice degree (watts_strogatz)")
+    k: int = Field(8, ge=2, description="ring-lattice degree (watts_strogatz; k // 2 "
+                   "neighbours on each side, so an odd k acts as k - 1)")
     p: float = prob(0.1, 0.0, 0.5, "rewiring probability (watts_strogatz)")
     m: int = Field(4, ge=1, description="edges per new node (barabasi_albert)")
     mean_degree: float = param(8.0, 2.0, 20.0, "expected degree (erdos_renyi)", ge=0.0)
@@ -121,7 +123,6 @@ class Market(Section):
     beta_proof: float = param(1.0, 0.0, 4.0, "weight of neighbours' share (social proof)")
     beta_rating: float = param(0.5, 0.0, 2.0, "weight of the public rating (stars vs mean)")
     beta_price: float = param(1.0, 0.0, 3.0, "weight of price")
-    beta_ad: float = param(0.5, 0.0, 2.0, "weight of advertising in first impressions")
     switching_cost: float = param(1.0, 0.0, 3.0, "utility bonus of the current provider")
     temperature: float = param(1.0, 0.3, 3.0, "logit temperature", ge=1e-6)
     discount_rate: float = param(0.08, 0.0, 0.2, "yearly discount rate for NPV", ge=0.0)
@@ -143,7 +144,7 @@ class Reviews(Section):
     p_positive: float = prob(0.05, 0.01, 0.2, "P(post a review | good story)")
     p_negative: float = prob(0.15, 0.02, 0.4, "P(post a review | bad story)")
     prior_mean: float = param(3.5, 2.0, 4.5, "Bayesian-average prior stars", ge=1.0, le=5.0)
-    prior_weight: float = param(10.0, 1.0, 50.0, "Bayesian-average prior weight", ge=0.0)
+    prior_weight: float = param(10.0, 1.0, 50.0, "Bayesian-average prior weight", ge=0.1)
     window: int | None = Field(None, ge=1, description="count only the last W steps of reviews")
 
 

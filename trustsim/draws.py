@@ -32,12 +32,19 @@ class Streams:
     @classmethod
     def from_seed(cls, seed: int | np.random.SeedSequence | None) -> Streams:
         root = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
-        network, init, dynamics, mesa = root.spawn(4)
-        phases = dict(zip(PHASES, dynamics.spawn(len(PHASES)), strict=True))
+        network, init, dynamics, mesa = children(root, 4)
+        phases = dict(zip(PHASES, children(dynamics, len(PHASES)), strict=True))
         return cls(seed=root, network=np.random.default_rng(network),
                    init=np.random.default_rng(init),
                    phase={k: np.random.default_rng(v) for k, v in phases.items()},
                    mesa=np.random.default_rng(mesa))
+
+
+def children(parent: np.random.SeedSequence, n: int) -> list[np.random.SeedSequence]:
+    """The first ``n`` children ``parent.spawn(n)`` would give, without advancing the
+    parent, so one SeedSequence object always seeds the same run."""
+    return [np.random.SeedSequence(parent.entropy, spawn_key=(*parent.spawn_key, i),
+                                   pool_size=parent.pool_size) for i in range(n)]
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 FIRM_COLUMNS = (
-    "customers", "share", "acquisitions", "churns", "period_retention", "cohort_retention",
+    "customers", "share", "acquisitions", "churns", "entries", "exits", "period_retention", "cohort_retention",
     "revenue", "costs", "profit", "cumulative_profit", "npv", "mean_trust", "mean_cognitive",
     "mean_affective", "reputation", "rating", "reviews", "nps", "csat", "encounters",
     "wom_positive", "wom_negative", "warnings", "exploited", "discovered", "complaints",
@@ -73,6 +73,8 @@ def firm_metrics(*, provider: np.ndarray, cohort: np.ndarray, cohort_start: np.n
         "share": customers / n,
         "acquisitions": flows["acquisitions"],
         "churns": flows["churns"],
+        "entries": flows["entries"],
+        "exits": flows["exits"],
         "period_retention": 1.0 - ratio(flows["churns"], flows["customers_start"]),
         "cohort_retention": ratio(count(cohort[rows]), cohort_start),
         "revenue": flows["revenue"],

@@ -76,6 +76,7 @@ class TrustModel(mesa.Model):
 
     @property
     def n_steps(self) -> int:
+        """Completed steps (Mesa's ``time`` advances by one per step)."""
         return int(self.time)
 
     def trust_of(self, rows: np.ndarray, firms: np.ndarray
@@ -98,7 +99,7 @@ class TrustModel(mesa.Model):
         phases.talk(st, ledger, self.accounts, ctx, rng["talk"],
                     draws.uniforms(rng["review"], n))
         phases.decide(st, ledger, self.accounts, ctx, draws.decision_draws(rng["decide"], n))
-        self._profit = phases.bookkeeping(st, ledger, self.accounts, ctx, self.steps)
+        self._profit = phases.bookkeeping(st, ledger, self.accounts, ctx, self.n_steps)
         self.collect()
 
     def collect(self) -> None:
@@ -111,7 +112,7 @@ class TrustModel(mesa.Model):
             cognitive=cognitive, affect=affect, trust=trust, flows=asdict(self.ledger),
             profit=self._profit, cumulative_profit=acc.cumulative_profit, npv=acc.npv,
             rating=phases.rating(acc, self.context), reviews=count)
-        step = self.steps
+        step = self.n_steps
         for f, name in enumerate(self.config.firm_names):
             self.firm_records.append(
                 {"step": step, "firm": name, **{k: float(values[k][f]) for k in values}})

@@ -152,7 +152,10 @@ def build_network(config: NetworkConfig, n: int, rng: np.random.Generator) -> Ne
 
 def from_networkx(graph: nx.Graph) -> SparseNetwork:
     """A networkx graph, nodes relabelled 0..n-1 in sorted order."""
-    nodes = sorted(graph.nodes, key=str)
+    try:
+        nodes = sorted(graph.nodes)
+    except TypeError:  # mixed node types: fall back to their text
+        nodes = sorted(graph.nodes, key=str)
     index = {node: i for i, node in enumerate(nodes)}
     edges = np.array([(index[u], index[v]) for u, v in graph.edges], dtype=np.int64)
     edges = edges.reshape(-1, 2)
@@ -189,15 +192,18 @@ def watts_strogatz_edges(n: int, k: int, p: float, rng: np.random.Generator
     offset = np.repeat(np.arange(1, half + 1, dtype=np.int64), n)
     dst = (src + offset) % n
     rewire = rng.random(src.size) < p
-    target = rng.integers(0, n, size=src.size)
-    new_dst = np.where(rewire, target, dst)
-    lattice_keys = _edge_keys(src, dst, n)
-    new_keys = _edge_keys(src, new_dst, n)
-    _, first = np.unique(new_keys, return_index=True)
-    unique_new = np.zeros(src.size, dtype=bool)
-    unique_new[first] = True
-    clash = rewire & ((src == new_dst) | ~unique_new | np.isin(new_keys, lattice_keys[~rewire]))
-    return src, np.where(clash, dst, new_dst)
+    new_dst = np.where(rewire, rng.integers(0, n, size=src.size), dst)
+    while True:  # undo clashing moves until none is left (an undone move may clash anew)
+        keys = _edge_keys(src, new_dst, n)
+        order = np.argsort(keys, kind="stable")
+        repeated = np.zeros(src.size, dtype=bool)
+        repeated[order[1:]] = keys[order[1:]] == keys[order[:-1]]
+        repeated[order[:-1]] |= keys[order[1:]] == keys[order[:-1]]
+        clash = rewire & ((src == new_dst) | repeated)
+        if not clash.any():
+            return src, new_dst
+        rewire &= ~clash
+        new_dst = np.where(clash, dst, new_dst)
 
 
 def erdos_renyi_edges(n: int, mean_degree: float, rng: np.random.Generator

@@ -238,8 +238,7 @@ def decide(state: CustomerState, ledger: Ledger, accounts: Accounts, ctx: Contex
     current = provider[rows]
     stars = rating(accounts, ctx)
     utility = (mk.beta_trust * trust + mk.beta_proof * counts[rows] / degree[rows, None]
-               + mk.beta_rating * (stars - stars.mean()) - mk.beta_price * fp["price"]
-               + mk.beta_ad * fp["advertising"])
+               + mk.beta_rating * (stars - stars.mean()) - mk.beta_price * fp["price"])
     stay = np.flatnonzero(current >= 0)
     utility[stay, current[stay]] += mk.switching_cost
     if mk.outside_option:
@@ -250,6 +249,8 @@ def decide(state: CustomerState, ledger: Ledger, accounts: Accounts, ctx: Contex
     moved = chosen != current
     ledger.churns += _count(current[moved & (current >= 0)], m)
     ledger.acquisitions += _count(chosen[moved & (chosen >= 0)], m)
+    ledger.entries += _count(chosen[(current < 0) & (chosen >= 0)], m)
+    ledger.exits += _count(current[(current >= 0) & (chosen < 0)], m)
     state.provider[rows] = chosen
     state.tenure[rows[moved]] = 0
     state.cohort[rows[moved]] = False

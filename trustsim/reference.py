@@ -261,8 +261,7 @@ class RefCustomer(mesa.Agent):
         utility = []
         for g, firm in enumerate(sc.firms):
             u = (mk.beta_trust * self.trust(g)[2] + mk.beta_proof * counts[g] / degree
-                 + mk.beta_rating * (ratings[g] - mean_rating) - mk.beta_price * firm.price
-                 + mk.beta_ad * firm.advertising)
+                 + mk.beta_rating * (ratings[g] - mean_rating) - mk.beta_price * firm.price)
             utility.append(u + (mk.switching_cost if g == self.provider else 0.0))
         if mk.outside_option:
             utility.append(mk.u_out)
@@ -276,8 +275,12 @@ class RefCustomer(mesa.Agent):
             return
         if self.provider != NONE:
             firms[self.provider].flows["churns"] += 1
+            if new == NONE:
+                firms[self.provider].flows["exits"] += 1
         if new != NONE:
             firms[new].flows["acquisitions"] += 1
+            if self.provider == NONE:
+                firms[new].flows["entries"] += 1
         self.provider, self.tenure, self.cohort = new, 0, False
 
     def end_step(self) -> None:
@@ -316,6 +319,11 @@ class ReferenceModel(mesa.Model):
         self.firm_records: list[dict[str, object]] = []
         self.population_records: list[dict[str, object]] = []
         self.collect()
+
+    @property
+    def n_steps(self) -> int:
+        """Completed steps (Mesa's ``time`` advances by one per step)."""
+        return int(self.time)
 
     def providers(self) -> list[int]:
         return [c.provider for c in self.customer_agents]
@@ -362,7 +370,7 @@ class ReferenceModel(mesa.Model):
         for c in customers:
             c.end_step()
         for firm in firms:
-            firm.close_books(customers_start[firm.index], self.steps)
+            firm.close_books(customers_start[firm.index], self.n_steps)
         self.collect()
 
     def word_of_mouth(self) -> None:
@@ -417,9 +425,10 @@ class ReferenceModel(mesa.Model):
                 return x / den if den > 0 else float("nan")
 
             self.firm_records.append({
-                "step": self.steps, "firm": firm.config.name, "customers": count,
+                "step": self.n_steps, "firm": firm.config.name, "customers": count,
                 "share": count / n, "acquisitions": flows["acquisitions"],
-                "churns": flows["churns"],
+                "churns": flows["churns"], "entries": flows["entries"],
+                "exits": flows["exits"],
                 "period_retention": 1.0 - per(flows["churns"], count - flows["acquisitions"]
                                               + flows["churns"]),
                 "cohort_retention": per(t["cohort"], firm.cohort_start),
@@ -437,7 +446,7 @@ class ReferenceModel(mesa.Model):
                     "discovered", "complaints", "recoveries", "breaches")},
             })
         self.population_records.append({
-            "step": self.steps, "customers": customers_total,
+            "step": self.n_steps, "customers": customers_total,
             "prospects": n - customers_total, "prospect_share": (n - customers_total) / n,
             "gini": gini([totals[f.index]["customers"] for f in firms]),
             "mean_reputation": sum(reputation) / len(firms)})

@@ -74,6 +74,8 @@ class Ledger:
     customers_start: np.ndarray
     acquisitions: np.ndarray
     churns: np.ndarray
+    entries: np.ndarray  # acquisitions of prospects (entry into the market)
+    exits: np.ndarray    # churns to the outside option (exit from the market)
     revenue: np.ndarray
     costs: np.ndarray
     encounters: np.ndarray

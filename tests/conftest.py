@@ -1,0 +1,27 @@
+"""Shared scenario builders: small worlds that run in milliseconds."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pytest
+
+from trustsim.config import Scenario
+
+
+def small(overrides: Mapping[str, object] | None = None, *, size: int = 200) -> Scenario:
+    """The default scenario with ``size`` customers and the given dotted overrides."""
+    return Scenario().with_overrides({"population.size": size, **(overrides or {})})
+
+
+# Scenarios chosen so that every event type happens often in a few dozen steps.
+EVENTFUL = {
+    "market.mistake_rate": 0.3, "market.discovery": 0.6, "market.breach_rate": 0.15,
+    "market.failure_threshold": 0.62, "market.complaint_rate": 0.8,
+    "market.review_rate": 0.15, "market.p_ad": 0.05,
+}
+
+
+@pytest.fixture
+def small_scenario() -> Scenario:
+    return small()

@@ -1,0 +1,117 @@
+"""Network builders and the two network services the phases use."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+import pytest
+
+from trustsim.config import ConfigError
+from trustsim.config import Network as NetworkConfig
+from trustsim.network import (
+    CompleteNetwork,
+    SparseNetwork,
+    barabasi_albert_edges,
+    build_network,
+    erdos_renyi_edges,
+    watts_strogatz_edges,
+)
+
+
+def rng(seed: int = 0) -> np.random.Generator:
+    return np.random.default_rng(seed)
+
+
+def test_watts_strogatz_without_rewiring_is_the_ring_lattice() -> None:
+    net = SparseNetwork(20, *watts_strogatz_edges(20, 4, 0.0, rng()))
+    assert np.all(net.degree == 4)
+    assert list(net.neighbours(0)) == [1, 2, 18, 19]
+
+
+def test_watts_strogatz_keeps_edge_count_and_rewires_about_p() -> None:
+    n, k, p = 5000, 8, 0.1
+    src, dst = watts_strogatz_edges(n, k, p, rng())
+    net = SparseNetwork(n, src, dst)
+    assert net.n_edges == n * k // 2
+    rewired = np.mean(np.minimum(np.abs(dst - src) % n, n - np.abs(dst - src) % n) > k // 2)
+    assert rewired == pytest.approx(p, abs=0.01)
+    assert net.degree.mean() == pytest.approx(k)
+
+
+def test_erdos_renyi_mean_degree() -> None:
+    net = SparseNetwork(4000, *erdos_renyi_edges(4000, 6.0, rng()))
+    assert net.degree.mean() == pytest.approx(6.0, rel=0.05)
+
+
+def test_barabasi_albert_is_connected_and_heavy_tailed() -> None:
+    n, m = 3000, 3
+    net = SparseNetwork(n, *barabasi_albert_edges(n, m, rng()))
+    assert net.n_edges == m * (n - m - 1) + m
+    assert net.degree.min() >= 1
+    assert nx.is_connected(net.to_networkx())
+    assert net.degree.max() > 10 * m
+
+
+@pytest.mark.parametrize("kind", ["watts_strogatz", "erdos_renyi", "barabasi_albert"])
+def test_same_generator_state_same_graph(kind: str) -> None:
+    cfg = NetworkConfig(kind=kind)  # type: ignore[arg-type]
+    a, b, c = (build_network(cfg, 500, rng(s)) for s in (1, 1, 2))
+    assert isinstance(a, SparseNetwork) and isinstance(b, SparseNetwork)
+    assert isinstance(c, SparseNetwork)
+    assert (a.adjacency != b.adjacency).nnz == 0
+    assert (a.adjacency != c.adjacency).nnz > 0
+
+
+def test_complete_network_stores_no_edges_and_counts_neighbours() -> None:
+    net = build_network(NetworkConfig(kind="complete"), 1_000_000, rng())
+    assert isinstance(net, CompleteNetwork)
+    assert net.n_edges == 1_000_000 * 999_999 // 2
+    provider = np.array([0, 1, -1, 0])
+    counts = CompleteNetwork(4).neighbour_counts(provider, 2)
+    assert counts.tolist() == [[1, 1], [2, 0], [2, 1], [1, 1]]
+
+
+def test_sparse_neighbour_counts_match_networkx() -> None:
+    g = nx.karate_club_graph()
+    net = build_network(NetworkConfig(kind="karate_club"), 34, rng())
+    provider = rng(3).integers(-1, 2, size=34)
+    counts = net.neighbour_counts(provider, 2)
+    for i in range(34):
+        expect = [sum(provider[j] == f for j in g.neighbors(i)) for f in (0, 1)]
+        assert counts[i].tolist() == expect
+
+
+@pytest.mark.parametrize("net", [SparseNetwork(300, *watts_strogatz_edges(300, 10, 0.2, rng())),
+                                 CompleteNetwork(300)])
+def test_contacts_reach_each_neighbour_with_probability_p(net: SparseNetwork | CompleteNetwork
+                                                          ) -> None:
+    p = np.zeros(300)
+    p[:100] = 0.3
+    told = np.zeros(300)
+    trials = 200
+    generator = rng(7)
+    for _ in range(trials):
+        src, dst = net.contacts(generator, p)
+        assert np.all(src < 100)
+        assert np.all(src != dst)
+        for i, j in zip(src[:50], dst[:50], strict=True):
+            assert j in set(net.neighbours(int(i)))
+        told += np.bincount(src, minlength=300)
+    expected = 0.3 * net.degree[:100] * trials
+    assert np.allclose(told[:100].sum(), expected.sum(), rtol=0.02)
+
+
+def test_real_graph_needs_matching_size() -> None:
+    with pytest.raises(ConfigError, match=r"population.size must be 34"):
+        build_network(NetworkConfig(kind="karate_club"), 100, rng())
+
+
+def test_file_network(tmp_path: Path) -> None:
+    path = tmp_path / "edges.txt"
+    path.write_text("a b\nb c\nc a\nc d\n")
+    net = build_network(NetworkConfig(kind="file", path=str(path)), 4, rng())
+    assert net.n_edges == 4
+    with pytest.raises(ConfigError, match="network.path"):
+        build_network(NetworkConfig(kind="file", path=str(tmp_path / "no.txt")), 4, rng())

@@ -1,0 +1,142 @@
+"""The trust rules of MODEL.md section 4, one function at a time."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from trustsim import rules
+
+
+def test_power_mean_rho_one_is_the_mean() -> None:
+    x = np.array([0.2, 0.5, 0.9])
+    assert rules.power_mean(x, 1.0) == pytest.approx(x.mean())
+
+
+def test_power_mean_rho_zero_is_geometric_mean() -> None:
+    x = np.array([0.2, 0.5, 0.9])
+    assert rules.power_mean(x, 0.0) == pytest.approx(np.prod(x) ** (1 / 3))
+
+
+@pytest.mark.parametrize("rho", [-2.0, -3.5])
+def test_power_mean_matches_formula(rho: float) -> None:
+    x = np.array([0.3, 0.6, 0.8])
+    assert rules.power_mean(x, rho) == pytest.approx(np.mean(x**rho) ** (1 / rho))
+
+
+def test_very_negative_rho_approaches_the_minimum() -> None:
+    x = np.array([0.2, 0.7, 0.9])
+    assert rules.power_mean(x, -200.0) == pytest.approx(0.2, abs=2e-3)
+    # and it is monotone in rho: the weaker link weighs more as rho falls
+    values = [rules.power_mean(x, r) for r in (1.0, 0.0, -2.0, -8.0)]
+    assert values == sorted(values, reverse=True)
+
+
+def test_power_mean_of_a_zero_with_negative_rho_is_zero() -> None:
+    assert rules.power_mean(np.array([0.0, 0.9, 0.9]), -2.0) == 0.0
+
+
+def test_power_mean_is_vectorised_over_rows() -> None:
+    x = np.array([[0.2, 0.5, 0.9], [0.6, 0.6, 0.6]])
+    out = rules.power_mean(x, -2.0)
+    assert out.shape == (2,)
+    assert out[1] == pytest.approx(0.6)
+
+
+def test_learning_is_asymmetric() -> None:
+    up = rules.learn(0.5, 1.0, 0.1, 0.3)
+    down = rules.learn(0.5, 0.0, 0.1, 0.3)
+    assert up == pytest.approx(0.55)
+    assert down == pytest.approx(0.35)
+    assert 0.5 - down > up - 0.5
+
+
+def test_k_messages_combine_like_k_updates() -> None:
+    x, o, w, eta = 0.4, 0.9, 0.3, 0.1
+    one_by_one = x
+    for _ in range(3):
+        one_by_one = one_by_one + w * eta * (o - one_by_one)
+    assert rules.learn(x, o, eta, 0.3, weight=w, k=3) == pytest.approx(one_by_one)
+
+
+def test_learning_stays_in_unit_interval() -> None:
+    x = np.linspace(0, 1, 11)
+    for evidence in (0.0, 1.0):
+        y = rules.learn(x, evidence, 1.0, 1.0, weight=1.0, k=5)
+        assert np.all((y >= 0) & (y <= 1))
+
+
+def test_trust_buffer_discounts_bad_news_for_trusting_customers() -> None:
+    trusting = rules.learn(0.6, 0.0, 0.1, rules.buffered(0.3, 0.9, 0.5))
+    wary = rules.learn(0.6, 0.0, 0.1, rules.buffered(0.3, 0.1, 0.5))
+    assert 0.6 - trusting < 0.6 - wary
+    assert rules.buffered(0.3, 0.9, 0.5) == pytest.approx(0.3 * (1 - 0.45))
+    # good news is not buffered
+    assert rules.learn(0.6, 1.0, 0.1, rules.buffered(0.3, 0.9, 0.5)) == pytest.approx(0.64)
+
+
+def test_bank_account_loss_aversion_and_cognitive_gate() -> None:
+    assert rules.withdraw(0.0, 1.0, 2.25) == pytest.approx(-2.25)
+    assert rules.deposit(0.0, 1.0, 1.0) == pytest.approx(1.0)
+    # a deposit counts only as much as the customer trusts the firm's competence
+    assert rules.deposit(0.0, 1.0, 0.2) == pytest.approx(0.2)
+    assert rules.deposit(0.0, 1.0, 0.0) == 0.0
+    # a withdrawal followed by a same-sized deposit leaves the balance below zero
+    assert rules.deposit(rules.withdraw(0.0, 1.0, 2.25), 1.0, 1.0) < 0
+
+
+def test_affective_trust_bounds_and_identification() -> None:
+    assert rules.affective(0.0, 0.0, 2.0, 0.3) == pytest.approx(0.35)
+    assert rules.affective(1e6, 1.0, 2.0, 0.3) == pytest.approx(1.0)
+    assert rules.affective(-1e6, 0.0, 2.0, 0.3) == pytest.approx(0.0)
+    assert rules.affective(0.0, 1.0, 2.0, 0.3) > rules.affective(0.0, 0.0, 2.0, 0.3)
+
+
+def test_risk_shifts_weight_to_cognitive_trust() -> None:
+    assert rules.cognitive_weight(0.0, 0.5) == 0.5
+    assert rules.cognitive_weight(1.0, 0.5) == 1.0
+    assert rules.overall(0.8, 0.2, 1.0) == pytest.approx(0.8)
+
+
+def test_logit_probabilities_sum_to_one_and_respect_order() -> None:
+    p = rules.logit_probabilities(np.array([[1.0, 2.0, 0.0], [5.0, 5.0, 5.0]]), 1.0)
+    assert np.allclose(p.sum(axis=1), 1.0)
+    assert p[0, 1] > p[0, 0] > p[0, 2]
+    assert np.allclose(p[1], 1 / 3)
+    # overflow-safe
+    assert np.isfinite(rules.logit_probabilities(np.array([1e4, 0.0]), 0.01)).all()
+
+
+def test_pick_is_inverse_cdf() -> None:
+    p = np.array([0.2, 0.5, 0.3])
+    assert rules.pick(p, 0.0) == 0
+    assert rules.pick(p, 0.19) == 0
+    assert rules.pick(p, 0.21) == 1
+    assert rules.pick(p, 0.71) == 2
+    assert rules.pick(p, 0.999999) == 2
+    u = np.random.default_rng(0).random(100_000)
+    freq = np.bincount(rules.pick(np.tile(p, (u.size, 1)), u), minlength=3) / u.size
+    assert np.allclose(freq, p, atol=0.01)
+
+
+def test_bayesian_rating_shrinks_to_prior() -> None:
+    assert rules.bayesian_rating(0.0, 0.0, 3.5, 10.0) == 3.5
+    assert rules.bayesian_rating(5.0, 1.0, 3.5, 10.0) == pytest.approx((35 + 5) / 11)
+    assert rules.bayesian_rating(1.0 * 1000, 1000.0, 3.5, 10.0) < 1.1
+
+
+def test_stars_follow_the_story_or_satisfaction() -> None:
+    assert rules.stars(rules.EXPLOITED, 0.5, 0.1) == 1
+    assert rules.stars(rules.WARNED, -0.5, 0.1) == 5
+    assert rules.stars(rules.DELIGHTED, 0.1, 0.1) == 4
+    assert rules.stars(rules.DELIGHTED, 0.3, 0.1) == 5
+
+
+def test_need_rises_with_trust() -> None:
+    assert rules.need_probability(0.9, 0.5, 0.5) > rules.need_probability(0.1, 0.5, 0.5)
+    assert rules.need_probability(1.0, 0.9, 5.0) == 1.0
+
+
+def test_bass_step() -> None:
+    assert rules.bass_step(0.0, 0.01, 0.3) == pytest.approx(0.01)
+    assert rules.bass_step(0.5, 0.01, 0.3) == pytest.approx(0.5 + 0.5 * 0.16)
