@@ -16,9 +16,13 @@ def small(overrides: Mapping[str, object] | None = None, *, size: int = 200) -> 
 
 # Scenarios chosen so that every event type happens often in a few dozen steps.
 EVENTFUL = {
-    "market.mistake_rate": 0.3, "market.discovery": 0.6, "market.breach_rate": 0.15,
-    "market.failure_threshold": 0.62, "market.complaint_rate": 0.8,
-    "market.review_rate": 0.15, "market.p_ad": 0.05,
+    "market.mistake_rate": 0.3,
+    "market.discovery": 0.6,
+    "market.breach_rate": 0.15,
+    "market.failure_threshold": 0.62,
+    "market.complaint_rate": 0.8,
+    "market.review_rate": 0.15,
+    "market.p_ad": 0.05,
 }
 
 

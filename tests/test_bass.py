@@ -54,8 +54,9 @@ def test_complete_network_follows_the_discrete_bass_recursion() -> None:
 def test_ring_lattice_adopts_more_slowly_than_bass() -> None:
     scenario = trustsim.load_scenario(CONFIG)
     p, q = scenario.market.p_ad, scenario.market.q_wom
-    ring = adoption_curves({"network.kind": "watts_strogatz", "network.k": 2,
-                            "network.p": 0.0}).mean(axis=0)
+    ring = adoption_curves(
+        {"network.kind": "watts_strogatz", "network.k": 2, "network.p": 0.0}
+    ).mean(axis=0)
     expected = bass_curve(p, q)
     assert np.all(ring <= expected + 0.01)
     half = int(np.argmax(expected >= 0.5))

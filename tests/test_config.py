@@ -47,9 +47,15 @@ def test_baseline_is_short_term_vs_trust_first() -> None:
 
 
 def test_dotted_overrides_by_index_and_by_name() -> None:
-    sc = trustsim.load_scenario(CONFIGS / "baseline.yaml", {
-        "network.kind": "barabasi_albert", "firms.0.promise": 0.9,
-        "firms.trust_first.warn_rate": 0.25, "market.q_wom": 0.4})
+    sc = trustsim.load_scenario(
+        CONFIGS / "baseline.yaml",
+        {
+            "network.kind": "barabasi_albert",
+            "firms.0.promise": 0.9,
+            "firms.trust_first.warn_rate": 0.25,
+            "market.q_wom": 0.4,
+        },
+    )
     assert sc.network.kind == "barabasi_albert"
     assert sc.firms[0].promise == 0.9
     assert sc.firms[1].warn_rate == 0.25
@@ -71,18 +77,22 @@ def test_cli_assignment_values_are_typed() -> None:
         parse_assignment("market.q_wom")
 
 
-@pytest.mark.parametrize(("overrides", "key", "allowed"), [
-    ({"network.kind": "moebius"}, "network.kind", "watts_strogatz"),
-    ({"market.p_adx": 0.1}, "market.p_adx", "p_ad"),
-    ({"population.size": -5}, "population.size", "greater than or equal to 2"),
-    ({"market.p_ad": 1.5}, "market.p_ad", "less than or equal to 1"),
-    ({"firms.0.strategy": "nice"}, "firms.0.strategy", "trust_first"),
-    ({"firms.acme.promise": 0.5}, "firms.acme", "short_term, trust_first"),
-    ({"firms.0.initial_share": 0.9}, "initial_share", "at most 1"),
-    ({"firms.1.name": "short_term"}, "firms", "unique"),
-])
-def test_errors_name_the_key_and_what_is_allowed(overrides: dict[str, object], key: str,
-                                                 allowed: str) -> None:
+@pytest.mark.parametrize(
+    ("overrides", "key", "allowed"),
+    [
+        ({"network.kind": "moebius"}, "network.kind", "watts_strogatz"),
+        ({"market.p_adx": 0.1}, "market.p_adx", "p_ad"),
+        ({"population.size": -5}, "population.size", "greater than or equal to 2"),
+        ({"market.p_ad": 1.5}, "market.p_ad", "less than or equal to 1"),
+        ({"firms.0.strategy": "nice"}, "firms.0.strategy", "trust_first"),
+        ({"firms.acme.promise": 0.5}, "firms.acme", "short_term, trust_first"),
+        ({"firms.0.initial_share": 0.9}, "initial_share", "at most 1"),
+        ({"firms.1.name": "short_term"}, "firms", "unique"),
+    ],
+)
+def test_errors_name_the_key_and_what_is_allowed(
+    overrides: dict[str, object], key: str, allowed: str
+) -> None:
     with pytest.raises(ConfigError) as info:
         Scenario().with_overrides(overrides)
     assert key in str(info.value)
@@ -104,8 +114,14 @@ def test_file_errors(tmp_path: Path) -> None:
 
 def test_every_numeric_parameter_has_a_range_inside_its_bounds() -> None:
     ranges = sensitivity_ranges()
-    assert {"market.q_wom", "market.p_ad", "firms.0.warn_rate", "firms.1.promise",
-            "trust.weakest_link", "wom.p_negative"} <= set(ranges)
+    assert {
+        "market.q_wom",
+        "market.p_ad",
+        "firms.0.warn_rate",
+        "firms.1.promise",
+        "trust.weakest_link",
+        "wom.p_negative",
+    } <= set(ranges)
     sc = Scenario()
     for key, (lo, hi) in ranges.items():
         assert lo < hi, key

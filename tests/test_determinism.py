@@ -38,8 +38,15 @@ def test_network_depends_on_the_seed_and_nothing_else() -> None:
 
     base = adjacency({}, 3)
     # other parameters (dynamics, firms, population traits) leave the graph alone
-    other = adjacency({"market.q_wom": 0.5, "firms.0.warn_rate": 0.7,
-                       "population.trust_mean": 0.6, "wom.p_negative": 0.1}, 3)
+    other = adjacency(
+        {
+            "market.q_wom": 0.5,
+            "firms.0.warn_rate": 0.7,
+            "population.trust_mean": 0.6,
+            "wom.p_negative": 0.1,
+        },
+        3,
+    )
     assert np.array_equal(base, other)
     assert not np.array_equal(base, adjacency({}, 4))
 
@@ -55,8 +62,9 @@ def test_agent_handles_are_views_onto_the_arrays() -> None:
     model = TrustModel(small(size=50), seed=1)
     customer = model.customers[7]
     model.step()
-    assert customer.provider == (None if model.state.provider[7] < 0
-                                 else int(model.state.provider[7]))
+    assert customer.provider == (
+        None if model.state.provider[7] < 0 else int(model.state.provider[7])
+    )
     assert customer.beliefs(1)["integrity"] == model.state.beliefs[7, 1, 2]
     assert 0.0 <= customer.trust(0)["overall"] <= 1.0
     assert sum(f.customers for f in model.firms) == int((model.state.provider >= 0).sum())

@@ -21,10 +21,10 @@ def parameter_sets(draw: st.DrawFn) -> dict[str, object]:
     values: dict[str, object] = {}
     for key in chosen:
         lo, hi = RANGES[key]
-        values[key] = draw(st.one_of(st.sampled_from([lo, hi]),
-                                     st.floats(lo, hi, allow_nan=False)))
-    values["network.kind"] = draw(st.sampled_from(
-        ["watts_strogatz", "erdos_renyi", "barabasi_albert", "complete"]))
+        values[key] = draw(st.one_of(st.sampled_from([lo, hi]), st.floats(lo, hi, allow_nan=False)))
+    values["network.kind"] = draw(
+        st.sampled_from(["watts_strogatz", "erdos_renyi", "barabasi_albert", "complete"])
+    )
     values["market.outside_option"] = draw(st.booleans())
     return values
 

@@ -83,10 +83,12 @@ def test_sparse_neighbour_counts_match_networkx() -> None:
         assert counts[i].tolist() == expect
 
 
-@pytest.mark.parametrize("net", [SparseNetwork(300, *watts_strogatz_edges(300, 10, 0.2, rng())),
-                                 CompleteNetwork(300)])
-def test_contacts_reach_each_neighbour_with_probability_p(net: SparseNetwork | CompleteNetwork
-                                                          ) -> None:
+@pytest.mark.parametrize(
+    "net", [SparseNetwork(300, *watts_strogatz_edges(300, 10, 0.2, rng())), CompleteNetwork(300)]
+)
+def test_contacts_reach_each_neighbour_with_probability_p(
+    net: SparseNetwork | CompleteNetwork,
+) -> None:
     p = np.zeros(300)
     p[:100] = 0.3
     told = np.zeros(300)
@@ -113,5 +115,5 @@ def test_file_network(tmp_path: Path) -> None:
     path.write_text("a b\nb c\nc a\nc d\n")
     net = build_network(NetworkConfig(kind="file", path=str(path)), 4, rng())
     assert net.n_edges == 4
-    with pytest.raises(ConfigError, match="network.path"):
+    with pytest.raises(ConfigError, match=r"network\.path"):
         build_network(NetworkConfig(kind="file", path=str(tmp_path / "no.txt")), 4, rng())

@@ -13,24 +13,55 @@ from trustsim.reference import run_reference
 THREE_FIRMS = [
     {"name": "short_term", "strategy": "short_term"},
     {"name": "trust_first", "strategy": "trust_first"},
-    {"name": "middle", "warn_rate": 0.5, "promise": 0.72, "recovery": 0.5, "care_rate": 0.1,
-     "initial_share": 0.2},
+    {
+        "name": "middle",
+        "warn_rate": 0.5,
+        "promise": 0.72,
+        "recovery": 0.5,
+        "care_rate": 0.1,
+        "initial_share": 0.2,
+    },
 ]
 
 SCENARIOS = {
     "small_world": {**EVENTFUL},
     "complete_three_firms_forgetting_window": {
-        **EVENTFUL, "network.kind": "complete", "firms": THREE_FIRMS,
-        "trust.forgetting": 0.02, "reviews.window": 5, "trust.weakest_link": 0.0},
+        **EVENTFUL,
+        "network.kind": "complete",
+        "firms": THREE_FIRMS,
+        "trust.forgetting": 0.02,
+        "reviews.window": 5,
+        "trust.weakest_link": 0.0,
+    },
     "scale_free_no_outside_option": {
-        **EVENTFUL, "network.kind": "barabasi_albert", "market.outside_option": False,
-        "market.warn_search": 0.4, "trust.buffer": 0.9, "wom.p_negative": 1.0},
+        **EVENTFUL,
+        "network.kind": "barabasi_albert",
+        "market.outside_option": False,
+        "market.warn_search": 0.4,
+        "trust.buffer": 0.9,
+        "wom.p_negative": 1.0,
+    },
     "sparse_random_with_isolates": {
-        **EVENTFUL, "network.kind": "erdos_renyi", "network.mean_degree": 1.5,
-        "trust.weakest_link": 1.0, "market.risk": 1.0},
+        **EVENTFUL,
+        "network.kind": "erdos_renyi",
+        "network.mean_degree": 1.5,
+        "trust.weakest_link": 1.0,
+        "market.risk": 1.0,
+    },
 }
-EVENTS = ("warnings", "exploited", "discovered", "breaches", "complaints", "recoveries",
-          "churns", "acquisitions", "entries", "wom_positive", "wom_negative")
+EVENTS = (
+    "warnings",
+    "exploited",
+    "discovered",
+    "breaches",
+    "complaints",
+    "recoveries",
+    "churns",
+    "acquisitions",
+    "entries",
+    "wom_positive",
+    "wom_negative",
+)
 
 
 @pytest.mark.parametrize("name", sorted(SCENARIOS))
@@ -41,10 +72,12 @@ def test_reference_agrees_with_vectorised_model(name: str) -> None:
 
     assert list(fast.timeseries.columns) == ["step", "firm", *FIRM_COLUMNS]
     assert list(fast.population.columns) == ["step", *POPULATION_COLUMNS]
-    pd.testing.assert_frame_equal(fast.timeseries, slow.timeseries, check_exact=False,
-                                  rtol=0, atol=1e-9)
-    pd.testing.assert_frame_equal(fast.population, slow.population, check_exact=False,
-                                  rtol=0, atol=1e-9)
+    pd.testing.assert_frame_equal(
+        fast.timeseries, slow.timeseries, check_exact=False, rtol=0, atol=1e-9
+    )
+    pd.testing.assert_frame_equal(
+        fast.population, slow.population, check_exact=False, rtol=0, atol=1e-9
+    )
 
     # the comparison is only worth something if every event type happens often
     totals = fast.timeseries[list(EVENTS)].sum()

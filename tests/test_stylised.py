@@ -24,15 +24,28 @@ def one_encounter(model: TrustModel, quality: float) -> float:
     """Serve customer 0 once with delivered ``quality``; return its overall trust after."""
     n = model.state.n
     ones, zeros = np.ones(n), np.zeros(n)
-    draws = EncounterDraws(u_need=zeros, u_mistake=ones, u_warn=ones, u_discover=ones,
-                           u_complain=ones, u_recover=ones, quality=np.full(n, quality))
+    draws = EncounterDraws(
+        u_need=zeros,
+        u_mistake=ones,
+        u_warn=ones,
+        u_discover=ones,
+        u_complain=ones,
+        u_recover=ones,
+        quality=np.full(n, quality),
+    )
     phases.encounter(model.state, Ledger.empty(1), model.context, draws)
     return float(model.trust_of(np.array([0]), np.array([0]))[2][0])
 
 
 def lone_customer(promise: float) -> TrustModel:
-    scenario = small({"firms": [{"name": "firm", "promise": promise, "initial_share": 1.0}],
-                      "market.tolerance": 0.05, "network.kind": "complete"}, size=2)
+    scenario = small(
+        {
+            "firms": [{"name": "firm", "promise": promise, "initial_share": 1.0}],
+            "market.tolerance": 0.05,
+            "network.kind": "complete",
+        },
+        size=2,
+    )
     model = TrustModel(scenario, seed=0)
     model.state.beliefs[:] = 0.5  # a customer with no history, wherever its prior was
     return model
@@ -83,8 +96,9 @@ def test_crossover_short_term_first_trust_first_later() -> None:
     assert louder < default < stickier
 
 
-def final_mean(overrides: dict[str, object], firm: str, column: str, steps: int,
-               total: bool = False) -> float:
+def final_mean(
+    overrides: dict[str, object], firm: str, column: str, steps: int, total: bool = False
+) -> float:
     values = []
     for seed in SEEDS:
         ts = trustsim.run(baseline(overrides), seed=seed, steps=steps).timeseries
@@ -96,23 +110,25 @@ def final_mean(overrides: dict[str, object], firm: str, column: str, steps: int,
 @pytest.mark.slow
 def test_warnings_raise_reputation_and_short_run_churn() -> None:
     no_warning = {"firms.trust_first.warn_rate": 0.0}
-    assert (final_mean({}, "trust_first", "reputation", 52)
-            > final_mean(no_warning, "trust_first", "reputation", 52) + 0.05)
+    assert (
+        final_mean({}, "trust_first", "reputation", 52)
+        > final_mean(no_warning, "trust_first", "reputation", 52) + 0.05
+    )
     searching = {"market.warn_search": 0.5}
-    assert (final_mean(searching, "trust_first", "churns", 8, total=True)
-            > final_mean({**searching, **no_warning}, "trust_first", "churns", 8, total=True))
+    assert final_mean(searching, "trust_first", "churns", 8, total=True) > final_mean(
+        {**searching, **no_warning}, "trust_first", "churns", 8, total=True
+    )
 
 
 @pytest.mark.slow
 def test_negative_word_of_mouth_lowers_the_over_promisers_npv() -> None:
     loud = {"wom.p_negative": 1.0, "wom.weight": 0.8}
     silent = {"wom.p_negative": 0.0}
-    assert (final_mean(loud, "short_term", "npv", 104)
-            < final_mean(silent, "short_term", "npv", 104))
+    assert final_mean(loud, "short_term", "npv", 104) < final_mean(silent, "short_term", "npv", 104)
     # ... although few of its encounters end in a story worth telling
     ts = trustsim.run(baseline(loud), seed=0, steps=104).timeseries
     short = ts[ts.firm == "short_term"]
-    bad = (short.discovered.sum() + (short.complaints - short.recoveries).sum())
+    bad = short.discovered.sum() + (short.complaints - short.recoveries).sum()
     assert bad / short.encounters.sum() < 0.1
 
 
@@ -121,9 +137,17 @@ def test_social_proof_raises_inequality_among_identical_firms() -> None:
     firms = [{"name": f"firm{i}", "initial_share": 0.0} for i in range(4)]
 
     def gini(beta_proof: float) -> float:
-        sc = small({"firms": firms, "market.beta_proof": beta_proof, "market.beta_rating": 0,
-                    "network.kind": "watts_strogatz"}, size=400)
-        return float(np.mean([trustsim.run(sc, seed=s, steps=60).population.gini.iloc[-1]
-                              for s in SEEDS]))
+        sc = small(
+            {
+                "firms": firms,
+                "market.beta_proof": beta_proof,
+                "market.beta_rating": 0,
+                "network.kind": "watts_strogatz",
+            },
+            size=400,
+        )
+        return float(
+            np.mean([trustsim.run(sc, seed=s, steps=60).population.gini.iloc[-1] for s in SEEDS])
+        )
 
     assert gini(6.0) > gini(0.0) + 0.05

@@ -40,14 +40,18 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="trustsim", description="Simulate customer trust, word-of-mouth and strategy.")
+        prog="trustsim", description="Simulate customer trust, word-of-mouth and strategy."
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = commands.add_parser("run", help="run one scenario and write tables and figures")
     run.add_argument("config", type=Path, help="scenario YAML, e.g. configs/baseline.yaml")
     run.add_argument("--out", type=Path, help="output folder (default results/<config name>/)")
-    run.add_argument("--seed", type=_non_negative, help="random seed (default: fresh entropy, "
-                     "recorded in manifest.json)")
+    run.add_argument(
+        "--seed",
+        type=_non_negative,
+        help="random seed (default: fresh entropy, recorded in manifest.json)",
+    )
     run.add_argument("--steps", type=_non_negative, help="number of weeks (default: config)")
     _add_set(run)
     run.set_defaults(handler=cmd_run)
@@ -60,10 +64,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_set(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--set", dest="overrides", action="append", default=[],
-                        metavar="KEY=VALUE",
-                        help="override a config key, e.g. --set network.kind=complete or "
-                             "--set firms.trust_first.warn_rate=0.5 (repeatable)")
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a config key, e.g. --set network.kind=complete or "
+        "--set firms.trust_first.warn_rate=0.5 (repeatable)",
+    )
 
 
 def _non_negative(text: str) -> int:
@@ -83,9 +92,11 @@ def _scenario(args: argparse.Namespace) -> Scenario:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     scenario = _scenario(args)
-    print(f"{args.config}: valid ({scenario.population.size} customers, "
-          f"{len(scenario.firms)} firms: {', '.join(scenario.firm_names)}; "
-          f"{scenario.network.kind} network; {scenario.steps} weeks)")
+    print(
+        f"{args.config}: valid ({scenario.population.size} customers, "
+        f"{len(scenario.firms)} firms: {', '.join(scenario.firm_names)}; "
+        f"{scenario.network.kind} network; {scenario.steps} weeks)"
+    )
     return 0
 
 
@@ -99,31 +110,37 @@ def cmd_run(args: argparse.Namespace) -> int:
     result = run(scenario, seed=args.seed, steps=args.steps)
     written = write_run(result, out) + save_run_figures(result.timeseries, out)
     print(summary(result.timeseries))
-    print(f"\nseed entropy {result.manifest['seed_entropy']}; wrote "
-          f"{', '.join(p.name for p in written)} to {out}/")
+    print(
+        f"\nseed entropy {result.manifest['seed_entropy']}; wrote "
+        f"{', '.join(p.name for p in written)} to {out}/"
+    )
     return 0
 
 
 def summary(ts: pd.DataFrame) -> str:
     """The final state per firm and who overtook whom on cumulative profit."""
     final = ts[ts.step == ts.step.max()].set_index("firm")
-    table = pd.DataFrame({
-        "customers": final.customers.astype(int),
-        "share %": (100 * final.share).round(1),
-        "cohort ret. %": (100 * final.cohort_retention).round(1),
-        "reputation": final.reputation.round(3),
-        "rating": final.rating.round(2),
-        "cum. profit": final.cumulative_profit.round(0),
-        "NPV": final.npv.round(0),
-    })
+    table = pd.DataFrame(
+        {
+            "customers": final.customers.astype(int),
+            "share %": (100 * final.share).round(1),
+            "cohort ret. %": (100 * final.cohort_retention).round(1),
+            "reputation": final.reputation.round(3),
+            "rating": final.rating.round(2),
+            "cum. profit": final.cumulative_profit.round(0),
+            "NPV": final.npv.round(0),
+        }
+    )
     lines = [f"after {int(ts.step.max())} weeks", table.to_string()]
     profit = ts.pivot(index="step", columns="firm", values="cumulative_profit")
     for leader in profit.columns:
         for chaser in profit.columns:
             week = overtake_step(profit[leader].to_numpy(), profit[chaser].to_numpy())
             if leader != chaser and week is not None and week > 0:
-                lines.append(f"{chaser} overtakes {leader} on cumulative profit in week "
-                             f"{int(profit.index[week])}")
+                lines.append(
+                    f"{chaser} overtakes {leader} on cumulative profit in week "
+                    f"{int(profit.index[week])}"
+                )
     return "\n".join(lines)
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any, Literal, Self
+from typing import Any, Literal, Self, cast
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -26,11 +26,19 @@ class ConfigError(ValueError):
     """An invalid scenario: the message names the key and what is allowed."""
 
 
-def param(default: float, lo: float, hi: float, doc: str, *, ge: float | None = None,
-          le: float | None = None) -> Any:
+def param(
+    default: float,
+    lo: float,
+    hi: float,
+    doc: str,
+    *,
+    ge: float | None = None,
+    le: float | None = None,
+) -> Any:
     """A numeric field with hard bounds ``ge``/``le`` and a sensitivity range [lo, hi]."""
-    return Field(default, ge=ge, le=le, description=doc,
-                 json_schema_extra={"sensitivity": [lo, hi]})
+    return Field(
+        default, ge=ge, le=le, description=doc, json_schema_extra={"sensitivity": [lo, hi]}
+    )
 
 
 def prob(default: float, lo: float, hi: float, doc: str) -> Any:
@@ -44,23 +52,35 @@ class Section(BaseModel):
 
 class Population(Section):
     size: int = Field(2000, ge=2, description="number of customers N")
-    trust_mean: float = param(0.5, 0.3, 0.7, "mean propensity to trust (Beta prior)",
-                              ge=0.01, le=0.99)
-    trust_concentration: float = param(10.0, 4.0, 40.0, "Beta concentration of propensity",
-                                       ge=0.1)
+    trust_mean: float = param(
+        0.5, 0.3, 0.7, "mean propensity to trust (Beta prior)", ge=0.01, le=0.99
+    )
+    trust_concentration: float = param(10.0, 4.0, 40.0, "Beta concentration of propensity", ge=0.1)
     value_dims: int = Field(3, ge=1, le=50, description="dimension of value vectors")
     talk_shape: float = param(2.0, 0.5, 8.0, "Gamma shape of talkativeness (mean 1)", ge=0.01)
 
 
-NetworkKind = Literal["watts_strogatz", "barabasi_albert", "erdos_renyi", "complete",
-                      "karate_club", "les_miserables", "florentine_families",
-                      "davis_southern_women", "file"]
+NetworkKind = Literal[
+    "watts_strogatz",
+    "barabasi_albert",
+    "erdos_renyi",
+    "complete",
+    "karate_club",
+    "les_miserables",
+    "florentine_families",
+    "davis_southern_women",
+    "file",
+]
 
 
 class Network(Section):
     kind: NetworkKind = "watts_strogatz"
-    k: int = Field(8, ge=2, description="ring-lattice degree (watts_strogatz; k // 2 "
-                   "neighbours on each side, so an odd k acts as k - 1)")
+    k: int = Field(
+        8,
+        ge=2,
+        description="ring-lattice degree (watts_strogatz; k // 2 "
+        "neighbours on each side, so an odd k acts as k - 1)",
+    )
     p: float = prob(0.1, 0.0, 0.5, "rewiring probability (watts_strogatz)")
     m: int = Field(4, ge=1, description="edges per new node (barabasi_albert)")
     mean_degree: float = param(8.0, 2.0, 20.0, "expected degree (erdos_renyi)", ge=0.0)
@@ -74,8 +94,9 @@ class Network(Section):
 
 
 class Trust(Section):
-    weakest_link: float = param(-2.0, -8.0, 1.0, "power-mean exponent rho of cognitive trust",
-                                le=1.0)
+    weakest_link: float = param(
+        -2.0, -8.0, 1.0, "power-mean exponent rho of cognitive trust", le=1.0
+    )
     eta_up: float = prob(0.10, 0.02, 0.3, "learning rate toward better evidence")
     eta_down: float = prob(0.30, 0.1, 0.6, "learning rate toward worse evidence")
     buffer: float = prob(0.5, 0.0, 0.9, "trust buffer: bad news discounted by 1 - buffer*T")
@@ -87,8 +108,9 @@ class Trust(Section):
 class Bank(Section):
     decay: float = prob(0.02, 0.0, 0.1, "weekly decay of the emotional bank balance")
     loss_aversion: float = param(2.25, 1.0, 4.0, "weight of a withdrawal vs a deposit", ge=0.0)
-    scale: float = param(2.0, 0.5, 5.0, "balance at which affect saturates (sigmoid scale)",
-                         ge=1e-6)
+    scale: float = param(
+        2.0, 0.5, 5.0, "balance at which affect saturates (sigmoid scale)", ge=1e-6
+    )
     d_warn: float = param(1.0, 0.0, 2.0, "deposit when warned", ge=0.0)
     d_extra: float = param(0.5, 0.0, 1.0, "deposit when the promise is exceeded", ge=0.0)
     d_recovery: float = param(1.0, 0.0, 2.0, "deposit when a complaint is resolved", ge=0.0)
@@ -115,8 +137,9 @@ class Market(Section):
     p_ad: float = prob(0.01, 0.001, 0.05, "Bass innovation: external hazard of prospects")
     q_wom: float = param(0.2, 0.0, 0.6, "Bass imitation: weight of adopting neighbours", ge=0.0)
     ad_effect: float = param(1.0, 0.0, 3.0, "how much advertising multiplies p_ad", ge=0.0)
-    first_impression: float = prob(0.5, 0.0, 1.0,
-                                   "pull of advertised promise on initial ability beliefs")
+    first_impression: float = prob(
+        0.5, 0.0, 1.0, "pull of advertised promise on initial ability beliefs"
+    )
     outside_option: bool = True
     u_out: float = param(2.0, 0.5, 3.5, "utility of the outside option (leave/stay out)")
     beta_trust: float = param(5.0, 1.0, 10.0, "weight of overall trust in choice")
@@ -152,10 +175,22 @@ Strategy = Literal["short_term", "trust_first", "custom"]
 
 PRESETS: dict[str, dict[str, float]] = {
     # MODEL.md section 7. Same quality, price and cost: only trust policy differs.
-    "short_term": {"promise": 0.85, "warn_rate": 0.0, "recovery": 0.2,
-                   "data_protection": 0.3, "care_rate": 0.0, "advertising": 0.8},
-    "trust_first": {"promise": 0.65, "warn_rate": 0.9, "recovery": 0.8,
-                    "data_protection": 0.8, "care_rate": 0.05, "advertising": 0.2},
+    "short_term": {
+        "promise": 0.85,
+        "warn_rate": 0.0,
+        "recovery": 0.2,
+        "data_protection": 0.3,
+        "care_rate": 0.0,
+        "advertising": 0.8,
+    },
+    "trust_first": {
+        "promise": 0.65,
+        "warn_rate": 0.9,
+        "recovery": 0.8,
+        "data_protection": 0.8,
+        "care_rate": 0.05,
+        "advertising": 0.2,
+    },
     "custom": {},
 }
 
@@ -164,8 +199,7 @@ class Firm(Section):
     name: str = Field(min_length=1)
     strategy: Strategy = "custom"
     quality: float = prob(0.7, 0.5, 0.9, "mean delivered quality")
-    quality_concentration: float = param(20.0, 5.0, 60.0, "Beta concentration of quality",
-                                         ge=0.1)
+    quality_concentration: float = param(20.0, 5.0, 60.0, "Beta concentration of quality", ge=0.1)
     promise: float = prob(0.75, 0.5, 0.95, "quality level promised in marketing")
     warn_rate: float = prob(0.0, 0.0, 1.0, "P(warn about a costly mistake)")
     recovery: float = prob(0.5, 0.0, 1.0, "P(complaint resolved)")
@@ -178,10 +212,12 @@ class Firm(Section):
     recovery_cost: float = param(0.5, 0.1, 2.0, "cost of resolving a complaint", ge=0.0)
     care_cost: float = param(0.2, 0.05, 1.0, "cost of a care contact", ge=0.0)
     breach_cost: float = param(2.0, 0.5, 10.0, "cost of a breach per customer", ge=0.0)
-    protection_cost: float = param(0.02, 0.0, 0.1,
-                                   "weekly cost per customer per unit of protection", ge=0.0)
-    ad_cost: float = param(0.01, 0.0, 0.05, "weekly cost per capita per unit of advertising",
-                           ge=0.0)
+    protection_cost: float = param(
+        0.02, 0.0, 0.1, "weekly cost per customer per unit of protection", ge=0.0
+    )
+    ad_cost: float = param(
+        0.01, 0.0, 0.05, "weekly cost per capita per unit of advertising", ge=0.0
+    )
     initial_share: float = prob(0.25, 0.0, 0.5, "share of customers at t = 0")
     values: tuple[float, ...] | None = Field(None, description="fixed value vector")
 
@@ -208,9 +244,12 @@ class Scenario(Section):
     news: News = News()
     reviews: Reviews = Reviews()
     firms: tuple[Firm, ...] = Field(
-        (Firm(name="short_term", strategy="short_term"),
-         Firm(name="trust_first", strategy="trust_first")),
-        min_length=1)
+        (
+            Firm(name="short_term", strategy="short_term"),
+            Firm(name="trust_first", strategy="trust_first"),
+        ),
+        min_length=1,
+    )
 
     @model_validator(mode="after")
     def _check_whole(self) -> Self:
@@ -222,8 +261,10 @@ class Scenario(Section):
             raise ValueError(f"firms: initial_share must sum to at most 1 (got {total:g})")
         for i, f in enumerate(self.firms):
             if f.values is not None and len(f.values) != self.population.value_dims:
-                raise ValueError(f"firms.{i}.values: needs population.value_dims = "
-                                 f"{self.population.value_dims} numbers (got {len(f.values)})")
+                raise ValueError(
+                    f"firms.{i}.values: needs population.value_dims = "
+                    f"{self.population.value_dims} numbers (got {len(f.values)})"
+                )
         return self
 
     @property
@@ -261,8 +302,9 @@ def load_scenario(path: str | Path, overrides: Mapping[str, object] | None = Non
     return build_scenario(raw, overrides)
 
 
-def build_scenario(raw: Mapping[str, Any], overrides: Mapping[str, object] | None = None
-                   ) -> Scenario:
+def build_scenario(
+    raw: Mapping[str, Any], overrides: Mapping[str, object] | None = None
+) -> Scenario:
     """Validate a raw mapping (after dotted overrides) into a :class:`Scenario`."""
     data = _plain(raw)
     for key, value in (overrides or {}).items():
@@ -338,8 +380,9 @@ def _list_index(items: list[Any], part: str, path: str) -> int:
         if isinstance(item, dict) and item.get("name") == part:
             return i
     names = [str(it.get("name")) for it in items if isinstance(it, dict)]
-    raise ConfigError(f"{path}: no such entry; use an index 0..{len(items) - 1} "
-                      f"or a name ({', '.join(names)})")
+    raise ConfigError(
+        f"{path}: no such entry; use an index 0..{len(items) - 1} or a name ({', '.join(names)})"
+    )
 
 
 def _explain(exc: ValidationError, data: Mapping[str, Any]) -> str:
@@ -383,7 +426,8 @@ def sensitivity_ranges(scenario: Scenario | None = None) -> dict[str, tuple[floa
         for name, info in type(model).model_fields.items():
             extra = info.json_schema_extra
             if isinstance(extra, dict) and "sensitivity" in extra:
-                lo, hi = extra["sensitivity"]  # type: ignore[misc]
+                bounds = extra["sensitivity"]
+                lo, hi = cast(list[float], bounds)  # written by param() above
                 out[f"{section}.{name}"] = (float(lo), float(hi))
     return out
 
@@ -400,7 +444,8 @@ def _sections(scenario: Scenario) -> Iterator[tuple[str, BaseModel]]:
 def describe(key: str) -> str:
     """The description of a dotted key (``market.q_wom``), for UIs and reports."""
     section, _, name = key.rpartition(".")
-    model: type[BaseModel] = Firm if section.startswith("firms") else type(
-        getattr(Scenario(), section))
+    model: type[BaseModel] = (
+        Firm if section.startswith("firms") else type(getattr(Scenario(), section))
+    )
     info = model.model_fields[name]
     return info.description or name

@@ -34,26 +34,33 @@ class Streams:
         root = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
         network, init, dynamics, mesa = children(root, 4)
         phases = dict(zip(PHASES, children(dynamics, len(PHASES)), strict=True))
-        return cls(seed=root, network=np.random.default_rng(network),
-                   init=np.random.default_rng(init),
-                   phase={k: np.random.default_rng(v) for k, v in phases.items()},
-                   mesa=np.random.default_rng(mesa))
+        return cls(
+            seed=root,
+            network=np.random.default_rng(network),
+            init=np.random.default_rng(init),
+            phase={k: np.random.default_rng(v) for k, v in phases.items()},
+            mesa=np.random.default_rng(mesa),
+        )
 
 
 def children(parent: np.random.SeedSequence, n: int) -> list[np.random.SeedSequence]:
     """The first ``n`` children ``parent.spawn(n)`` would give, without advancing the
     parent, so one SeedSequence object always seeds the same run."""
-    return [np.random.SeedSequence(parent.entropy, spawn_key=(*parent.spawn_key, i),
-                                   pool_size=parent.pool_size) for i in range(n)]
+    return [
+        np.random.SeedSequence(
+            parent.entropy, spawn_key=(*parent.spawn_key, i), pool_size=parent.pool_size
+        )
+        for i in range(n)
+    ]
 
 
 @dataclass(frozen=True)
 class InitDraws:
-    propensity: np.ndarray       # (N,)
-    talkativeness: np.ndarray    # (N,)
+    propensity: np.ndarray  # (N,)
+    talkativeness: np.ndarray  # (N,)
     customer_values: np.ndarray  # (N, D) unit vectors
-    firm_values: np.ndarray      # (M, D) unit vectors
-    u_provider: np.ndarray       # (N,)
+    firm_values: np.ndarray  # (M, D) unit vectors
+    u_provider: np.ndarray  # (N,)
 
 
 def init_draws(scenario: Scenario, rng: np.random.Generator) -> InitDraws:
@@ -79,7 +86,7 @@ def _unit_vectors(rng: np.random.Generator, n: int, dims: int) -> np.ndarray:
 @dataclass(frozen=True)
 class BreachDraws:
     u_breach: np.ndarray  # (M,)
-    u_news: np.ndarray    # (N, M)
+    u_news: np.ndarray  # (N, M)
 
 
 def breach_draws(rng: np.random.Generator, n: int, m: int) -> BreachDraws:
@@ -97,14 +104,15 @@ class EncounterDraws:
     quality: np.ndarray  # delivered quality y ~ Beta(mean quality, concentration) of provider
 
 
-def encounter_draws(rng: np.random.Generator, provider: np.ndarray, quality: np.ndarray,
-                    concentration: np.ndarray) -> EncounterDraws:
+def encounter_draws(
+    rng: np.random.Generator, provider: np.ndarray, quality: np.ndarray, concentration: np.ndarray
+) -> EncounterDraws:
     """Uniforms for every customer, and y from its provider's quality (firm 0 for prospects)."""
     u = rng.random((6, provider.size))
     f = np.maximum(provider, 0)
     mean, conc = np.clip(quality[f], 1e-9, 1 - 1e-9), concentration[f]
     y = rng.beta(mean * conc, (1.0 - mean) * conc)
-    return EncounterDraws(*u, quality=y)
+    return EncounterDraws(u[0], u[1], u[2], u[3], u[4], u[5], quality=y)
 
 
 def uniforms(rng: np.random.Generator, n: int) -> np.ndarray:

@@ -19,7 +19,7 @@ import pandas as pd
 from trustsim.simulate import RunResult
 
 
-def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
+def atomic_write(path: Path, write: Callable[[Path], object]) -> None:
     """Call ``write(tmp)`` on a temporary file beside ``path``, then rename it onto ``path``."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -33,7 +33,8 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
 
 
 def write_json(path: Path, data: Any) -> None:
-    atomic_write(path, lambda tmp: tmp.write_text(json.dumps(data, indent=2, default=str)))
+    text = json.dumps(data, indent=2, default=str)
+    atomic_write(path, lambda tmp: tmp.write_text(text))
 
 
 def write_parquet(path: Path, frame: pd.DataFrame) -> None:
@@ -52,5 +53,8 @@ def write_run(result: RunResult, out: Path) -> list[Path]:
 def read_run(folder: Path) -> RunResult:
     """Read what :func:`write_run` wrote."""
     manifest = json.loads((folder / "manifest.json").read_text())
-    return RunResult(pd.read_parquet(folder / "timeseries.parquet"),
-                     pd.read_parquet(folder / "population.parquet"), manifest)
+    return RunResult(
+        pd.read_parquet(folder / "timeseries.parquet"),
+        pd.read_parquet(folder / "population.parquet"),
+        manifest,
+    )

@@ -12,11 +12,36 @@ from typing import Any
 import numpy as np
 
 FIRM_COLUMNS = (
-    "customers", "share", "acquisitions", "churns", "entries", "exits", "period_retention", "cohort_retention",
-    "revenue", "costs", "profit", "cumulative_profit", "npv", "mean_trust", "mean_cognitive",
-    "mean_affective", "reputation", "rating", "reviews", "nps", "csat", "encounters",
-    "wom_positive", "wom_negative", "warnings", "exploited", "discovered", "complaints",
-    "recoveries", "breaches",
+    "customers",
+    "share",
+    "acquisitions",
+    "churns",
+    "entries",
+    "exits",
+    "period_retention",
+    "cohort_retention",
+    "revenue",
+    "costs",
+    "profit",
+    "cumulative_profit",
+    "npv",
+    "mean_trust",
+    "mean_cognitive",
+    "mean_affective",
+    "reputation",
+    "rating",
+    "reviews",
+    "nps",
+    "csat",
+    "encounters",
+    "wom_positive",
+    "wom_negative",
+    "warnings",
+    "exploited",
+    "discovered",
+    "complaints",
+    "recoveries",
+    "breaches",
 )
 POPULATION_COLUMNS = ("customers", "prospects", "prospect_share", "gini", "mean_reputation")
 
@@ -49,11 +74,21 @@ def gini(values: Any) -> float:
     return float(2.0 * (ranks * x).sum() / (n * total) - (n + 1.0) / n)
 
 
-def firm_metrics(*, provider: np.ndarray, cohort: np.ndarray, cohort_start: np.ndarray,
-                 cognitive: np.ndarray, affect: np.ndarray, trust: np.ndarray,
-                 flows: dict[str, np.ndarray], profit: np.ndarray,
-                 cumulative_profit: np.ndarray, npv: np.ndarray, rating: np.ndarray,
-                 reviews: np.ndarray) -> dict[str, np.ndarray]:
+def firm_metrics(
+    *,
+    provider: np.ndarray,
+    cohort: np.ndarray,
+    cohort_start: np.ndarray,
+    cognitive: np.ndarray,
+    affect: np.ndarray,
+    trust: np.ndarray,
+    flows: dict[str, np.ndarray],
+    profit: np.ndarray,
+    cumulative_profit: np.ndarray,
+    npv: np.ndarray,
+    rating: np.ndarray,
+    reviews: np.ndarray,
+) -> dict[str, np.ndarray]:
     """Every per-firm metric of MODEL.md 8, as arrays over firms.
 
     ``cognitive``, ``affect`` and ``trust`` are (N, M); ``flows`` holds this
@@ -90,18 +125,33 @@ def firm_metrics(*, provider: np.ndarray, cohort: np.ndarray, cohort_start: np.n
         "reviews": reviews,
         "nps": 100.0 * ratio(count(promoters) - count(detractors), customers),
         "csat": ratio(flows["satisfied"], flows["encounters"]),
-        **{k: flows[k] for k in ("encounters", "wom_positive", "wom_negative", "warnings",
-                                 "exploited", "discovered", "complaints", "recoveries",
-                                 "breaches")},
+        **{
+            k: flows[k]
+            for k in (
+                "encounters",
+                "wom_positive",
+                "wom_negative",
+                "warnings",
+                "exploited",
+                "discovered",
+                "complaints",
+                "recoveries",
+                "breaches",
+            )
+        },
     }
 
 
-def population_metrics(customers: np.ndarray, n: int, reputation: np.ndarray
-                       ) -> dict[str, float]:
+def population_metrics(customers: np.ndarray, n: int, reputation: np.ndarray) -> dict[str, float]:
     """Prospects, their share, and the Gini coefficient of market shares."""
     total = float(customers.sum())
-    return {"customers": total, "prospects": n - total, "prospect_share": (n - total) / n,
-            "gini": gini(customers), "mean_reputation": float(reputation.mean())}
+    return {
+        "customers": total,
+        "prospects": n - total,
+        "prospect_share": (n - total) / n,
+        "gini": gini(customers),
+        "mean_reputation": float(reputation.mean()),
+    }
 
 
 def overtake_step(leader: Any, chaser: Any) -> int | None:

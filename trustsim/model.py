@@ -26,16 +26,22 @@ def initial_state(scenario: Scenario, init: draws.InitDraws) -> CustomerState:
     promise = np.array([f.promise for f in scenario.firms])
     advertising = np.array([f.advertising for f in scenario.firms])
     beliefs[:, :, ABILITY] = rules.first_impression(
-        init.propensity[:, None], promise, advertising, scenario.market.first_impression)
+        init.propensity[:, None], promise, advertising, scenario.market.first_impression
+    )
     cosine = init.customer_values @ init.firm_values.T
     shares = np.cumsum([f.initial_share for f in scenario.firms])
     provider = np.searchsorted(shares, init.u_provider, side="right")
     provider = np.where(provider < m, provider, NO_PROVIDER).astype(np.int64)
     return CustomerState(
-        beliefs=beliefs, balance=np.zeros((n, m)),
-        identification=(cosine + 1.0) / 2.0, propensity=init.propensity,
-        talkativeness=init.talkativeness, provider=provider,
-        tenure=np.zeros(n, dtype=np.int64), cohort=provider >= 0)
+        beliefs=beliefs,
+        balance=np.zeros((n, m)),
+        identification=(cosine + 1.0) / 2.0,
+        propensity=init.propensity,
+        talkativeness=init.talkativeness,
+        provider=provider,
+        tenure=np.zeros(n, dtype=np.int64),
+        cohort=provider >= 0,
+    )
 
 
 class TrustModel(mesa.Model):
@@ -52,8 +58,13 @@ class TrustModel(mesa.Model):
         Build a Mesa ``Customer`` per customer (default: when N <= 20,000).
     """
 
-    def __init__(self, scenario: Scenario, *, seed: int | np.random.SeedSequence | None = None,
-                 agent_handles: bool | None = None) -> None:
+    def __init__(
+        self,
+        scenario: Scenario,
+        *,
+        seed: int | np.random.SeedSequence | None = None,
+        agent_handles: bool | None = None,
+    ) -> None:
         self.streams = draws.Streams.from_seed(seed)
         super().__init__(rng=self.streams.mesa)
         self.config = scenario
@@ -79,8 +90,9 @@ class TrustModel(mesa.Model):
         """Completed steps (Mesa's ``time`` advances by one per step)."""
         return int(self.time)
 
-    def trust_of(self, rows: np.ndarray, firms: np.ndarray
-                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def trust_of(
+        self, rows: np.ndarray, firms: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         return phases.trust_of(self.state, self.context, rows, firms)
 
     def step(self) -> None:
@@ -92,12 +104,19 @@ class TrustModel(mesa.Model):
         ledger.customers_start[:] = np.bincount(st.provider[st.provider >= 0], minlength=m)
 
         phases.breach(st, ledger, ctx, draws.breach_draws(rng["breach"], n, m))
-        phases.encounter(st, ledger, ctx, draws.encounter_draws(
-            rng["encounter"], st.provider, ctx.firms["quality"],
-            ctx.firms["quality_concentration"]))
+        phases.encounter(
+            st,
+            ledger,
+            ctx,
+            draws.encounter_draws(
+                rng["encounter"],
+                st.provider,
+                ctx.firms["quality"],
+                ctx.firms["quality_concentration"],
+            ),
+        )
         phases.care(st, ledger, ctx, draws.uniforms(rng["care"], n))
-        phases.talk(st, ledger, self.accounts, ctx, rng["talk"],
-                    draws.uniforms(rng["review"], n))
+        phases.talk(st, ledger, self.accounts, ctx, rng["talk"], draws.uniforms(rng["review"], n))
         phases.decide(st, ledger, self.accounts, ctx, draws.decision_draws(rng["decide"], n))
         self._profit = phases.bookkeeping(st, ledger, self.accounts, ctx, self.n_steps)
         self.collect()
@@ -108,14 +127,27 @@ class TrustModel(mesa.Model):
         cognitive, affect, trust = phases.trust_matrix(st, self.context)
         count, _ = acc.reviews(None)
         values = metrics.firm_metrics(
-            provider=st.provider, cohort=st.cohort, cohort_start=self.cohort_start,
-            cognitive=cognitive, affect=affect, trust=trust, flows=asdict(self.ledger),
-            profit=self._profit, cumulative_profit=acc.cumulative_profit, npv=acc.npv,
-            rating=phases.rating(acc, self.context), reviews=count)
+            provider=st.provider,
+            cohort=st.cohort,
+            cohort_start=self.cohort_start,
+            cognitive=cognitive,
+            affect=affect,
+            trust=trust,
+            flows=asdict(self.ledger),
+            profit=self._profit,
+            cumulative_profit=acc.cumulative_profit,
+            npv=acc.npv,
+            rating=phases.rating(acc, self.context),
+            reviews=count,
+        )
         step = self.n_steps
         for f, name in enumerate(self.config.firm_names):
             self.firm_records.append(
-                {"step": step, "firm": name, **{k: float(values[k][f]) for k in values}})
+                {"step": step, "firm": name, **{k: float(values[k][f]) for k in values}}
+            )
         self.population_records.append(
-            {"step": step, **metrics.population_metrics(values["customers"], st.n,
-                                                        values["reputation"])})
+            {
+                "step": step,
+                **metrics.population_metrics(values["customers"], st.n, values["reputation"]),
+            }
+        )

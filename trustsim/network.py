@@ -48,17 +48,17 @@ class SparseNetwork:
     def neighbours(self, i: int) -> np.ndarray:
         """Neighbours of customer ``i`` in ascending order."""
         ptr = self.adjacency.indptr
-        return self.adjacency.indices[ptr[i]:ptr[i + 1]]
+        return self.adjacency.indices[ptr[i] : ptr[i + 1]]
 
-    def neighbour_counts(self, provider: np.ndarray, n_firms: int,
-                         rows: np.ndarray | None = None) -> np.ndarray:
+    def neighbour_counts(
+        self, provider: np.ndarray, n_firms: int, rows: np.ndarray | None = None
+    ) -> np.ndarray:
         """Per row, how many neighbours are customers of each firm: shape (rows, M)."""
         onehot = _onehot(provider, n_firms)
         adj = self.adjacency if rows is None else self.adjacency[rows]
         return np.asarray(adj @ onehot)
 
-    def contacts(self, rng: np.random.Generator, p: np.ndarray
-                 ) -> tuple[np.ndarray, np.ndarray]:
+    def contacts(self, rng: np.random.Generator, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Each customer i tells each neighbour independently with probability ``p[i]``.
 
         One uniform per edge of every customer with ``p > 0``, in customer order
@@ -91,14 +91,14 @@ class CompleteNetwork:
     def neighbours(self, i: int) -> np.ndarray:
         return np.delete(np.arange(self.n), i)
 
-    def neighbour_counts(self, provider: np.ndarray, n_firms: int,
-                         rows: np.ndarray | None = None) -> np.ndarray:
+    def neighbour_counts(
+        self, provider: np.ndarray, n_firms: int, rows: np.ndarray | None = None
+    ) -> np.ndarray:
         onehot = _onehot(provider, n_firms)
         own = onehot if rows is None else onehot[rows]
         return onehot.sum(axis=0) - own
 
-    def contacts(self, rng: np.random.Generator, p: np.ndarray
-                 ) -> tuple[np.ndarray, np.ndarray]:
+    def contacts(self, rng: np.random.Generator, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Each teller i reaches Binomial(n-1, p[i]) others, chosen without replacement."""
         src, dst = [], []
         for i in np.flatnonzero(p > 0):
@@ -144,9 +144,11 @@ def build_network(config: NetworkConfig, n: int, rng: np.random.Generator) -> Ne
         return SparseNetwork(n, *barabasi_albert_edges(n, config.m, rng))
     graph = REAL_GRAPHS[kind]() if kind in REAL_GRAPHS else read_graph(config.path)
     if graph.number_of_nodes() != n:
-        raise ConfigError(f"population.size: network.kind={kind} has "
-                          f"{graph.number_of_nodes()} nodes, so population.size must be "
-                          f"{graph.number_of_nodes()} (got {n})")
+        raise ConfigError(
+            f"population.size: network.kind={kind} has "
+            f"{graph.number_of_nodes()} nodes, so population.size must be "
+            f"{graph.number_of_nodes()} (got {n})"
+        )
     return from_networkx(graph)
 
 
@@ -173,12 +175,14 @@ def read_graph(path: str | None) -> nx.Graph:
     except FileNotFoundError:
         raise ConfigError(f"network.path: no such file {path!r}") from None
     except Exception as exc:  # networkx raises several types for a malformed file
-        raise ConfigError(f"network.path: cannot read {path!r} as an edge list or "
-                          f"GraphML ({exc})") from None
+        raise ConfigError(
+            f"network.path: cannot read {path!r} as an edge list or GraphML ({exc})"
+        ) from None
 
 
-def watts_strogatz_edges(n: int, k: int, p: float, rng: np.random.Generator
-                         ) -> tuple[np.ndarray, np.ndarray]:
+def watts_strogatz_edges(
+    n: int, k: int, p: float, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     """Small-world graph (Watts & Strogatz 1998), vectorised.
 
     A ring lattice joining each node to its ``k // 2`` nearest neighbours on
@@ -206,8 +210,9 @@ def watts_strogatz_edges(n: int, k: int, p: float, rng: np.random.Generator
         new_dst = np.where(clash, dst, new_dst)
 
 
-def erdos_renyi_edges(n: int, mean_degree: float, rng: np.random.Generator
-                      ) -> tuple[np.ndarray, np.ndarray]:
+def erdos_renyi_edges(
+    n: int, mean_degree: float, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     """G(n, p) with ``p = mean_degree / (n - 1)``: a Binomial number of distinct pairs."""
     pairs = n * (n - 1) // 2
     m = int(rng.binomial(pairs, min(1.0, mean_degree / max(n - 1, 1))))
@@ -222,8 +227,9 @@ def erdos_renyi_edges(n: int, mean_degree: float, rng: np.random.Generator
     return keys // n, keys % n
 
 
-def barabasi_albert_edges(n: int, m: int, rng: np.random.Generator
-                          ) -> tuple[np.ndarray, np.ndarray]:
+def barabasi_albert_edges(
+    n: int, m: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     """Preferential attachment (Barabasi & Albert 1999).
 
     Starts from a star on ``m + 1`` nodes; each new node links to ``m``
@@ -243,8 +249,8 @@ def barabasi_albert_edges(n: int, m: int, rng: np.random.Generator
                 targets.add(int(ends[j]))
         chosen = np.fromiter(targets, dtype=np.int64, count=m)
         chosen.sort()
-        src[n_edges:n_edges + m], dst[n_edges:n_edges + m] = new, chosen
-        ends[n_ends:n_ends + 2 * m:2], ends[n_ends + 1:n_ends + 2 * m:2] = new, chosen
+        src[n_edges : n_edges + m], dst[n_edges : n_edges + m] = new, chosen
+        ends[n_ends : n_ends + 2 * m : 2], ends[n_ends + 1 : n_ends + 2 * m : 2] = new, chosen
         n_edges, n_ends = n_edges + m, n_ends + 2 * m
     return src[:n_edges], dst[:n_edges]
 

@@ -16,7 +16,7 @@ from trustsim import rules
 from trustsim.config import Scenario
 from trustsim.draws import BreachDraws, DecisionDraws, EncounterDraws
 from trustsim.network import Network
-from trustsim.rules import ABILITY, BENEVOLENCE, INTEGRITY
+from trustsim.rules import BENEVOLENCE, INTEGRITY
 from trustsim.state import NO_PROVIDER, Accounts, CustomerState, Ledger
 
 
@@ -38,8 +38,9 @@ class Context:
         return rules.cognitive_weight(sc.market.risk, sc.trust.omega0)
 
 
-def trust_of(state: CustomerState, ctx: Context, rows: np.ndarray, firms: np.ndarray | int
-             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def trust_of(
+    state: CustomerState, ctx: Context, rows: np.ndarray, firms: np.ndarray | int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Cognitive, affective and overall trust of customers ``rows`` in ``firms``.
 
     ``firms`` pairs with ``rows`` (one firm per row) or is a single firm; pass
@@ -47,19 +48,22 @@ def trust_of(state: CustomerState, ctx: Context, rows: np.ndarray, firms: np.nda
     """
     sc = ctx.scenario
     cognitive = rules.power_mean(state.beliefs[rows, firms], sc.trust.weakest_link)
-    affect = rules.affective(state.balance[rows, firms], state.identification[rows, firms],
-                             sc.bank.scale, sc.trust.w_id)
+    affect = rules.affective(
+        state.balance[rows, firms], state.identification[rows, firms], sc.bank.scale, sc.trust.w_id
+    )
     return cognitive, affect, rules.overall(cognitive, affect, ctx.omega)
 
 
-def trust_matrix(state: CustomerState, ctx: Context, rows: np.ndarray | None = None
-                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def trust_matrix(
+    state: CustomerState, ctx: Context, rows: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Cognitive, affective and overall trust of customers ``rows`` (all) in every firm."""
     sel = slice(None) if rows is None else rows
     sc = ctx.scenario
     cognitive = rules.power_mean(state.beliefs[sel], sc.trust.weakest_link)
-    affect = rules.affective(state.balance[sel], state.identification[sel], sc.bank.scale,
-                             sc.trust.w_id)
+    affect = rules.affective(
+        state.balance[sel], state.identification[sel], sc.bank.scale, sc.trust.w_id
+    )
     return cognitive, affect, rules.overall(cognitive, affect, ctx.omega)
 
 
@@ -72,25 +76,28 @@ def breach(state: CustomerState, ledger: Ledger, ctx: Context, draws: BreachDraw
     sc, firms = ctx.scenario, ctx.firms
     eta_up, eta_down, buffer = sc.trust.eta_up, sc.trust.eta_down, sc.trust.buffer
     hit = draws.u_breach < sc.market.breach_rate * (1.0 - firms["data_protection"])
-    for f in np.flatnonzero(hit):
+    for f in map(int, np.flatnonzero(hit)):
         is_customer = state.provider == f
         hears = ~is_customer & (draws.u_news[:, f] < sc.news.reach)
-        for rows, weight in ((np.flatnonzero(is_customer), 1.0),
-                             (np.flatnonzero(hears), sc.news.weight)):
+        for rows, weight in (
+            (np.flatnonzero(is_customer), 1.0),
+            (np.flatnonzero(hears), sc.news.weight),
+        ):
             _, _, trust = trust_of(state, ctx, rows, f)
             down = rules.buffered(eta_down, trust, buffer)
             integrity = state.beliefs[rows, f, INTEGRITY]
-            state.beliefs[rows, f, INTEGRITY] = rules.learn(integrity, 0.0, eta_up, down,
-                                                             weight=weight)
+            state.beliefs[rows, f, INTEGRITY] = rules.learn(
+                integrity, 0.0, eta_up, down, weight=weight
+            )
         customers = np.flatnonzero(is_customer)
-        state.balance[customers, f] = rules.withdraw(state.balance[customers, f],
-                                                     sc.bank.d_breach, sc.bank.loss_aversion)
+        state.balance[customers, f] = rules.withdraw(
+            state.balance[customers, f], sc.bank.d_breach, sc.bank.loss_aversion
+        )
         ledger.breaches[f] += 1
         ledger.costs[f] += firms["breach_cost"][f] * customers.size
 
 
-def encounter(state: CustomerState, ledger: Ledger, ctx: Context, draws: EncounterDraws
-              ) -> None:
+def encounter(state: CustomerState, ledger: Ledger, ctx: Context, draws: EncounterDraws) -> None:
     """6.2 Encounter: mistake (warn or exploit), delivery against the promise, failure."""
     sc, fp, m = ctx.scenario, ctx.firms, ctx.n_firms
     mk, bank, tr = sc.market, sc.bank, sc.trust
@@ -140,16 +147,19 @@ def encounter(state: CustomerState, ledger: Ledger, ctx: Context, draws: Encount
     state.balance[rows, f] = balance
 
     paid = fp["price"][f] + exploit * fp["mistake_revenue"][f]
-    story = np.select([found, ignored, warn, fixed, extra],
-                      [rules.EXPLOITED, rules.IGNORED, rules.WARNED, rules.RECOVERED,
-                       rules.DELIGHTED], rules.NO_STORY)
+    story = np.select(
+        [found, ignored, warn, fixed, extra],
+        [rules.EXPLOITED, rules.IGNORED, rules.WARNED, rules.RECOVERED, rules.DELIGHTED],
+        rules.NO_STORY,
+    )
     state.paid[rows] = paid
     state.warned[rows], state.failed[rows] = warn, failed
     state.satisfaction[rows] = quality - promise
     state.story[rows] = story
     state.story_firm[rows] = np.where(story > 0, f, NO_PROVIDER)
-    state.story_evidence[rows] = np.where(story == rules.DELIGHTED, quality,
-                                          (story < rules.FIRST_NEGATIVE).astype(float))
+    state.story_evidence[rows] = np.where(
+        story == rules.DELIGHTED, quality, (story < rules.FIRST_NEGATIVE).astype(float)
+    )
 
     ledger.revenue += _count(f, m, paid)
     ledger.costs += _count(f, m, fp["unit_cost"][f] + fixed * fp["recovery_cost"][f])
@@ -172,13 +182,19 @@ def care(state: CustomerState, ledger: Ledger, ctx: Context, u_care: np.ndarray)
     cognitive, _, _ = trust_of(state, ctx, rows, f)
     state.balance[rows, f] = rules.deposit(state.balance[rows, f], sc.bank.d_care, cognitive)
     state.beliefs[rows, f, BENEVOLENCE] = rules.learn(
-        state.beliefs[rows, f, BENEVOLENCE], 1.0, sc.trust.eta_up, sc.trust.eta_down,
-        weight=0.5)
+        state.beliefs[rows, f, BENEVOLENCE], 1.0, sc.trust.eta_up, sc.trust.eta_down, weight=0.5
+    )
     ledger.costs += _count(f, ctx.n_firms, fp["care_cost"][f])
 
 
-def talk(state: CustomerState, ledger: Ledger, accounts: Accounts, ctx: Context,
-         rng: np.random.Generator, u_review: np.ndarray) -> None:
+def talk(
+    state: CustomerState,
+    ledger: Ledger,
+    accounts: Accounts,
+    ctx: Context,
+    rng: np.random.Generator,
+    u_review: np.ndarray,
+) -> None:
     """6.4 Word-of-mouth to neighbours (customers or not) and online reviews."""
     sc, m = ctx.scenario, ctx.n_firms
     tellers = state.story > 0
@@ -198,8 +214,13 @@ def talk(state: CustomerState, ledger: Ledger, accounts: Accounts, ctx: Context,
     _, _, trust = trust_of(state, ctx, hearer, about)
     down = rules.buffered(sc.trust.eta_down, trust, sc.trust.buffer)
     state.beliefs[hearer, about, asp] = rules.learn(
-        state.beliefs[hearer, about, asp], mean_evidence, sc.trust.eta_up, down,
-        weight=sc.wom.weight, k=k)
+        state.beliefs[hearer, about, asp],
+        mean_evidence,
+        sc.trust.eta_up,
+        down,
+        weight=sc.wom.weight,
+        k=k,
+    )
 
     p_review = np.where(negative, sc.reviews.p_negative, sc.reviews.p_positive)
     writers = np.flatnonzero(tellers & (u_review < p_review))
@@ -217,8 +238,9 @@ def rating(accounts: Accounts, ctx: Context) -> np.ndarray:
     return rules.bayesian_rating(star_sum, count, rv.prior_mean, rv.prior_weight)
 
 
-def decide(state: CustomerState, ledger: Ledger, accounts: Accounts, ctx: Context,
-           draws: DecisionDraws) -> None:
+def decide(
+    state: CustomerState, ledger: Ledger, accounts: Accounts, ctx: Context, draws: DecisionDraws
+) -> None:
     """6.5 Decisions: who considers the market, then a logit choice."""
     sc, fp, m = ctx.scenario, ctx.firms, ctx.n_firms
     mk = sc.market
@@ -231,14 +253,19 @@ def decide(state: CustomerState, ledger: Ledger, accounts: Accounts, ctx: Contex
     hazard = np.where(
         has,
         mk.review_rate + mk.warn_search * state.warned + mk.failure_search * state.failed,
-        p_ad + mk.q_wom * adopters_share)
+        p_ad + mk.q_wom * adopters_share,
+    )
     rows = np.flatnonzero(draws.u_consider < np.clip(hazard, 0.0, 1.0))
 
     _, _, trust = trust_matrix(state, ctx, rows)
     current = provider[rows]
     stars = rating(accounts, ctx)
-    utility = (mk.beta_trust * trust + mk.beta_proof * counts[rows] / degree[rows, None]
-               + mk.beta_rating * (stars - stars.mean()) - mk.beta_price * fp["price"])
+    utility = (
+        mk.beta_trust * trust
+        + mk.beta_proof * counts[rows] / degree[rows, None]
+        + mk.beta_rating * (stars - stars.mean())
+        - mk.beta_price * fp["price"]
+    )
     stay = np.flatnonzero(current >= 0)
     utility[stay, current[stay]] += mk.switching_cost
     if mk.outside_option:
@@ -256,8 +283,9 @@ def decide(state: CustomerState, ledger: Ledger, accounts: Accounts, ctx: Contex
     state.cohort[rows[moved]] = False
 
 
-def bookkeeping(state: CustomerState, ledger: Ledger, accounts: Accounts, ctx: Context,
-                step: int) -> np.ndarray:
+def bookkeeping(
+    state: CustomerState, ledger: Ledger, accounts: Accounts, ctx: Context, step: int
+) -> np.ndarray:
     """6.6 Bank decay, forgetting, tenure, fixed costs, profit and NPV; returns profit."""
     sc, fp = ctx.scenario, ctx.firms
     state.balance *= 1.0 - sc.bank.decay
@@ -265,8 +293,10 @@ def bookkeeping(state: CustomerState, ledger: Ledger, accounts: Accounts, ctx: C
         prior = state.propensity[:, None, None]
         state.beliefs += sc.trust.forgetting * (prior - state.beliefs)
     state.tenure[state.provider >= 0] += 1
-    ledger.costs += (fp["protection_cost"] * fp["data_protection"] * ledger.customers_start
-                     + fp["ad_cost"] * fp["advertising"] * state.n)
+    ledger.costs += (
+        fp["protection_cost"] * fp["data_protection"] * ledger.customers_start
+        + fp["ad_cost"] * fp["advertising"] * state.n
+    )
     profit = ledger.revenue - ledger.costs
     accounts.cumulative_profit += profit
     years = step / sc.market.steps_per_year

@@ -6,16 +6,17 @@ names in the legend; ``save_run_figures`` writes them as PNG.
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import matplotlib.pyplot as plt
+import pandas as pd
+from matplotlib.figure import Figure
 
-from trustsim.io import atomic_write  # noqa: E402
+from trustsim.io import atomic_write
 
 ROLLING = 13  # weeks: a quarter, to smooth period retention
 
@@ -58,8 +59,11 @@ def reputation_figure(ts: pd.DataFrame) -> Figure:
 
 
 def trust_figure(ts: pd.DataFrame) -> Figure:
-    parts = [("mean_trust", "overall"), ("mean_cognitive", "cognitive"),
-             ("mean_affective", "affective")]
+    parts = [
+        ("mean_trust", "overall"),
+        ("mean_cognitive", "cognitive"),
+        ("mean_affective", "affective"),
+    ]
     fig, axes = plt.subplots(1, 3, figsize=(14, 4.2), sharey=True)
     for ax, (column, label) in zip(axes, parts, strict=True):
         _by_firm(ts, column).plot(ax=ax)
@@ -77,8 +81,16 @@ def profit_figure(ts: pd.DataFrame) -> Figure:
     return _finish(fig, [ax], "Profit")
 
 
-FIGURES = {"retention": retention_figure, "reputation": reputation_figure,
-           "trust": trust_figure, "profit": profit_figure}
+FIGURES = {
+    "retention": retention_figure,
+    "reputation": reputation_figure,
+    "trust": trust_figure,
+    "profit": profit_figure,
+}
+
+
+def _save_png(fig: Figure, path: Path) -> None:
+    fig.savefig(path, dpi=120, format="png")
 
 
 def save_run_figures(ts: pd.DataFrame, out: Path) -> list[Path]:
@@ -87,7 +99,7 @@ def save_run_figures(ts: pd.DataFrame, out: Path) -> list[Path]:
     for name, make in FIGURES.items():
         fig = make(ts)
         path = out / f"{name}.png"
-        atomic_write(path, lambda tmp, fig=fig: fig.savefig(tmp, dpi=120, format="png"))
+        atomic_write(path, partial(_save_png, fig))
         plt.close(fig)
         paths.append(path)
     return paths

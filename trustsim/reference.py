@@ -44,7 +44,7 @@ class RefFirm(mesa.Agent):
 
     def rating(self) -> float:
         rv = self.model.config.reviews
-        log = self.review_log if rv.window is None else self.review_log[-rv.window:]
+        log = self.review_log if rv.window is None else self.review_log[-rv.window :]
         count = sum(c for c, _ in log)
         star_sum = sum(s for _, s in log)
         return float(rules.bayesian_rating(star_sum, count, rv.prior_mean, rv.prior_weight))
@@ -55,8 +55,10 @@ class RefFirm(mesa.Agent):
 
     def close_books(self, customers_start: int, step: int) -> None:
         cfg, sc = self.config, self.model.config
-        self.flows["costs"] += (cfg.protection_cost * cfg.data_protection * customers_start
-                                + cfg.ad_cost * cfg.advertising * sc.population.size)
+        self.flows["costs"] += (
+            cfg.protection_cost * cfg.data_protection * customers_start
+            + cfg.ad_cost * cfg.advertising * sc.population.size
+        )
         self.profit = self.flows["revenue"] - self.flows["costs"]
         self.cumulative_profit += self.profit
         years = step / sc.market.steps_per_year
@@ -77,8 +79,9 @@ class RefCustomer(mesa.Agent):
         self.balance = []
         self.identification = []
         for f, firm in enumerate(sc.firms):
-            ability = rules.first_impression(pi, firm.promise, firm.advertising,
-                                             sc.market.first_impression)
+            ability = rules.first_impression(
+                pi, firm.promise, firm.advertising, sc.market.first_impression
+            )
             self.beliefs.append([float(ability), pi, pi])
             self.balance.append(0.0)
             cosine = float(init.customer_values[index] @ init.firm_values[f])
@@ -101,16 +104,19 @@ class RefCustomer(mesa.Agent):
         """Cognitive, affective and overall trust in firm ``f``."""
         sc = self.model.config
         cognitive = float(rules.power_mean(np.array(self.beliefs[f]), sc.trust.weakest_link))
-        affect = float(rules.affective(self.balance[f], self.identification[f], sc.bank.scale,
-                                       sc.trust.w_id))
+        affect = float(
+            rules.affective(self.balance[f], self.identification[f], sc.bank.scale, sc.trust.w_id)
+        )
         return cognitive, affect, float(rules.overall(cognitive, affect, self.model.omega))
 
-    def learn(self, f: int, aspect: int, evidence: float, trust: float, weight: float = 1.0,
-              k: int = 1) -> None:
+    def learn(
+        self, f: int, aspect: int, evidence: float, trust: float, weight: float = 1.0, k: int = 1
+    ) -> None:
         tr = self.model.config.trust
         down = rules.buffered(tr.eta_down, trust, tr.buffer)
-        self.beliefs[f][aspect] = float(rules.learn(self.beliefs[f][aspect], evidence,
-                                                    tr.eta_up, down, weight=weight, k=k))
+        self.beliefs[f][aspect] = float(
+            rules.learn(self.beliefs[f][aspect], evidence, tr.eta_up, down, weight=weight, k=k)
+        )
 
     def reset_events(self) -> None:
         self.warned = self.failed = False
@@ -125,8 +131,9 @@ class RefCustomer(mesa.Agent):
         _, _, trust = self.trust(f)
         if self.provider == f:
             self.learn(f, rules.INTEGRITY, 0.0, trust)
-            self.balance[f] = float(rules.withdraw(self.balance[f], sc.bank.d_breach,
-                                                   sc.bank.loss_aversion))
+            self.balance[f] = float(
+                rules.withdraw(self.balance[f], sc.bank.d_breach, sc.bank.loss_aversion)
+            )
         elif u_news < sc.news.reach:
             self.learn(f, rules.INTEGRITY, 0.0, trust, weight=sc.news.weight)
 
@@ -195,8 +202,9 @@ class RefCustomer(mesa.Agent):
         flows["costs"] += cfg.unit_cost
         if story != rules.NO_STORY:
             self.story, self.story_firm = story, f
-            self.story_evidence = (quality if story == rules.DELIGHTED
-                                   else float(story < rules.FIRST_NEGATIVE))
+            self.story_evidence = (
+                quality if story == rules.DELIGHTED else float(story < rules.FIRST_NEGATIVE)
+            )
 
     def receive_care(self, u: float) -> None:
         """6.3: a proactive contact from the provider."""
@@ -206,9 +214,15 @@ class RefCustomer(mesa.Agent):
         if u < firm.config.care_rate:
             cognitive, _, _ = self.trust(f)
             self.balance[f] += sc.bank.d_care * cognitive
-            self.beliefs[f][rules.BENEVOLENCE] = float(rules.learn(
-                self.beliefs[f][rules.BENEVOLENCE], 1.0, sc.trust.eta_up, sc.trust.eta_down,
-                weight=0.5))
+            self.beliefs[f][rules.BENEVOLENCE] = float(
+                rules.learn(
+                    self.beliefs[f][rules.BENEVOLENCE],
+                    1.0,
+                    sc.trust.eta_up,
+                    sc.trust.eta_down,
+                    weight=0.5,
+                )
+            )
             firm.flows["costs"] += firm.config.care_cost
 
     def talk_probability(self) -> float:
@@ -225,9 +239,15 @@ class RefCustomer(mesa.Agent):
         for firm, aspect, evidence in self.inbox:
             grouped[(firm, aspect)].append(evidence)
         trust = {f: self.trust(f)[2] for f, _ in grouped}
-        for (f, aspect), evidence in sorted(grouped.items()):
-            self.learn(f, aspect, sum(evidence) / len(evidence), trust[f],
-                       weight=self.model.config.wom.weight, k=len(evidence))
+        for (f, aspect), heard in sorted(grouped.items()):
+            self.learn(
+                f,
+                aspect,
+                sum(heard) / len(heard),
+                trust[f],
+                weight=self.model.config.wom.weight,
+                k=len(heard),
+            )
         self.inbox = []
 
     def review(self, u: float) -> tuple[int, float] | None:
@@ -251,8 +271,7 @@ class RefCustomer(mesa.Agent):
             if providers[j] != NONE:
                 counts[providers[j]] += 1
         if self.provider != NONE:
-            hazard = (mk.review_rate + mk.warn_search * self.warned
-                      + mk.failure_search * self.failed)
+            hazard = mk.review_rate + mk.warn_search * self.warned + mk.failure_search * self.failed
         else:
             hazard = self.model.p_ad + mk.q_wom * sum(counts) / degree
         if not d.u_consider[i] < min(max(hazard, 0.0), 1.0):
@@ -260,8 +279,12 @@ class RefCustomer(mesa.Agent):
         mean_rating = sum(ratings) / m
         utility = []
         for g, firm in enumerate(sc.firms):
-            u = (mk.beta_trust * self.trust(g)[2] + mk.beta_proof * counts[g] / degree
-                 + mk.beta_rating * (ratings[g] - mean_rating) - mk.beta_price * firm.price)
+            u = (
+                mk.beta_trust * self.trust(g)[2]
+                + mk.beta_proof * counts[g] / degree
+                + mk.beta_rating * (ratings[g] - mean_rating)
+                - mk.beta_price * firm.price
+            )
             utility.append(u + (mk.switching_cost if g == self.provider else 0.0))
         if mk.outside_option:
             utility.append(mk.u_out)
@@ -299,8 +322,9 @@ class RefCustomer(mesa.Agent):
 class ReferenceModel(mesa.Model):
     """The agent-by-agent model; same constructor and records as ``TrustModel``."""
 
-    def __init__(self, scenario: Scenario, *, seed: int | np.random.SeedSequence | None = None
-                 ) -> None:
+    def __init__(
+        self, scenario: Scenario, *, seed: int | np.random.SeedSequence | None = None
+    ) -> None:
         self.streams = draws.Streams.from_seed(seed)
         super().__init__(rng=self.streams.mesa)
         self.config = scenario
@@ -308,8 +332,7 @@ class ReferenceModel(mesa.Model):
         self.network = build_network(scenario.network, n, self.streams.network)
         self.omega = rules.cognitive_weight(scenario.market.risk, scenario.trust.omega0)
         advertising = sum(f.advertising for f in scenario.firms)
-        self.p_ad = min(1.0, scenario.market.p_ad * (1.0 + scenario.market.ad_effect
-                                                      * advertising))
+        self.p_ad = min(1.0, scenario.market.p_ad * (1.0 + scenario.market.ad_effect * advertising))
         init = draws.init_draws(scenario, self.streams.init)
         self.firm_agents = [RefFirm(self, f, cfg) for f, cfg in enumerate(scenario.firms)]
         self.customer_agents = [RefCustomer(self, i, init) for i in range(n)]
@@ -348,9 +371,11 @@ class ReferenceModel(mesa.Model):
                     c.suffer_breach(firm.index, float(d_breach.u_news[c.index, firm.index]))
 
         d_enc = draws.encounter_draws(
-            rng["encounter"], np.array(self.providers()),
+            rng["encounter"],
+            np.array(self.providers()),
             np.array([f.config.quality for f in firms]),
-            np.array([f.config.quality_concentration for f in firms]))
+            np.array([f.config.quality_concentration for f in firms]),
+        )
         for c in customers:
             c.buy(d_enc)
 
@@ -399,7 +424,7 @@ class ReferenceModel(mesa.Model):
 
     def collect(self) -> None:
         customers, firms, n = self.customer_agents, self.firm_agents, len(self.customer_agents)
-        totals = {f.index: defaultdict(float) for f in firms}
+        totals: dict[int, dict[str, float]] = {f.index: defaultdict(float) for f in firms}
         reputation = [0.0] * len(firms)
         for c in customers:
             for f in range(len(firms)):
@@ -424,36 +449,66 @@ class ReferenceModel(mesa.Model):
             def per(x: float, den: float) -> float:
                 return x / den if den > 0 else float("nan")
 
-            self.firm_records.append({
-                "step": self.n_steps, "firm": firm.config.name, "customers": count,
-                "share": count / n, "acquisitions": flows["acquisitions"],
-                "churns": flows["churns"], "entries": flows["entries"],
-                "exits": flows["exits"],
-                "period_retention": 1.0 - per(flows["churns"], count - flows["acquisitions"]
-                                              + flows["churns"]),
-                "cohort_retention": per(t["cohort"], firm.cohort_start),
-                "revenue": flows["revenue"], "costs": flows["costs"], "profit": firm.profit,
-                "cumulative_profit": firm.cumulative_profit, "npv": firm.npv,
-                "mean_trust": per(t["trust"], count),
-                "mean_cognitive": per(t["cognitive"], count),
-                "mean_affective": per(t["affective"], count),
-                "reputation": reputation[k], "rating": firm.rating(),
-                "reviews": sum(c for c, _ in firm.review_log),
-                "nps": 100.0 * per(t["promoters"] - t["detractors"], count),
-                "csat": per(flows["satisfied"], flows["encounters"]),
-                **{key: flows[key] for key in (
-                    "encounters", "wom_positive", "wom_negative", "warnings", "exploited",
-                    "discovered", "complaints", "recoveries", "breaches")},
-            })
-        self.population_records.append({
-            "step": self.n_steps, "customers": customers_total,
-            "prospects": n - customers_total, "prospect_share": (n - customers_total) / n,
-            "gini": gini([totals[f.index]["customers"] for f in firms]),
-            "mean_reputation": sum(reputation) / len(firms)})
+            self.firm_records.append(
+                {
+                    "step": self.n_steps,
+                    "firm": firm.config.name,
+                    "customers": count,
+                    "share": count / n,
+                    "acquisitions": flows["acquisitions"],
+                    "churns": flows["churns"],
+                    "entries": flows["entries"],
+                    "exits": flows["exits"],
+                    "period_retention": 1.0
+                    - per(flows["churns"], count - flows["acquisitions"] + flows["churns"]),
+                    "cohort_retention": per(t["cohort"], firm.cohort_start),
+                    "revenue": flows["revenue"],
+                    "costs": flows["costs"],
+                    "profit": firm.profit,
+                    "cumulative_profit": firm.cumulative_profit,
+                    "npv": firm.npv,
+                    "mean_trust": per(t["trust"], count),
+                    "mean_cognitive": per(t["cognitive"], count),
+                    "mean_affective": per(t["affective"], count),
+                    "reputation": reputation[k],
+                    "rating": firm.rating(),
+                    "reviews": sum(c for c, _ in firm.review_log),
+                    "nps": 100.0 * per(t["promoters"] - t["detractors"], count),
+                    "csat": per(flows["satisfied"], flows["encounters"]),
+                    **{
+                        key: flows[key]
+                        for key in (
+                            "encounters",
+                            "wom_positive",
+                            "wom_negative",
+                            "warnings",
+                            "exploited",
+                            "discovered",
+                            "complaints",
+                            "recoveries",
+                            "breaches",
+                        )
+                    },
+                }
+            )
+        self.population_records.append(
+            {
+                "step": self.n_steps,
+                "customers": customers_total,
+                "prospects": n - customers_total,
+                "prospect_share": (n - customers_total) / n,
+                "gini": gini([totals[f.index]["customers"] for f in firms]),
+                "mean_reputation": sum(reputation) / len(firms),
+            }
+        )
 
 
-def run_reference(scenario: Scenario, *, seed: int | np.random.SeedSequence | None = None,
-                  steps: int | None = None) -> RunResult:
+def run_reference(
+    scenario: Scenario,
+    *,
+    seed: int | np.random.SeedSequence | None = None,
+    steps: int | None = None,
+) -> RunResult:
     """Run the agent-by-agent reference; same tables as :func:`trustsim.run`."""
     root = seed_sequence(seed)
     steps = scenario.steps if steps is None else steps

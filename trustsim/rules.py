@@ -47,8 +47,9 @@ def power_mean(x: Any, rho: float, axis: int = -1) -> Any:
         return powered.mean(axis=axis) ** (1.0 / rho)
 
 
-def learn(x: Any, evidence: Any, eta_up: float, eta_down: Any, *, weight: float = 1.0,
-          k: Any = 1) -> Any:
+def learn(
+    x: Any, evidence: Any, eta_up: float, eta_down: Any, *, weight: float = 1.0, k: Any = 1
+) -> Any:
     """Asymmetric belief update toward ``evidence`` (Slovic 1993).
 
     ``x += (1 - (1 - weight * eta)**k) * (evidence - x)`` with ``eta = eta_up``

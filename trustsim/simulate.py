@@ -57,24 +57,35 @@ def seed_sequence(seed: int | np.random.SeedSequence | None) -> np.random.SeedSe
     return seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
 
 
-def manifest(scenario: Scenario, seed: np.random.SeedSequence, steps: int,
-             implementation: str) -> dict[str, Any]:
-    return {"scenario": scenario.model_dump(mode="json"), "steps": steps,
-            "seed_entropy": str(seed.entropy), "spawn_key": list(seed.spawn_key),
-            "implementation": implementation, "versions": versions()}
+def manifest(
+    scenario: Scenario, seed: np.random.SeedSequence, steps: int, implementation: str
+) -> dict[str, Any]:
+    return {
+        "scenario": scenario.model_dump(mode="json"),
+        "steps": steps,
+        "seed_entropy": str(seed.entropy),
+        "spawn_key": list(seed.spawn_key),
+        "implementation": implementation,
+        "versions": versions(),
+    }
 
 
-def tables(firm_records: list[dict[str, Any]], population_records: list[dict[str, Any]]
-           ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    timeseries = pd.DataFrame.from_records(firm_records,
-                                           columns=["step", "firm", *FIRM_COLUMNS])
-    population = pd.DataFrame.from_records(population_records,
-                                           columns=["step", *POPULATION_COLUMNS])
+def tables(
+    firm_records: list[dict[str, Any]], population_records: list[dict[str, Any]]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    timeseries = pd.DataFrame.from_records(firm_records, columns=["step", "firm", *FIRM_COLUMNS])
+    population = pd.DataFrame.from_records(
+        population_records, columns=["step", *POPULATION_COLUMNS]
+    )
     return timeseries, population
 
 
-def run(scenario: Scenario, *, seed: int | np.random.SeedSequence | None = None,
-        steps: int | None = None) -> RunResult:
+def run(
+    scenario: Scenario,
+    *,
+    seed: int | np.random.SeedSequence | None = None,
+    steps: int | None = None,
+) -> RunResult:
     """Run the vectorised model for ``steps`` (default ``scenario.steps``) steps."""
     from trustsim.model import TrustModel
 

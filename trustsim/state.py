@@ -18,24 +18,28 @@ NO_PROVIDER = -1
 
 def firm_table(scenario: Scenario) -> dict[str, np.ndarray]:
     """Each numeric firm parameter as an array over firms, e.g. ``table["warn_rate"][f]``."""
-    numeric = [name for name, info in type(scenario.firms[0]).model_fields.items()
-               if info.annotation in (float, int)]
-    return {name: np.array([getattr(f, name) for f in scenario.firms], dtype=float)
-            for name in numeric}
+    numeric = [
+        name
+        for name, info in type(scenario.firms[0]).model_fields.items()
+        if info.annotation in (float, int)
+    ]
+    return {
+        name: np.array([getattr(f, name) for f in scenario.firms], dtype=float) for name in numeric
+    }
 
 
 @dataclass
 class CustomerState:
     """All customer state; scratch flags are reset at the start of every step."""
 
-    beliefs: np.ndarray        # (N, M, 3) in [0, 1]
-    balance: np.ndarray        # (N, M) emotional bank account e
+    beliefs: np.ndarray  # (N, M, 3) in [0, 1]
+    balance: np.ndarray  # (N, M) emotional bank account e
     identification: np.ndarray  # (N, M) s in [0, 1], fixed
-    propensity: np.ndarray     # (N,) prior of all beliefs
+    propensity: np.ndarray  # (N,) prior of all beliefs
     talkativeness: np.ndarray  # (N,) Gamma, mean 1
-    provider: np.ndarray       # (N,) firm index or NO_PROVIDER
-    tenure: np.ndarray         # (N,) steps with the current provider
-    cohort: np.ndarray         # (N,) still with the provider it had at t = 0
+    provider: np.ndarray  # (N,) firm index or NO_PROVIDER
+    tenure: np.ndarray  # (N,) steps with the current provider
+    cohort: np.ndarray  # (N,) still with the provider it had at t = 0
     # this step's events
     warned: np.ndarray = field(init=False)
     failed: np.ndarray = field(init=False)
@@ -75,7 +79,7 @@ class Ledger:
     acquisitions: np.ndarray
     churns: np.ndarray
     entries: np.ndarray  # acquisitions of prospects (entry into the market)
-    exits: np.ndarray    # churns to the outside option (exit from the market)
+    exits: np.ndarray  # churns to the outside option (exit from the market)
     revenue: np.ndarray
     costs: np.ndarray
     encounters: np.ndarray
