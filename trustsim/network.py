@@ -58,6 +58,10 @@ class SparseNetwork:
         adj = self.adjacency if rows is None else self.adjacency[rows]
         return np.asarray(adj @ onehot)
 
+    def adopter_counts(self, adopted: np.ndarray) -> np.ndarray:
+        """Per customer, how many neighbours have ``adopted`` (a boolean per customer)."""
+        return np.asarray(self.adjacency @ adopted.astype(np.float64))
+
     def contacts(self, rng: np.random.Generator, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Each customer i tells each neighbour independently with probability ``p[i]``.
 
@@ -97,6 +101,9 @@ class CompleteNetwork:
         onehot = _onehot(provider, n_firms)
         own = onehot if rows is None else onehot[rows]
         return onehot.sum(axis=0) - own
+
+    def adopter_counts(self, adopted: np.ndarray) -> np.ndarray:
+        return np.count_nonzero(adopted) - adopted.astype(np.float64)
 
     def contacts(self, rng: np.random.Generator, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Each teller i reaches Binomial(n-1, p[i]) others, chosen without replacement."""

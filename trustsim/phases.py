@@ -112,16 +112,25 @@ def encounter(state: CustomerState, ledger: Ledger, ctx: Context, draws: Encount
     ability, benevolence, integrity = state.beliefs[rows, f].T.copy()
     balance = state.balance[rows, f]
 
+    def good(event: np.ndarray, aspects: list[np.ndarray], deposit: float) -> None:
+        i = np.flatnonzero(event)
+        for aspect in aspects:
+            aspect[i] = rules.learn(aspect[i], 1.0, up, down[i])
+        balance[i] = rules.deposit(balance[i], deposit, cognitive[i])
+
+    def bad(event: np.ndarray, aspects: list[np.ndarray], withdrawal: float) -> None:
+        i = np.flatnonzero(event)
+        for aspect in aspects:
+            aspect[i] = rules.learn(aspect[i], 0.0, up, down[i])
+        balance[i] = rules.withdraw(balance[i], withdrawal, la)
+
     # 1. a costly mistake: warn, or exploit (and maybe be found out)
     mistake = draws.u_mistake[rows] < mk.mistake_rate
     warn = mistake & (draws.u_warn[rows] < fp["warn_rate"][f])
     exploit = mistake & ~warn
     found = exploit & (draws.u_discover[rows] < mk.discovery)
-    benevolence = np.where(warn, rules.learn(benevolence, 1.0, up, down), benevolence)
-    balance = np.where(warn, rules.deposit(balance, bank.d_warn, cognitive), balance)
-    benevolence = np.where(found, rules.learn(benevolence, 0.0, up, down), benevolence)
-    integrity = np.where(found, rules.learn(integrity, 0.0, up, down), integrity)
-    balance = np.where(found, rules.withdraw(balance, bank.d_exploit, la), balance)
+    good(warn, [benevolence], bank.d_warn)
+    bad(found, [benevolence, integrity], bank.d_exploit)
 
     # 2. delivery against the promise, "plus a little extra"
     quality = draws.quality[rows]
@@ -130,18 +139,16 @@ def encounter(state: CustomerState, ledger: Ledger, ctx: Context, draws: Encount
     kept = quality >= promise - mk.tolerance
     extra = quality >= promise + mk.tolerance
     integrity = rules.learn(integrity, kept.astype(float), up, down)
-    balance = np.where(extra, rules.deposit(balance, bank.d_extra, cognitive), balance)
-    balance = np.where(kept, balance, rules.withdraw(balance, bank.d_broken, la))
+    good(extra, [], bank.d_extra)
+    bad(~kept, [], bank.d_broken)
 
     # 3. failure, complaint and recovery
     failed = quality < mk.failure_threshold
     complain = failed & (draws.u_complain[rows] < mk.complaint_rate)
     fixed = complain & (draws.u_recover[rows] < fp["recovery"][f])
     ignored = complain & ~fixed
-    benevolence = np.where(fixed, rules.learn(benevolence, 1.0, up, down), benevolence)
-    balance = np.where(fixed, rules.deposit(balance, bank.d_recovery, cognitive), balance)
-    benevolence = np.where(ignored, rules.learn(benevolence, 0.0, up, down), benevolence)
-    balance = np.where(ignored, rules.withdraw(balance, bank.d_ignored, la), balance)
+    good(fixed, [benevolence], bank.d_recovery)
+    bad(ignored, [benevolence], bank.d_ignored)
 
     state.beliefs[rows, f] = np.stack([ability, benevolence, integrity], axis=1)
     state.balance[rows, f] = balance
@@ -247,8 +254,7 @@ def decide(
     provider = state.provider.copy()
     has = provider >= 0
     degree = np.maximum(ctx.network.degree, 1)
-    counts = ctx.network.neighbour_counts(provider, m)
-    adopters_share = counts.sum(axis=1) / degree
+    adopters_share = ctx.network.adopter_counts(has) / degree
     p_ad = min(1.0, mk.p_ad * (1.0 + mk.ad_effect * fp["advertising"].sum()))
     hazard = np.where(
         has,
@@ -258,11 +264,12 @@ def decide(
     rows = np.flatnonzero(draws.u_consider < np.clip(hazard, 0.0, 1.0))
 
     _, _, trust = trust_matrix(state, ctx, rows)
+    counts = ctx.network.neighbour_counts(provider, m, rows)
     current = provider[rows]
     stars = rating(accounts, ctx)
     utility = (
         mk.beta_trust * trust
-        + mk.beta_proof * counts[rows] / degree[rows, None]
+        + mk.beta_proof * counts / degree[rows, None]
         + mk.beta_rating * (stars - stars.mean())
         - mk.beta_price * fp["price"]
     )
