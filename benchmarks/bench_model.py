@@ -35,8 +35,7 @@ def case(implementation: str, n: int, steps: int) -> dict[str, float]:
     scenario = trustsim.Scenario().with_overrides({"population.size": n})
     start = time.perf_counter()
     if implementation == "vectorised":
-        model: TrustModel | ReferenceModel = TrustModel(scenario, seed=SEED,
-                                                        agent_handles=False)
+        model: TrustModel | ReferenceModel = TrustModel(scenario, seed=SEED, agent_handles=False)
     else:
         model = ReferenceModel(scenario, seed=SEED)
     built = time.perf_counter()
@@ -44,22 +43,28 @@ def case(implementation: str, n: int, steps: int) -> dict[str, float]:
         model.step()
     done = time.perf_counter()
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return {"build_s": built - start, "step_s": done - built, "total_s": done - start,
-            "peak_gb": peak_kib * 1024 / 1e9}
+    return {
+        "build_s": built - start,
+        "step_s": done - built,
+        "total_s": done - start,
+        "peak_gb": peak_kib * 1024 / 1e9,
+    }
 
 
 def in_child(implementation: str, n: int, steps: int) -> dict[str, float]:
     out = subprocess.run(
         [sys.executable, __file__, "--case", implementation, str(n), str(steps)],
-        check=True, capture_output=True, text=True)
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     return json.loads(out.stdout)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes only")
-    parser.add_argument("--case", nargs=3, metavar=("IMPL", "N", "STEPS"),
-                        help=argparse.SUPPRESS)
+    parser.add_argument("--case", nargs=3, metavar=("IMPL", "N", "STEPS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.case:
         impl, n, steps = args.case
@@ -69,8 +74,10 @@ def main() -> None:
     compare = [(1_000, 52), (10_000, 26)] if not args.quick else [(1_000, 26)]
     large = [(100_000, 52), (1_000_000, 52)] if not args.quick else [(100_000, 10)]
     rows = []
-    print(f"{'model':<11}{'N':>10}{'steps':>7}{'build s':>9}{'step s':>9}"
-          f"{'ns/cust-step':>14}{'speed-up':>10}{'peak GB':>9}")
+    print(
+        f"{'model':<11}{'N':>10}{'steps':>7}{'build s':>9}{'step s':>9}"
+        f"{'ns/cust-step':>14}{'speed-up':>10}{'peak GB':>9}"
+    )
     for n, steps in compare:
         results = {impl: in_child(impl, n, steps) for impl in ("reference", "vectorised")}
         speedup = results["reference"]["step_s"] / results["vectorised"]["step_s"]
@@ -81,11 +88,15 @@ def main() -> None:
     for impl, n, steps, r, speedup in rows:
         per = 1e9 * r["step_s"] / (n * steps)
         ratio = f"{speedup:9.0f}x" if speedup else f"{'':>10}"
-        print(f"{impl:<11}{n:>10,}{steps:>7}{r['build_s']:>9.2f}{r['step_s']:>9.2f}"
-              f"{per:>14,.0f}{ratio}{r['peak_gb']:>9.2f}")
-    print("\nspeed-up: stepping time of the reference / of the vectorised model, "
-          "same scenario and seed.\ntargets: >= 100x at N = 10,000; "
-          "N = 1,000,000 x 52 weeks: build + steps < 60 s, peak < 4 GB.")
+        print(
+            f"{impl:<11}{n:>10,}{steps:>7}{r['build_s']:>9.2f}{r['step_s']:>9.2f}"
+            f"{per:>14,.0f}{ratio}{r['peak_gb']:>9.2f}"
+        )
+    print(
+        "\nspeed-up: stepping time of the reference / of the vectorised model, "
+        "same scenario and seed.\ntargets: >= 100x at N = 10,000; "
+        "N = 1,000,000 x 52 weeks: build + steps < 60 s, peak < 4 GB."
+    )
 
 
 if __name__ == "__main__":
