@@ -97,12 +97,17 @@ def firm_metrics(
     n, m = trust.shape
     rows = np.flatnonzero(provider >= 0)
     f = provider[rows]
+    pair = rows * m + f  # flat index of (customer, provider)
 
     def count(weights: Any = None) -> np.ndarray:
         return np.bincount(f, weights=weights, minlength=m).astype(float)
 
+    def own(values: np.ndarray) -> np.ndarray:
+        return values.ravel().take(pair)
+
     customers = count()
-    promoters, detractors = nps_counts(recommend_score(trust[rows, f]))
+    own_trust = own(trust)
+    promoters, detractors = nps_counts(recommend_score(own_trust))
     return {
         "customers": customers,
         "share": customers / n,
@@ -117,9 +122,9 @@ def firm_metrics(
         "profit": profit,
         "cumulative_profit": cumulative_profit,
         "npv": npv,
-        "mean_trust": ratio(count(trust[rows, f]), customers),
-        "mean_cognitive": ratio(count(cognitive[rows, f]), customers),
-        "mean_affective": ratio(count(affect[rows, f]), customers),
+        "mean_trust": ratio(count(own_trust), customers),
+        "mean_cognitive": ratio(count(own(cognitive)), customers),
+        "mean_affective": ratio(count(own(affect)), customers),
         "reputation": trust.mean(axis=0),
         "rating": rating,
         "reviews": reviews,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Any
 
 import mesa
@@ -133,7 +132,7 @@ class TrustModel(mesa.Model):
             cognitive=cognitive,
             affect=affect,
             trust=trust,
-            flows=asdict(self.ledger),
+            flows=self.ledger.flows(),
             profit=self._profit,
             cumulative_profit=acc.cumulative_profit,
             npv=acc.npv,

@@ -32,7 +32,7 @@ class SparseNetwork:
         keep = src != dst
         src, dst = src[keep], dst[keep]
         both = np.concatenate([src, dst]), np.concatenate([dst, src])
-        ones = np.ones(both[0].size, dtype=np.float32)
+        ones = np.ones(both[0].size)  # float64, as the vectors it multiplies: no casts
         adj = sp.csr_array((ones, both), shape=(n, n))
         adj.sum_duplicates()
         adj.data[:] = 1.0
@@ -54,9 +54,13 @@ class SparseNetwork:
         self, provider: np.ndarray, n_firms: int, rows: np.ndarray | None = None
     ) -> np.ndarray:
         """Per row, how many neighbours are customers of each firm: shape (rows, M)."""
-        onehot = _onehot(provider, n_firms)
-        adj = self.adjacency if rows is None else self.adjacency[rows]
-        return np.asarray(adj @ onehot)
+        if rows is None:
+            return np.asarray(self.adjacency @ _onehot(provider, n_firms))
+        owner, neighbour = self.edges_of(rows)
+        firm = provider[neighbour]
+        key = owner[firm >= 0] * n_firms + firm[firm >= 0]
+        counts = np.bincount(key, minlength=rows.size * n_firms)
+        return counts.reshape(rows.size, n_firms).astype(np.float64)
 
     def adopter_counts(self, adopted: np.ndarray) -> np.ndarray:
         """Per customer, how many neighbours have ``adopted`` (a boolean per customer)."""
@@ -69,13 +73,19 @@ class SparseNetwork:
         and, within a customer, in neighbour order. Returns (teller, hearer).
         """
         tellers = np.flatnonzero(p > 0)
-        ptr = self.adjacency.indptr
-        counts = ptr[tellers + 1] - ptr[tellers]
-        src = np.repeat(tellers, counts)
-        starts = np.repeat(ptr[tellers] - np.cumsum(counts) + counts, counts)
-        dst = self.adjacency.indices[starts + np.arange(src.size)]
+        owner, dst = self.edges_of(tellers)
+        src = tellers[owner]
         told = rng.random(src.size) < p[src]
         return src[told], dst[told].astype(np.int64)
+
+    def edges_of(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """All edges of customers ``rows``, in row order then neighbour order:
+        (position in ``rows``, neighbour)."""
+        ptr = self.adjacency.indptr
+        degree = ptr[rows + 1] - ptr[rows]
+        owner = np.repeat(np.arange(rows.size), degree)
+        first = np.repeat(ptr[rows] - np.cumsum(degree) + degree, degree)
+        return owner, self.adjacency.indices[first + np.arange(owner.size)]
 
     def to_networkx(self) -> nx.Graph:
         return nx.from_scipy_sparse_array(self.adjacency)

@@ -43,13 +43,19 @@ def trust_of(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Cognitive, affective and overall trust of customers ``rows`` in ``firms``.
 
-    ``firms`` pairs with ``rows`` (one firm per row) or is a single firm; pass
-    ``slice(None)`` style full columns by using :func:`trust_matrix` instead.
+    ``firms`` pairs with ``rows`` (one firm per row) or is a single firm; for
+    every firm use :func:`trust_matrix`.
     """
-    sc = ctx.scenario
-    cognitive = rules.power_mean(state.beliefs[rows, firms], sc.trust.weakest_link)
+    sc, m = ctx.scenario, ctx.n_firms
+    # one flat index into the (N * M) pairs: much faster than pair indexing
+    pair = rows * m + firms
+    beliefs = state.beliefs.reshape(-1, 3).take(pair, axis=0)
+    cognitive = rules.power_mean(beliefs, sc.trust.weakest_link)
     affect = rules.affective(
-        state.balance[rows, firms], state.identification[rows, firms], sc.bank.scale, sc.trust.w_id
+        state.balance.ravel().take(pair),
+        state.identification.ravel().take(pair),
+        sc.bank.scale,
+        sc.trust.w_id,
     )
     return cognitive, affect, rules.overall(cognitive, affect, ctx.omega)
 
@@ -109,8 +115,10 @@ def encounter(state: CustomerState, ledger: Ledger, ctx: Context, draws: Encount
     rows, f, cognitive, trust = rows[buys], f[buys], cognitive[buys], trust[buys]
     up, down, la = tr.eta_up, rules.buffered(tr.eta_down, trust, tr.buffer), bank.loss_aversion
 
-    ability, benevolence, integrity = state.beliefs[rows, f].T.copy()
-    balance = state.balance[rows, f]
+    pair = rows * m + f  # flat index of (customer, provider) pairs
+    beliefs, balances = state.beliefs.reshape(-1, 3), state.balance.reshape(-1)
+    ability, benevolence, integrity = beliefs.take(pair, axis=0).T.copy()
+    balance = balances.take(pair)
 
     def good(event: np.ndarray, aspects: list[np.ndarray], deposit: float) -> None:
         i = np.flatnonzero(event)
@@ -150,8 +158,8 @@ def encounter(state: CustomerState, ledger: Ledger, ctx: Context, draws: Encount
     good(fixed, [benevolence], bank.d_recovery)
     bad(ignored, [benevolence], bank.d_ignored)
 
-    state.beliefs[rows, f] = np.stack([ability, benevolence, integrity], axis=1)
-    state.balance[rows, f] = balance
+    beliefs[pair] = np.stack([ability, benevolence, integrity], axis=1)
+    balances[pair] = balance
 
     paid = fp["price"][f] + exploit * fp["mistake_revenue"][f]
     story = np.select(

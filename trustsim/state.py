@@ -99,6 +99,10 @@ class Ledger:
     def empty(cls, n_firms: int) -> Ledger:
         return cls(**{f.name: np.zeros(n_firms) for f in fields(cls)})
 
+    def flows(self) -> dict[str, np.ndarray]:
+        """The flows by name (the arrays themselves, not copies)."""
+        return dict(vars(self))
+
 
 @dataclass
 class Accounts:
