@@ -1,4 +1,5 @@
-"""The ``trustsim`` command: ``run`` a scenario, ``validate`` a config.
+"""The ``trustsim`` command: ``run`` a scenario, ``sweep`` an experiment, ``status`` and
+``plot`` of its folder, ``validate`` a config.
 
 Exit codes: 0 success, 2 bad input (one message naming the key and what is
 allowed, no traceback, nothing written), 1 internal error.
@@ -9,6 +10,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -56,6 +58,36 @@ def build_parser() -> argparse.ArgumentParser:
     _add_set(run)
     run.set_defaults(handler=cmd_run)
 
+    sweep = commands.add_parser(
+        "sweep", help="run an experiment (design x replications); resumable"
+    )
+    sweep.add_argument(
+        "experiment", type=Path, help="experiment YAML, e.g. experiments/strategy_grid.yaml"
+    )
+    sweep.add_argument("--out", type=Path, help="results folder (default results/<name>/)")
+    sweep.add_argument(
+        "--backend",
+        default="processes",
+        choices=["serial", "processes", "dask"],
+        help="where runs execute (default: processes, one per core)",
+    )
+    sweep.add_argument("--workers", type=_positive, help="worker count (default: cores)")
+    sweep.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="a running Dask scheduler, tcp://HOST:PORT (with --backend dask)",
+    )
+    sweep.add_argument("--no-plots", action="store_true", help="skip the figures at the end")
+    sweep.set_defaults(handler=cmd_sweep)
+
+    status = commands.add_parser("status", help="runs done, failed and missing in a folder")
+    status.add_argument("folder", type=Path)
+    status.set_defaults(handler=cmd_status)
+
+    plot = commands.add_parser("plot", help="ensemble figures of an experiment folder")
+    plot.add_argument("folder", type=Path)
+    plot.set_defaults(handler=cmd_plot)
+
     validate = commands.add_parser("validate", help="check a scenario file and exit")
     validate.add_argument("config", type=Path)
     _add_set(validate)
@@ -82,6 +114,13 @@ def _non_negative(text: str) -> int:
         value = -1
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be a whole number >= 0 (got {text!r})")
+    return value
+
+
+def _positive(text: str) -> int:
+    value = _non_negative(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 1 (got {text!r})")
     return value
 
 
@@ -115,6 +154,114 @@ def cmd_run(args: argparse.Namespace) -> int:
         f"{', '.join(p.name for p in written)} to {out}/"
     )
     return 0
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from trustsim import experiment as ex
+
+    experiment = ex.load(args.experiment)
+    out = args.out or Path("results") / experiment.name
+    progress = Progress()
+    with ex.make_executor(args.backend, workers=args.workers, scheduler=args.scheduler) as pool:
+        try:
+            result = ex.run_experiment(
+                experiment,
+                out=out,
+                executor=pool,
+                source=str(args.experiment),
+                backend=args.backend,
+                on_result=progress,
+            )
+        except KeyboardInterrupt:
+            progress.close()
+            print(
+                f"trustsim: interrupted; finished runs are kept in {out}/ and the same "
+                f"command resumes",
+                file=sys.stderr,
+            )
+            return 130
+    progress.close()
+    counts = result.runs["status"].value_counts()
+    print(
+        f"{len(result.runs)} runs in {out}/: {counts.get('ok', 0)} ok, "
+        f"{counts.get('failed', 0)} failed"
+    )
+    for _, row in result.runs[result.runs["status"] == "failed"].head(5).iterrows():
+        print(f"  {row['run_id']} failed: {row['error']}")
+    if not args.no_plots:
+        _plot(out)
+    return 0 if counts.get("failed", 0) == 0 else 1
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from trustsim.experiment.store import status
+
+    counts = status(args.folder)
+    print(
+        f"{args.folder}: {counts['done']} done, {counts['failed']} failed, "
+        f"{counts['missing']} missing of {counts['total']} runs"
+    )
+    return 0
+
+
+def cmd_plot(args: argparse.Namespace) -> int:
+    _plot(args.folder)
+    return 0
+
+
+def _plot(folder: Path) -> None:
+    from trustsim.experiment import open_results
+    from trustsim.plots import save_experiment_figures
+
+    result = open_results(folder)
+    paths = save_experiment_figures(result.timeseries(), result.runs, folder)
+    print(f"wrote {len(paths)} figures to {folder}/: {', '.join(sorted({p.stem for p in paths}))}")
+
+
+class Progress:
+    """A one-line progress bar on stderr: runs done, failed, rate, time left."""
+
+    def __init__(self) -> None:
+        self.start = time.monotonic()
+        self.first: int | None = None
+        self.failed = 0
+        self.last_print = 0.0
+        self.tty = sys.stderr.isatty()
+        self.line = ""
+
+    def __call__(self, record: dict[str, object], done: int, total: int) -> None:
+        self.failed += record["status"] == "failed"
+        finished = done + self.failed
+        if self.first is None:
+            self.first = finished - 1
+        elapsed = time.monotonic() - self.start
+        rate = (finished - self.first) / max(elapsed, 1e-9)
+        left = (total - finished) / rate if rate > 0 else float("inf")
+        width = 24
+        filled = int(width * finished / max(total, 1))
+        self.line = (
+            f"[{'#' * filled}{'.' * (width - filled)}] {done}/{total} done, "
+            f"{self.failed} failed, {60 * rate:.1f} runs/min, "
+            f"{_duration(left)} left"
+        )
+        now = time.monotonic()
+        if self.tty:
+            print(f"\r{self.line}", end="", file=sys.stderr, flush=True)
+        elif now - self.last_print > 5 or finished == total:
+            print(self.line, file=sys.stderr, flush=True)
+            self.last_print = now
+
+    def close(self) -> None:
+        if self.tty and self.line:
+            print(file=sys.stderr)
+
+
+def _duration(seconds: float) -> str:
+    if seconds == float("inf"):
+        return "?"
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{secs:02d}s"
 
 
 def summary(ts: pd.DataFrame) -> str:

@@ -13,6 +13,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
@@ -102,4 +103,166 @@ def save_run_figures(ts: pd.DataFrame, out: Path) -> list[Path]:
         atomic_write(path, partial(_save_png, fig))
         plt.close(fig)
         paths.append(path)
+    return paths
+
+
+# ---------------------------------------------------------------------- experiments
+
+ENSEMBLE = {
+    "retention": ("cohort_retention", "cohort retention (share of week-0 customers)"),
+    "reputation": ("reputation", "reputation (mean trust of all customers)"),
+}
+HEATMAP_METRICS = ("cohort_retention", "reputation", "cumulative_profit")
+MAX_PANELS = 25
+
+
+def short_key(key: str) -> str:
+    """``firms.trust_first.warn_rate`` -> ``trust_first.warn_rate``, ``market.q_wom`` -> ``q_wom``"""
+    parts = key.removeprefix("param.").split(".")
+    return ".".join(parts[1:]) if parts[0] == "firms" else parts[-1]
+
+
+def design_table(runs: pd.DataFrame) -> pd.DataFrame:
+    """One row per design point: its parameters, in design order."""
+    params = [c for c in runs.columns if c.startswith("param.")]
+    return runs.groupby("design_id")[params].first().sort_index()
+
+
+def replication_bands(ts: pd.DataFrame, runs: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """Mean and 95% t-interval across replications, per design point, firm and step."""
+    from scipy import stats
+
+    merged = ts.merge(runs[["run_id", "design_id"]], on="run_id")
+    grouped = merged.groupby(["design_id", "firm", "step"])[metric]
+    out = grouped.agg(["mean", "std", "count"]).reset_index()
+    half = stats.t.ppf(0.975, (out["count"] - 1).clip(lower=1)) * out["std"] / np.sqrt(out["count"])
+    out["low"], out["high"] = out["mean"] - half, out["mean"] + half
+    return out
+
+
+def _label(row: pd.Series) -> str:
+    return ", ".join(
+        f"{short_key(str(k))} = {v:g}" if isinstance(v, float) else f"{short_key(str(k))} = {v}"
+        for k, v in row.items()
+    )
+
+
+def ensemble_figure(ts: pd.DataFrame, runs: pd.DataFrame, metric: str, ylabel: str) -> Figure:
+    """Small multiples, one panel per design point (rows x columns for a 2-D grid),
+    one line per firm: the mean over replications with its 95% confidence band."""
+    bands = replication_bands(ts, runs, metric)
+    designs = design_table(runs)
+    n = len(designs)
+    params = list(designs.columns)
+    grid = len(params) == 2 and n == designs[params[0]].nunique() * designs[params[1]].nunique()
+    if grid:
+        rows, cols = designs[params[0]].nunique(), designs[params[1]].nunique()
+    else:
+        cols = int(np.ceil(np.sqrt(min(n, MAX_PANELS))))
+        rows = int(np.ceil(min(n, MAX_PANELS) / cols))
+    fig, axes = plt.subplots(
+        rows,
+        cols,
+        figsize=(3.6 * cols + 1, 2.8 * rows + 1),
+        sharex=True,
+        sharey=True,
+        squeeze=False,
+    )
+    firms = sorted(bands["firm"].unique())
+    colours = dict(zip(firms, plt.rcParams["axes.prop_cycle"].by_key()["color"], strict=False))
+    for ax, (design_id, point) in zip(
+        axes.flat, designs.iloc[:MAX_PANELS].iterrows(), strict=False
+    ):
+        for firm in firms:
+            b = bands[(bands.design_id == design_id) & (bands.firm == firm)]
+            ax.plot(b["step"], b["mean"], color=colours[firm], label=firm)
+            # both ensemble metrics live in [0, 1]; so does the band drawn for them
+            low, high = b["low"].clip(0, 1), b["high"].clip(0, 1)
+            ax.fill_between(b["step"], low, high, color=colours[firm], alpha=0.2)
+        if not grid:
+            ax.set_title(_label(point).replace(", ", "\n"), fontsize=9)
+        ax.grid(alpha=0.3)
+    for ax in axes.flat[n:]:
+        ax.set_visible(False)
+    for ax in axes[-1]:
+        ax.set_xlabel("week")
+    if grid:  # rows and columns are labelled once, at the margins
+        row_values = designs[params[0]].unique()
+        col_values = designs[params[1]].unique()
+        for ax, value in zip(axes[0], col_values, strict=True):
+            ax.set_title(_label(pd.Series({params[1]: value})), fontsize=10)
+        for ax, value in zip(axes[:, 0], row_values, strict=True):
+            ax.set_ylabel(f"{_label(pd.Series({params[0]: value}))}\n{metric.replace('_', ' ')}")
+    else:
+        for ax in axes[:, 0]:
+            ax.set_ylabel(metric.replace("_", " "))
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    fig.legend(handles, labels, title="firm (mean, 95% CI)", loc="upper right", frameon=False)
+    more = f" (first {MAX_PANELS} of {n} design points)" if n > MAX_PANELS else ""
+    fig.suptitle(f"{ylabel}{more}")
+    fig.tight_layout(rect=(0, 0, 0.88, 0.96))
+    return fig
+
+
+def heatmap_figure(runs: pd.DataFrame, metric: str) -> Figure | None:
+    """For a two-parameter grid: the final ``metric`` per firm, mean over replications."""
+    designs = design_table(runs)
+    if designs.shape[1] != 2:
+        return None
+    y_key, x_key = designs.columns
+    ok = runs[runs["status"] == "ok"]
+    columns = sorted(c for c in ok.columns if c.startswith("final.") and c.endswith(f".{metric}"))
+    if not columns:
+        return None
+    fig, axes = plt.subplots(1, len(columns), figsize=(4.6 * len(columns), 4), squeeze=False)
+    for ax, column in zip(axes[0], columns, strict=True):
+        table = ok.pivot_table(index=y_key, columns=x_key, values=column, aggfunc="mean")
+        image = ax.imshow(table.to_numpy(), origin="lower", aspect="auto", cmap="viridis")
+        ax.set_xticks(range(table.shape[1]), [f"{v:g}" for v in table.columns])
+        ax.set_yticks(range(table.shape[0]), [f"{v:g}" for v in table.index])
+        ax.set_xlabel(short_key(x_key))
+        ax.set_ylabel(short_key(y_key))
+        ax.set_title(column.split(".")[1])
+        light = image.norm(table.to_numpy()) > 0.6
+        for (i, j), value in np.ndenumerate(table.to_numpy()):
+            ax.text(
+                j,
+                i,
+                f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}",
+                ha="center",
+                va="center",
+                fontsize=8,
+                color="black" if light[i, j] else "white",
+            )
+        fig.colorbar(image, ax=ax, shrink=0.8)
+    fig.suptitle(f"Final {metric.replace('_', ' ')} (mean over replications)")
+    fig.tight_layout()
+    return fig
+
+
+def _save(fig: Figure, base: Path) -> list[Path]:
+    paths = []
+    for fmt in ("png", "svg"):
+        path = base.with_suffix(f".{fmt}")
+        atomic_write(path, partial(_save_as, fig, fmt))
+        paths.append(path)
+    plt.close(fig)
+    return paths
+
+
+def _save_as(fig: Figure, fmt: str, path: Path) -> None:
+    fig.savefig(path, dpi=120, format=fmt)
+
+
+def save_experiment_figures(ts: pd.DataFrame, runs: pd.DataFrame, out: Path) -> list[Path]:
+    """Ensemble retention and reputation figures, and heatmaps for two-parameter grids."""
+    paths: list[Path] = []
+    ok_runs = runs[runs["status"] == "ok"]
+    for name, (metric, label) in ENSEMBLE.items():
+        if metric in ts.columns and len(ok_runs):
+            paths += _save(ensemble_figure(ts, ok_runs, metric, label), out / name)
+    for metric in HEATMAP_METRICS:
+        fig = heatmap_figure(runs, metric)
+        if fig is not None:
+            paths += _save(fig, out / f"heatmap_{metric}")
     return paths

@@ -1,0 +1,25 @@
+"""Experiments: sweeps and replications of scenarios, on any executor, resumable.
+
+>>> from trustsim import experiment
+>>> exp = experiment.load("experiments/strategy_grid.yaml")      # doctest: +SKIP
+>>> result = experiment.run_experiment(exp, out="results/grid")  # doctest: +SKIP
+>>> result.runs, result.timeseries()                             # doctest: +SKIP
+"""
+
+from trustsim.experiment.design import plan
+from trustsim.experiment.executors import BACKENDS, SerialExecutor, make_executor
+from trustsim.experiment.runner import run_experiment
+from trustsim.experiment.spec import Experiment, load
+from trustsim.experiment.store import ExperimentResult, open_results
+
+__all__ = [
+    "BACKENDS",
+    "Experiment",
+    "ExperimentResult",
+    "SerialExecutor",
+    "load",
+    "make_executor",
+    "open_results",
+    "plan",
+    "run_experiment",
+]

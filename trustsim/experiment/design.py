@@ -1,0 +1,85 @@
+"""Design points and run seeds, in design order.
+
+Seeds follow ARCHITECTURE.md: one root SeedSequence per experiment; run
+(design point d, replication r) gets ``SeedSequence(root, spawn_key=(r,))``
+with common random numbers (the same streams at every design point) and
+``spawn_key=(d, r)`` without. A seed never depends on the backend or on the
+order in which runs finish.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy.stats import qmc
+
+from trustsim.config import Scenario
+from trustsim.experiment.spec import Experiment, GridDesign, ListDesign, lhs_ranges
+
+
+def design_points(experiment: Experiment, root: np.random.SeedSequence) -> list[dict[str, Any]]:
+    """The design's points (dotted overrides), in design order."""
+    design = experiment.design
+    if isinstance(design, GridDesign):
+        keys = list(design.parameters)
+        return [
+            dict(zip(keys, values, strict=True))
+            for values in itertools.product(*design.parameters.values())
+        ]
+    if isinstance(design, ListDesign):
+        return [dict(point) for point in design.points]
+    ranges = lhs_ranges(experiment)
+    # the sample has its own child of the root, apart from the runs' seeds
+    sampler_seed = np.random.SeedSequence(root.entropy, spawn_key=(*root.spawn_key, 2**31))
+    sample = qmc.LatinHypercube(d=len(ranges), rng=np.random.default_rng(sampler_seed))
+    unit = sample.random(design.n)
+    lows, highs = np.array(list(ranges.values())).T
+    scaled = qmc.scale(unit, lows, highs)
+    return [dict(zip(ranges, map(float, row), strict=True)) for row in scaled]
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One run of an experiment: what to run and with which seed."""
+
+    run_id: str
+    design_id: int
+    replication: int
+    parameters: dict[str, Any]
+    seed: np.random.SeedSequence
+
+    @property
+    def spawn_key(self) -> tuple[int, ...]:
+        return tuple(self.seed.spawn_key)
+
+
+def run_seed(
+    root: np.random.SeedSequence, design_id: int, replication: int, common_random_numbers: bool
+) -> np.random.SeedSequence:
+    key = (replication,) if common_random_numbers else (design_id, replication)
+    return np.random.SeedSequence(root.entropy, spawn_key=(*root.spawn_key, *key))
+
+
+def plan(experiment: Experiment, root: np.random.SeedSequence) -> list[RunSpec]:
+    """Every run of the experiment, in design order (design point, then replication)."""
+    points = design_points(experiment, root)
+    width = len(str(max(len(points) - 1, 1)))
+    rwidth = len(str(max(experiment.replications - 1, 1)))
+    return [
+        RunSpec(
+            f"d{d:0{width}d}-r{r:0{rwidth}d}",
+            d,
+            r,
+            point,
+            run_seed(root, d, r, experiment.common_random_numbers),
+        )
+        for d, point in enumerate(points)
+        for r in range(experiment.replications)
+    ]
+
+
+def scenario_for(experiment: Experiment, run: RunSpec) -> Scenario:
+    return experiment.base.with_overrides(run.parameters)

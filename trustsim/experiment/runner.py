@@ -1,0 +1,211 @@
+"""Run an experiment: every (design point, replication), on any executor, resumably.
+
+The parent process is the only writer: workers run the model and send back
+small tables, which the parent writes at once and atomically. A bounded
+window of tasks is in flight, so memory stays flat however many runs there
+are, and Ctrl-C keeps every finished run.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from trustsim.config import Scenario
+from trustsim.experiment.design import RunSpec, plan
+from trustsim.experiment.executors import make_executor
+from trustsim.experiment.spec import Experiment, Outputs, default_output
+from trustsim.experiment.store import FAILED, OK, ExperimentResult, Store, open_results
+from trustsim.simulate import run
+
+WINDOW = 64  # tasks in flight at once
+
+
+@dataclass(frozen=True)
+class Task:
+    """Everything a worker needs for one run (small and picklable)."""
+
+    spec: RunSpec
+    base: Scenario
+    steps: int
+    outputs: Outputs
+
+
+def execute(task: Task) -> tuple[dict[str, Any], pd.DataFrame | None]:
+    """Run one task; a run that raises comes back as a ``failed`` record."""
+    spec = task.spec
+    record: dict[str, Any] = {
+        "run_id": spec.run_id,
+        "design_id": spec.design_id,
+        "replication": spec.replication,
+        "seed_entropy": str(spec.seed.entropy),
+        "spawn_key": list(spec.spawn_key),
+        "parameters": spec.parameters,
+    }
+    start = time.perf_counter()
+    try:
+        scenario = task.base.with_overrides(spec.parameters)
+        result = run(scenario, seed=spec.seed, steps=task.steps)
+    except Exception as exc:  # recorded as data: the sweep goes on
+        return {
+            **record,
+            "status": FAILED,
+            "error": f"{type(exc).__name__}: {exc}",
+            "wall_time": time.perf_counter() - start,
+        }, None
+    ts = result.timeseries
+    final = ts[ts.step == ts.step.max()]
+    metrics = [c for c in ts.columns if c not in ("step", "firm")]
+    record.update(
+        {
+            "status": OK,
+            "error": None,
+            "wall_time": time.perf_counter() - start,
+            "final": {
+                f"{row.firm}.{m}": float(getattr(row, m))
+                for row in final.itertuples()
+                for m in metrics
+            },
+        }
+    )
+    return record, select(ts, task.outputs, spec.run_id)
+
+
+def select(ts: pd.DataFrame, outputs: Outputs, run_id: str) -> pd.DataFrame:
+    """Keep the chosen metrics at the chosen steps, with the run id in front."""
+    last = ts.step.max()
+    if outputs.every == "final":
+        keep = ts.step == last
+    else:
+        keep = (ts.step % outputs.every == 0) | (ts.step == last)
+    table = ts.loc[keep, ["step", "firm", *outputs.columns]].reset_index(drop=True)
+    table.insert(0, "run_id", run_id)
+    return table
+
+
+def as_record(experiment: Experiment) -> dict[str, Any]:
+    """The experiment as stored in the manifest (with its resolved base scenario)."""
+    return {**experiment.model_dump(mode="json"), "base": experiment.base.model_dump(mode="json")}
+
+
+def from_record(record: dict[str, Any]) -> Experiment:
+    """The experiment back from a manifest."""
+    return Experiment.model_validate({**record, "base": Scenario.model_validate(record["base"])})
+
+
+def run_experiment(
+    experiment: Experiment,
+    *,
+    out: str | Path | None = None,
+    executor: Executor | None = None,
+    source: str = "",
+    backend: str = "custom",
+    on_result: Callable[[dict[str, Any], int, int], None] | None = None,
+) -> ExperimentResult:
+    """Run what is not yet done; returns the folder's tables in design order.
+
+    Parameters
+    ----------
+    experiment
+        A validated experiment (:func:`trustsim.experiment.load`).
+    out
+        The results folder (default ``results/<experiment name>/``). A folder
+        holding another experiment is refused.
+    executor
+        Any ``concurrent.futures.Executor``; default: one process per core.
+    on_result
+        Called as ``on_result(record, done, total)`` after each run is written.
+    """
+    store = Store(Path(out) if out is not None else default_output(experiment))
+    entropy = store.open_for(
+        experiment.identity(), as_record(experiment), source, experiment.seed, backend
+    )
+    import numpy as np
+
+    runs = plan(experiment, np.random.SeedSequence(entropy))
+    finished = store.finished()
+    todo = [r for r in runs if r.run_id not in finished]
+    done, failed = len(runs) - len(todo), 0
+    interrupted = False
+    try:
+        if executor is None:
+            with make_executor("processes") as owned:
+                results = _stream(owned, experiment, todo)
+                done, failed = _write_all(store, results, done, len(runs), on_result)
+        else:
+            done, failed = _write_all(
+                store, _stream(executor, experiment, todo), done, len(runs), on_result
+            )
+    except KeyboardInterrupt:
+        interrupted = True
+        raise
+    finally:
+        store.consolidate()
+        store.close_session(
+            {"runs": len(runs), "done": done, "failed": failed, "interrupted": interrupted}
+        )
+    return open_results(store.root)
+
+
+def _write_all(
+    store: Store,
+    results: Iterator[tuple[dict[str, Any], pd.DataFrame | None]],
+    done: int,
+    total: int,
+    on_result: Callable[[dict[str, Any], int, int], None] | None,
+) -> tuple[int, int]:
+    failed = 0
+    for record, table in results:
+        store.write_run(record, table)
+        done += record["status"] == OK
+        failed += record["status"] == FAILED
+        if on_result is not None:
+            on_result(record, done, total)
+    return done, failed
+
+
+def _stream(
+    executor: Executor, experiment: Experiment, todo: list[RunSpec]
+) -> Iterator[tuple[dict[str, Any], pd.DataFrame | None]]:
+    """Results as they finish, with at most ``WINDOW`` tasks in flight."""
+    pending: dict[Future[Any], RunSpec] = {}
+    queue = iter(todo)
+    try:
+        while True:
+            for spec in queue:
+                task = Task(spec, experiment.base, experiment.horizon, experiment.outputs)
+                pending[executor.submit(execute, task)] = spec
+                if len(pending) >= WINDOW:
+                    break
+            if not pending:
+                return
+            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in finished:
+                spec = pending.pop(future)
+                yield _outcome(future, spec)
+    finally:
+        for future in pending:
+            future.cancel()
+
+
+def _outcome(future: Future[Any], spec: RunSpec) -> tuple[dict[str, Any], pd.DataFrame | None]:
+    try:
+        return future.result()
+    except Exception as exc:  # the worker itself died or could not run the task
+        return {
+            "run_id": spec.run_id,
+            "design_id": spec.design_id,
+            "replication": spec.replication,
+            "seed_entropy": str(spec.seed.entropy),
+            "spawn_key": list(spec.spawn_key),
+            "parameters": spec.parameters,
+            "status": FAILED,
+            "error": f"{type(exc).__name__}: {exc}",
+            "wall_time": float("nan"),
+        }, None

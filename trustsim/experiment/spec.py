@@ -1,0 +1,191 @@
+"""Experiment files: *what question* (a scenario, a design, replications, outputs).
+
+An experiment is validated like a scenario: every design key must be a valid
+scenario key and every value a valid value for it, and errors name the key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Annotated, Any, Literal, Self
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from trustsim.config import ConfigError, Scenario, load_scenario, sensitivity_ranges
+from trustsim.metrics import FIRM_COLUMNS
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class GridDesign(_Strict):
+    """Full factorial over the listed values of each parameter."""
+
+    kind: Literal["grid"]
+    parameters: dict[str, list[Any]] = Field(min_length=1)
+
+
+class ListDesign(_Strict):
+    """Explicit design points, each a mapping of dotted keys to values."""
+
+    kind: Literal["list"]
+    points: list[dict[str, Any]] = Field(min_length=1)
+
+
+class LhsDesign(_Strict):
+    """Latin hypercube of ``n`` points over ranges (``null``: the schema's declared range)."""
+
+    kind: Literal["lhs"]
+    n: int = Field(ge=1)
+    ranges: dict[str, tuple[float, float] | None] = Field(min_length=1)
+
+
+Design = Annotated[GridDesign | ListDesign | LhsDesign, Field(discriminator="kind")]
+
+
+class Outputs(_Strict):
+    """Which metrics to keep, and at which steps (``every: k`` or ``every: final``)."""
+
+    metrics: list[str] | None = None
+    every: int | Literal["final"] = 1
+
+    @model_validator(mode="after")
+    def _known_metrics(self) -> Self:
+        unknown = sorted(set(self.metrics or []) - set(FIRM_COLUMNS))
+        if unknown:
+            raise ValueError(
+                f"outputs.metrics: unknown {unknown}; allowed: {', '.join(FIRM_COLUMNS)}"
+            )
+        if isinstance(self.every, int) and self.every < 1:
+            raise ValueError(f"outputs.every: a whole number >= 1 or 'final' (got {self.every})")
+        return self
+
+    @property
+    def columns(self) -> list[str]:
+        return list(self.metrics) if self.metrics else list(FIRM_COLUMNS)
+
+
+class Experiment(_Strict):
+    """A validated experiment; ``base`` is the scenario with ``overrides`` applied."""
+
+    name: str
+    scenario: str
+    overrides: dict[str, Any] = Field(default_factory=dict)
+    steps: int | None = Field(None, ge=0)
+    replications: int = Field(1, ge=1)
+    common_random_numbers: bool = True
+    seed: int | None = Field(None, ge=0, description="root entropy; None: drawn and stored")
+    design: Design
+    outputs: Outputs = Outputs()
+    base: Scenario = Field(exclude=True)
+
+    @property
+    def horizon(self) -> int:
+        return self.base.steps if self.steps is None else self.steps
+
+    def identity(self) -> str:
+        """A hash of everything that decides the runs' results (not the name or seed source)."""
+        content = self.model_dump(mode="json", exclude={"name"})
+        content["base"] = self.base.model_dump(mode="json")
+        text = json.dumps(content, sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def load(path: str | Path) -> Experiment:
+    """Read and validate an experiment file.
+
+    Raises
+    ------
+    ConfigError
+        Missing or invalid file, unknown keys, or design values the scenario rejects.
+    """
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such experiment file") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML ({exc})") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: an experiment must be a mapping (scenario, design, ...)")
+    raw.setdefault("name", path.stem)
+    if "scenario" not in raw:
+        raise ConfigError(f"{path}: scenario: required (a path into configs/)")
+    scenario_path = _resolve(str(raw["scenario"]), path)
+    base = load_scenario(scenario_path, raw.get("overrides") or {})
+    try:
+        experiment = Experiment.model_validate({**raw, "base": base})
+    except ValidationError as exc:
+        raise ConfigError(_explain_experiment(exc)) from None
+    check_design(experiment)
+    return experiment
+
+
+def _resolve(scenario: str, experiment_file: Path) -> Path:
+    """A scenario path as written, from the working directory or the project root."""
+    candidate = Path(scenario)
+    if candidate.is_absolute() or candidate.exists():
+        return candidate
+    project = experiment_file.resolve().parent.parent
+    return project / candidate if (project / candidate).exists() else candidate
+
+
+def _explain_experiment(exc: ValidationError) -> str:
+    lines = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"])
+        if err["type"] == "extra_forbidden":
+            lines.append(f"{loc}: unknown key")
+        elif err["type"] == "union_tag_invalid":
+            lines.append(f"{loc}: kind must be one of grid, list, lhs")
+        else:
+            lines.append(f"{loc}: {err['msg'].removeprefix('Value error, ')}")
+    return "\n".join(lines)
+
+
+def check_design(experiment: Experiment) -> None:
+    """Every design value must make a valid scenario; errors name the design key."""
+    design, base = experiment.design, experiment.base
+    if isinstance(design, GridDesign):
+        trials = [
+            (f"design.parameters.{k}", {k: v})
+            for k, vals in design.parameters.items()
+            for v in vals
+        ]
+    elif isinstance(design, ListDesign):
+        trials = [(f"design.points.{i}", point) for i, point in enumerate(design.points)]
+    else:
+        declared = sensitivity_ranges(base)
+        trials = []
+        for key, bounds in design.ranges.items():
+            if bounds is None and key not in declared:
+                raise ConfigError(
+                    f"design.ranges.{key}: no declared sensitivity range; give [low, high]"
+                )
+            lo, hi = bounds if bounds is not None else declared[key]
+            if not lo < hi:
+                raise ConfigError(f"design.ranges.{key}: needs low < high (got [{lo}, {hi}])")
+            trials += [(f"design.ranges.{key}", {key: lo}), (f"design.ranges.{key}", {key: hi})]
+    for where, overrides in trials:
+        try:
+            base.with_overrides(overrides)
+        except ConfigError as exc:
+            raise ConfigError(f"{where}: {exc}") from None
+
+
+def lhs_ranges(experiment: Experiment) -> dict[str, tuple[float, float]]:
+    """The LHS ranges with declared defaults filled in."""
+    assert isinstance(experiment.design, LhsDesign)
+    declared = sensitivity_ranges(experiment.base)
+    return {k: (v if v is not None else declared[k]) for k, v in experiment.design.ranges.items()}
+
+
+def default_output(experiment: Experiment) -> Path:
+    return Path("results") / experiment.name
+
+
+__all__ = ["ConfigError", "Experiment", "Scenario", "load"]
