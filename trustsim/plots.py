@@ -117,7 +117,7 @@ MAX_PANELS = 25
 
 
 def short_key(key: str) -> str:
-    """``firms.trust_first.warn_rate`` -> ``trust_first.warn_rate``, ``market.q_wom`` -> ``q_wom``"""
+    """A short label: ``firms.x.warn_rate`` -> ``x.warn_rate``, ``market.q_wom`` -> ``q_wom``."""
     parts = key.removeprefix("param.").split(".")
     return ".".join(parts[1:]) if parts[0] == "firms" else parts[-1]
 

@@ -199,8 +199,7 @@ class ExperimentResult:
     ) -> pd.DataFrame:
         """The long timeseries of the finished runs (or of ``run_ids``), in design order."""
         if run_ids is None:
-            finished = self.runs["status"] == OK if len(self.runs) else []
-            run_ids = list(self.runs.loc[finished, "run_id"]) if len(self.runs) else []
+            run_ids = [str(r) for r in self.runs.loc[self.runs["status"] == OK, "run_id"]]
         wanted = list(run_ids)
         store = Store(self.folder)
         frames = [
