@@ -1,4 +1,4 @@
-"""The experiment runner: backends agree, crashes resume, failures are data, order is design order."""
+"""The experiment runner: backends agree, crashes resume, failures are data, design order."""
 
 from __future__ import annotations
 
