@@ -37,6 +37,16 @@ def now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+def file_hash(path: str) -> str | None:
+    """SHA-256 of a file's bytes (None when there is no such file)."""
+    import hashlib
+
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
 def fresh_entropy() -> int:
     """128 bits from the operating system, as numpy draws for a SeedSequence."""
     import secrets
@@ -106,6 +116,7 @@ class Store:
             manifest = {
                 "experiment_name": experiment.get("name"),
                 "experiment_file": source,
+                "experiment_file_sha256": file_hash(source),
                 "experiment_hash": identity,
                 "experiment": experiment,
                 "root_entropy": str(entropy),
