@@ -56,6 +56,22 @@ def sweep_cli(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def sweep_until(path: Path, out: Path, runs: int) -> subprocess.Popen[str]:
+    """Start a serial sweep in a subprocess and return once ``runs`` runs are recorded."""
+    command = ["sweep", "--no-plots", str(path), "--out", str(out), "--backend", "serial"]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "trustsim.cli", *command],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 120
+    while len(list((out / "runs").glob("*.json"))) < runs and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return proc
+
+
 def test_design_order_seeds_and_outputs(tmp_path: Path) -> None:
     experiment = ex.load(write_experiment(tmp_path, outputs={"every": 5}))
     runs = ex.plan(experiment, np.random.SeedSequence(7))
@@ -181,26 +197,7 @@ def test_sigkill_then_resume_equals_an_uninterrupted_sweep(tmp_path: Path) -> No
     assert whole.returncode == 0, whole.stderr
 
     out = tmp_path / "killed"
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "trustsim.cli",
-            "sweep",
-            "--no-plots",
-            str(path),
-            "--out",
-            str(out),
-            "--backend",
-            "serial",
-        ],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 120
-    while len(list((out / "runs").glob("*.json"))) < 3 and time.monotonic() < deadline:
-        time.sleep(0.01)
+    proc = sweep_until(path, out, runs=3)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     partial = len(list((out / "runs").glob("*.json")))
@@ -219,27 +216,7 @@ def test_sigkill_then_resume_equals_an_uninterrupted_sweep(tmp_path: Path) -> No
 def test_ctrl_c_stops_cleanly_and_keeps_finished_runs(tmp_path: Path) -> None:
     path = write_experiment(tmp_path, replications=4, steps=60, overrides={"population.size": 600})
     out = tmp_path / "out"
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "trustsim.cli",
-            "sweep",
-            "--no-plots",
-            str(path),
-            "--out",
-            str(out),
-            "--backend",
-            "serial",
-        ],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    deadline = time.monotonic() + 120
-    while len(list((out / "runs").glob("*.json"))) < 3 and time.monotonic() < deadline:
-        time.sleep(0.02)
+    proc = sweep_until(path, out, runs=3)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130

@@ -287,19 +287,22 @@ def load_scenario(path: str | Path, overrides: Mapping[str, object] | None = Non
     ConfigError
         The file is missing, not YAML, or invalid; the message names the key.
     """
-    path = Path(path)
+    return build_scenario(read_yaml(Path(path), "scenario"), overrides)
+
+
+def read_yaml(path: Path, what: str) -> dict[str, Any]:
+    """A YAML mapping from ``path``, its ``name`` defaulting to the file's stem."""
     try:
         raw = yaml.safe_load(path.read_text())
     except FileNotFoundError:
-        raise ConfigError(f"{path}: no such scenario file") from None
+        raise ConfigError(f"{path}: no such {what} file") from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML ({exc})") from None
-    if raw is None:
-        raw = {}
+    raw = {} if raw is None else raw
     if not isinstance(raw, dict):
-        raise ConfigError(f"{path}: a scenario must be a mapping of sections")
+        raise ConfigError(f"{path}: a {what} file must be a mapping of keys to values")
     raw.setdefault("name", path.stem)
-    return build_scenario(raw, overrides)
+    return raw
 
 
 def build_scenario(

@@ -11,6 +11,18 @@ from typing import Any
 
 import numpy as np
 
+# this step's counts of events, per firm (straight from the ledger)
+EVENT_COUNTS = (
+    "encounters",
+    "wom_positive",
+    "wom_negative",
+    "warnings",
+    "exploited",
+    "discovered",
+    "complaints",
+    "recoveries",
+    "breaches",
+)
 FIRM_COLUMNS = (
     "customers",
     "share",
@@ -33,15 +45,7 @@ FIRM_COLUMNS = (
     "reviews",
     "nps",
     "csat",
-    "encounters",
-    "wom_positive",
-    "wom_negative",
-    "warnings",
-    "exploited",
-    "discovered",
-    "complaints",
-    "recoveries",
-    "breaches",
+    *EVENT_COUNTS,
 )
 POPULATION_COLUMNS = ("customers", "prospects", "prospect_share", "gini", "mean_reputation")
 
@@ -130,20 +134,7 @@ def firm_metrics(
         "reviews": reviews,
         "nps": 100.0 * ratio(count(promoters) - count(detractors), customers),
         "csat": ratio(flows["satisfied"], flows["encounters"]),
-        **{
-            k: flows[k]
-            for k in (
-                "encounters",
-                "wom_positive",
-                "wom_negative",
-                "warnings",
-                "exploited",
-                "discovered",
-                "complaints",
-                "recoveries",
-                "breaches",
-            )
-        },
+        **{k: flows[k] for k in EVENT_COUNTS},
     }
 
 

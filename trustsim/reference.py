@@ -18,7 +18,7 @@ import numpy as np
 from trustsim import draws, rules
 from trustsim.config import Firm as FirmConfig
 from trustsim.config import Scenario
-from trustsim.metrics import gini
+from trustsim.metrics import EVENT_COUNTS, gini
 from trustsim.network import build_network
 from trustsim.simulate import RunResult, manifest, seed_sequence, tables
 
@@ -475,20 +475,7 @@ class ReferenceModel(mesa.Model):
                     "reviews": sum(c for c, _ in firm.review_log),
                     "nps": 100.0 * per(t["promoters"] - t["detractors"], count),
                     "csat": per(flows["satisfied"], flows["encounters"]),
-                    **{
-                        key: flows[key]
-                        for key in (
-                            "encounters",
-                            "wom_positive",
-                            "wom_negative",
-                            "warnings",
-                            "exploited",
-                            "discovered",
-                            "complaints",
-                            "recoveries",
-                            "breaches",
-                        )
-                    },
+                    **{key: flows[key] for key in EVENT_COUNTS},
                 }
             )
         self.population_records.append(

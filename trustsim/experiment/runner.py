@@ -37,10 +37,9 @@ class Task:
     outputs: Outputs
 
 
-def execute(task: Task) -> tuple[dict[str, Any], pd.DataFrame | None]:
-    """Run one task; a run that raises comes back as a ``failed`` record."""
-    spec = task.spec
-    record: dict[str, Any] = {
+def header(spec: RunSpec) -> dict[str, Any]:
+    """The fields that identify a run in its record."""
+    return {
         "run_id": spec.run_id,
         "design_id": spec.design_id,
         "replication": spec.replication,
@@ -48,6 +47,12 @@ def execute(task: Task) -> tuple[dict[str, Any], pd.DataFrame | None]:
         "spawn_key": list(spec.spawn_key),
         "parameters": spec.parameters,
     }
+
+
+def execute(task: Task) -> tuple[dict[str, Any], pd.DataFrame | None]:
+    """Run one task; a run that raises comes back as a ``failed`` record."""
+    spec = task.spec
+    record = header(spec)
     start = time.perf_counter()
     try:
         scenario = task.base.with_overrides(spec.parameters)
@@ -199,12 +204,7 @@ def _outcome(future: Future[Any], spec: RunSpec) -> tuple[dict[str, Any], pd.Dat
         return future.result()
     except Exception as exc:  # the worker itself died or could not run the task
         return {
-            "run_id": spec.run_id,
-            "design_id": spec.design_id,
-            "replication": spec.replication,
-            "seed_entropy": str(spec.seed.entropy),
-            "spawn_key": list(spec.spawn_key),
-            "parameters": spec.parameters,
+            **header(spec),
             "status": FAILED,
             "error": f"{type(exc).__name__}: {exc}",
             "wall_time": float("nan"),

@@ -11,10 +11,15 @@ import json
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from trustsim.config import ConfigError, Scenario, load_scenario, sensitivity_ranges
+from trustsim.config import (
+    ConfigError,
+    Scenario,
+    load_scenario,
+    read_yaml,
+    sensitivity_ranges,
+)
 from trustsim.metrics import FIRM_COLUMNS
 
 
@@ -104,15 +109,7 @@ def load(path: str | Path) -> Experiment:
         Missing or invalid file, unknown keys, or design values the scenario rejects.
     """
     path = Path(path)
-    try:
-        raw = yaml.safe_load(path.read_text())
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: no such experiment file") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML ({exc})") from None
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{path}: an experiment must be a mapping (scenario, design, ...)")
-    raw.setdefault("name", path.stem)
+    raw = read_yaml(path, "experiment")
     if "scenario" not in raw:
         raise ConfigError(f"{path}: scenario: required (a path into configs/)")
     scenario_path = _resolve(str(raw["scenario"]), path)
