@@ -80,6 +80,16 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--no-plots", action="store_true", help="skip the figures at the end")
     sweep.set_defaults(handler=cmd_sweep)
 
+    sens = commands.add_parser(
+        "sensitivity", help="global sensitivity analysis (SALib) of an experiment; resumable"
+    )
+    sens.add_argument("experiment", type=Path, help="e.g. experiments/sobol_baseline.yaml")
+    sens.add_argument("--out", type=Path, help="results folder (default results/<name>/)")
+    sens.add_argument("--backend", default="processes", choices=["serial", "processes", "dask"])
+    sens.add_argument("--workers", type=_positive, help="worker count (default: cores)")
+    sens.add_argument("--scheduler", metavar="ADDRESS", help="a running Dask scheduler")
+    sens.set_defaults(handler=cmd_sensitivity)
+
     status = commands.add_parser("status", help="runs done, failed and missing in a folder")
     status.add_argument("folder", type=Path)
     status.set_defaults(handler=cmd_status)
@@ -191,6 +201,47 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     if not args.no_plots:
         _plot(out)
     return 0 if counts.get("failed", 0) == 0 else 1
+
+
+def cmd_sensitivity(args: argparse.Namespace) -> int:
+    from trustsim import experiment as ex
+    from trustsim.experiment.spec import SENSITIVITY
+    from trustsim.sensitivity import run_sensitivity
+
+    experiment = ex.load(args.experiment)
+    if experiment.design.kind not in SENSITIVITY:
+        raise ConfigError(
+            f"design.kind: sensitivity needs one of {', '.join(SENSITIVITY)} "
+            f"(got {experiment.design.kind}); use trustsim sweep for it"
+        )
+    out = args.out or Path("results") / experiment.name
+    progress = Progress()
+    with ex.make_executor(args.backend, workers=args.workers, scheduler=args.scheduler) as pool:
+        try:
+            run_sensitivity(
+                experiment,
+                out=out,
+                executor=pool,
+                source=str(args.experiment),
+                backend=args.backend,
+                on_result=progress,
+            )
+        except KeyboardInterrupt:
+            progress.close()
+            print(
+                f"trustsim: interrupted; finished runs are kept in {out}/ and the same "
+                f"command resumes",
+                file=sys.stderr,
+            )
+            return 130
+        except RuntimeError as exc:  # failed runs: nothing to analyse yet
+            progress.close()
+            print(f"trustsim: {exc}", file=sys.stderr)
+            return 1
+    progress.close()
+    print((out / "report.md").read_text())
+    print(f"wrote sensitivity.parquet, outputs.parquet, figures and report.md to {out}/")
+    return 0
 
 
 def cmd_status(args: argparse.Namespace) -> int:

@@ -422,7 +422,7 @@ def _fields_at(loc: tuple[Any, ...]) -> list[str]:
 
 
 def sensitivity_ranges(scenario: Scenario | None = None) -> dict[str, tuple[float, float]]:
-    """Declared sensitivity ranges by dotted key (firms as ``firms.<index>.<field>``)."""
+    """Declared sensitivity ranges by dotted key (firms by index and by name)."""
     scenario = scenario or Scenario()
     out: dict[str, tuple[float, float]] = {}
     for section, model in _sections(scenario):
@@ -442,13 +442,25 @@ def _sections(scenario: Scenario) -> Iterator[tuple[str, BaseModel]]:
             yield name, value
     for i, firm in enumerate(scenario.firms):
         yield f"firms.{i}", firm
+        yield f"firms.{firm.name}", firm
 
 
-def describe(key: str) -> str:
-    """The description of a dotted key (``market.q_wom``), for UIs and reports."""
+def _field(key: str) -> Any:
     section, _, name = key.rpartition(".")
     model: type[BaseModel] = (
         Firm if section.startswith("firms") else type(getattr(Scenario(), section))
     )
-    info = model.model_fields[name]
-    return info.description or name
+    return model.model_fields[name]
+
+
+def describe(key: str) -> str:
+    """The description of a dotted key (``market.q_wom``), for UIs and reports."""
+    return _field(key).description or key
+
+
+def is_integer_key(key: str) -> bool:
+    """Whether a dotted key holds a whole number (``network.k``, ``population.size``)."""
+    try:
+        return _field(key).annotation is int
+    except (AttributeError, KeyError):
+        return False

@@ -266,3 +266,108 @@ def save_experiment_figures(ts: pd.DataFrame, runs: pd.DataFrame, out: Path) -> 
         if fig is not None:
             paths += _save(fig, out / f"heatmap_{metric}")
     return paths
+
+
+# ---------------------------------------------------------------------- sensitivity
+
+
+def _panels(n: int, width: float = 4.2, height: float = 3.2) -> tuple[Figure, np.ndarray]:
+    cols = min(n, 3)
+    rows = int(np.ceil(n / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(width * cols, height * rows + 0.6), squeeze=False)
+    for ax in axes.flat[n:]:
+        ax.set_visible(False)
+    return fig, axes
+
+
+def indices_figure(indices: pd.DataFrame) -> Figure:
+    """Sobol S1 and ST (bars with intervals) per factor, one panel per output."""
+    final = indices[indices["n"] == indices["n"].max()]
+    outputs = list(dict.fromkeys(final["output"]))
+    fig, axes = _panels(len(outputs), height=0.35 * final["factor"].nunique() + 1.6)
+    for ax, output in zip(axes.flat, outputs, strict=False):
+        table = final[final["output"] == output]
+        st = table[table["index"] == "ST"].set_index("factor").sort_values("value")
+        s1 = table[table["index"] == "S1"].set_index("factor").reindex(st.index)
+        y = np.arange(len(st))
+        ax.barh(y + 0.2, st["value"], 0.4, xerr=st["conf"], label="ST (total)", capsize=2)
+        ax.barh(y - 0.2, s1["value"], 0.4, xerr=s1["conf"], label="S1 (first order)", capsize=2)
+        ax.set_yticks(y, [short_key(f) for f in st.index], fontsize=8)
+        ax.axvline(0, color="grey", lw=0.8)
+        ax.set_xlabel("Sobol index (95% interval)")
+        ax.set_title(output, fontsize=10)
+        ax.grid(alpha=0.3, axis="x")
+    axes.flat[0].legend(frameon=False, fontsize=8)
+    fig.suptitle("Sobol indices per output")
+    fig.tight_layout()
+    return fig
+
+
+def morris_figure(indices: pd.DataFrame) -> Figure:
+    """Morris mu* against sigma, one panel per output: far right matters, high up interacts."""
+    final = indices[indices["n"] == indices["n"].max()]
+    outputs = list(dict.fromkeys(final["output"]))
+    fig, axes = _panels(len(outputs))
+    for ax, output in zip(axes.flat, outputs, strict=False):
+        table = final[final["output"] == output].pivot(
+            index="factor", columns="index", values="value"
+        )
+        ax.scatter(table["mu_star"], table["sigma"])
+        for factor, row in table.iterrows():
+            ax.annotate(
+                short_key(str(factor)),
+                (row["mu_star"], row["sigma"]),
+                fontsize=7,
+                xytext=(3, 3),
+                textcoords="offset points",
+            )
+        ax.set_xlabel("mu* (mean |elementary effect|)")
+        ax.set_ylabel("sigma (interaction / non-linearity)")
+        ax.set_title(output, fontsize=10)
+        ax.grid(alpha=0.3)
+    fig.suptitle("Morris screening")
+    fig.tight_layout()
+    return fig
+
+
+def convergence_figure(indices: pd.DataFrame, index: str) -> Figure:
+    """The main index against base sample size, with intervals, one panel per output."""
+    table = indices[indices["index"] == index]
+    outputs = list(dict.fromkeys(table["output"]))
+    fig, axes = _panels(len(outputs))
+    for ax, output in zip(axes.flat, outputs, strict=False):
+        for factor, series in table[table["output"] == output].groupby("factor", sort=False):
+            series = series.sort_values("n")
+            line = ax.plot(
+                series["n"], series["value"], marker="o", ms=3, label=short_key(str(factor))
+            )[0]
+            if series["conf"].notna().any():
+                ax.fill_between(
+                    series["n"],
+                    series["value"] - series["conf"],
+                    series["value"] + series["conf"],
+                    color=line.get_color(),
+                    alpha=0.15,
+                )
+        ax.set_xscale("log", base=2)
+        ax.axhline(0, color="grey", lw=0.8)
+        ax.set_xlabel("base sample size n")
+        ax.set_ylabel(index)
+        ax.set_title(output, fontsize=10)
+        ax.grid(alpha=0.3)
+    axes.flat[0].legend(frameon=False, fontsize=7, ncol=2)
+    fig.suptitle(f"Convergence of {index} on growing sub-samples")
+    fig.tight_layout()
+    return fig
+
+
+def save_sensitivity_figures(
+    indices: pd.DataFrame, method: str, index: str, out: Path
+) -> list[Path]:
+    paths: list[Path] = []
+    if method == "sobol":
+        paths += _save(indices_figure(indices), out / "indices")
+    if method == "morris":
+        paths += _save(morris_figure(indices), out / "morris")
+    paths += _save(convergence_figure(indices, index), out / "convergence")
+    return paths

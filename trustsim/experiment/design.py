@@ -16,8 +16,14 @@ from typing import Any
 import numpy as np
 from scipy.stats import qmc
 
-from trustsim.config import Scenario
-from trustsim.experiment.spec import Experiment, GridDesign, ListDesign, lhs_ranges
+from trustsim.config import Scenario, is_integer_key
+from trustsim.experiment.spec import (
+    Experiment,
+    GridDesign,
+    ListDesign,
+    SensitivityDesign,
+    lhs_ranges,
+)
 
 
 def design_points(experiment: Experiment, root: np.random.SeedSequence) -> list[dict[str, Any]]:
@@ -31,14 +37,25 @@ def design_points(experiment: Experiment, root: np.random.SeedSequence) -> list[
         ]
     if isinstance(design, ListDesign):
         return [dict(point) for point in design.points]
-    ranges = lhs_ranges(experiment)
-    # the sample has its own child of the root, apart from the runs' seeds
+    # a sample has its own child of the root, apart from the runs' seeds
     sampler_seed = np.random.SeedSequence(root.entropy, spawn_key=(*root.spawn_key, 2**31))
+    if isinstance(design, SensitivityDesign):
+        from trustsim.sensitivity import problem_for
+
+        problem = problem_for(experiment)
+        x = problem.sample(design.n, np.random.default_rng(sampler_seed))
+        return [_typed(dict(zip(problem.names, map(float, row), strict=True))) for row in x]
+    ranges = lhs_ranges(experiment)
     sample = qmc.LatinHypercube(d=len(ranges), rng=np.random.default_rng(sampler_seed))
     unit = sample.random(design.n)
     lows, highs = np.array(list(ranges.values())).T
     scaled = qmc.scale(unit, lows, highs)
-    return [dict(zip(ranges, map(float, row), strict=True)) for row in scaled]
+    return [_typed(dict(zip(ranges, map(float, row), strict=True))) for row in scaled]
+
+
+def _typed(point: dict[str, float]) -> dict[str, Any]:
+    """Sampled values of whole-number parameters (``network.k``) rounded to integers."""
+    return {k: round(v) if is_integer_key(k) else v for k, v in point.items()}
 
 
 @dataclass(frozen=True)

@@ -49,7 +49,78 @@ class LhsDesign(_Strict):
     ranges: dict[str, tuple[float, float] | None] = Field(min_length=1)
 
 
-Design = Annotated[GridDesign | ListDesign | LhsDesign, Field(discriminator="kind")]
+class SensitivityDesign(_Strict):
+    """A SALib sample: Sobol (Saltelli), Morris trajectories or PAWN (on a Latin hypercube).
+
+    ``n`` is the base sample size: Sobol runs ``n * (D + 2)`` points
+    (``n * (2D + 2)`` with ``second_order``), Morris ``n * (G + 1)``, PAWN ``n``.
+    """
+
+    kind: Literal["sobol", "morris", "pawn"]
+    n: int = Field(ge=2)
+    ranges: dict[str, tuple[float, float] | None] = Field(min_length=2)
+    groups: dict[str, str] | None = None
+    second_order: bool = False
+    levels: int = Field(4, ge=2, description="Morris grid levels")
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        if self.kind == "sobol" and self.n & (self.n - 1):
+            lower = 1 << (self.n.bit_length() - 1)
+            raise ValueError(
+                f"design.n: Sobol sampling needs a power of two, e.g. {lower} or "
+                f"{2 * lower} (got {self.n})"
+            )
+        if self.second_order and self.kind != "sobol":
+            raise ValueError("design.second_order: only for kind sobol")
+        if self.groups is not None and set(self.groups) != set(self.ranges):
+            missing = sorted(set(self.ranges) ^ set(self.groups))
+            raise ValueError(
+                f"design.groups: every parameter needs exactly one group "
+                f"(mismatched: {', '.join(missing)})"
+            )
+        return self
+
+
+Design = Annotated[
+    GridDesign | ListDesign | LhsDesign | SensitivityDesign, Field(discriminator="kind")
+]
+
+
+class OutputSpec(_Strict):
+    """A scalar taken from each run for sensitivity analysis.
+
+    ``metric`` of ``firm`` at the final step (``over: final``) or averaged over
+    all steps (``over: mean``); minus the same of firm ``minus`` when given. With
+    ``overtake: true``, the week at which ``firm`` overtakes ``minus`` on
+    ``metric`` for good; a run where it never does is censored at horizon + 1.
+    """
+
+    name: str
+    metric: str
+    firm: str
+    minus: str | None = None
+    over: Literal["final", "mean"] = "final"
+    overtake: bool = False
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        if self.metric not in FIRM_COLUMNS:
+            raise ValueError(
+                f"analysis.outputs.{self.name}.metric: unknown {self.metric!r}; "
+                f"allowed: {', '.join(FIRM_COLUMNS)}"
+            )
+        if self.overtake and self.minus is None:
+            raise ValueError(
+                f"analysis.outputs.{self.name}: overtake needs minus (the firm being overtaken)"
+            )
+        return self
+
+
+class Analysis(_Strict):
+    outputs: list[OutputSpec] = Field(min_length=1)
+    bootstrap: int = Field(200, ge=10, description="resamples for confidence intervals")
+    conf_level: float = Field(0.95, gt=0, lt=1)
 
 
 class Outputs(_Strict):
@@ -86,6 +157,7 @@ class Experiment(_Strict):
     seed: int | None = Field(None, ge=0, description="root entropy; None: drawn and stored")
     design: Design
     outputs: Outputs = Outputs()
+    analysis: Analysis | None = None
     base: Scenario = Field(exclude=True)
 
     @property
@@ -119,6 +191,7 @@ def load(path: str | Path) -> Experiment:
     except ValidationError as exc:
         raise ConfigError(_explain_experiment(exc)) from None
     check_design(experiment)
+    check_analysis(experiment)
     return experiment
 
 
@@ -155,7 +228,7 @@ def check_design(experiment: Experiment) -> None:
         ]
     elif isinstance(design, ListDesign):
         trials = [(f"design.points.{i}", point) for i, point in enumerate(design.points)]
-    else:
+    else:  # LHS and SALib designs: both ends of every range must be valid
         declared = sensitivity_ranges(base)
         trials = []
         for key, bounds in design.ranges.items():
@@ -174,9 +247,35 @@ def check_design(experiment: Experiment) -> None:
             raise ConfigError(f"{where}: {exc}") from None
 
 
+SENSITIVITY = ("sobol", "morris", "pawn")
+
+
+def check_analysis(experiment: Experiment) -> None:
+    """A SALib design needs outputs to analyse, and they need what the runs keep."""
+    analysis, kind = experiment.analysis, experiment.design.kind
+    if kind in SENSITIVITY and analysis is None:
+        raise ConfigError(f"analysis.outputs: a {kind} design needs the outputs to analyse")
+    if analysis is None:
+        return
+    firms = experiment.base.firm_names
+    for out in analysis.outputs:
+        for firm in filter(None, (out.firm, out.minus)):
+            if firm not in firms:
+                raise ConfigError(
+                    f"analysis.outputs.{out.name}: no firm {firm!r}; firms are {', '.join(firms)}"
+                )
+        kept = experiment.outputs.columns
+        if out.metric not in kept:
+            raise ConfigError(f"outputs.metrics: must keep {out.metric!r} for output {out.name!r}")
+        if (out.over == "mean" or out.overtake) and experiment.outputs.every != 1:
+            raise ConfigError(
+                f"outputs.every: must be 1 for output {out.name!r} (it needs every step)"
+            )
+
+
 def lhs_ranges(experiment: Experiment) -> dict[str, tuple[float, float]]:
-    """The LHS ranges with declared defaults filled in."""
-    assert isinstance(experiment.design, LhsDesign)
+    """The LHS or SALib ranges with declared defaults filled in."""
+    assert isinstance(experiment.design, LhsDesign | SensitivityDesign)
     declared = sensitivity_ranges(experiment.base)
     return {k: (v if v is not None else declared[k]) for k, v in experiment.design.ranges.items()}
 

@@ -1,0 +1,285 @@
+"""Sensitivity analysis: analytic reference values, noise, convergence, and the CLI."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from trustsim import experiment as ex
+from trustsim.experiment.spec import OutputSpec
+from trustsim.sensitivity import (
+    Problem,
+    analyze_function,
+    analyze_outputs,
+    noise_share,
+    output_value,
+    subsample_sizes,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+PI = np.pi
+
+
+def ishigami(params: dict[str, float], seed: int) -> dict[str, float]:
+    """Ishigami & Homma (1990), a = 7, b = 0.1, on [-pi, pi]^3."""
+    x1, x2, x3 = params["x1"], params["x2"], params["x3"]
+    return {"y": np.sin(x1) + 7 * np.sin(x2) ** 2 + 0.1 * x3**4 * np.sin(x1)}
+
+
+# Analytic indices of the Ishigami function (a = 7, b = 0.1)
+ISHIGAMI_S1 = {"x1": 0.3139, "x2": 0.4424, "x3": 0.0}
+ISHIGAMI_ST = {"x1": 0.5576, "x2": 0.4424, "x3": 0.2437}
+CUBE = {"x1": (-PI, PI), "x2": (-PI, PI), "x3": (-PI, PI)}
+
+
+def test_sobol_recovers_the_ishigami_indices() -> None:
+    table = analyze_function(ishigami, CUBE, method="sobol", n=2048, seed=1).set_index("parameter")
+    assert list(table.columns[:4]) == ["S1", "ST", "S1_conf", "ST_conf"] or {
+        "S1",
+        "S1_conf",
+        "ST",
+        "ST_conf",
+    } <= set(table.columns)
+    for name in CUBE:
+        assert table.loc[name, "S1"] == pytest.approx(ISHIGAMI_S1[name], abs=0.04)
+        assert table.loc[name, "ST"] == pytest.approx(ISHIGAMI_ST[name], abs=0.04)
+        assert 0 < table.loc[name, "ST_conf"] < 0.1
+
+
+def test_second_order_flag_drives_sampling_and_analysis() -> None:
+    table = analyze_function(ishigami, CUBE, method="sobol", n=512, seed=2, second_order=True)
+    # the x1 x x3 interaction is the only one of the Ishigami function (analytic 0.2437)
+    assert "S2" in table.columns
+    pairs = table.set_index("parameter")["S2"].dropna()
+    assert pairs.idxmax() == "x1 x x3"
+    assert pairs["x1 x x3"] == pytest.approx(0.2437, abs=0.1)
+
+
+def test_sobol_needs_a_power_of_two() -> None:
+    with pytest.raises(ValueError, match="power of two"):
+        analyze_function(ishigami, CUBE, method="sobol", n=300, seed=1)
+
+
+def linear(params: dict[str, float], seed: int) -> dict[str, float]:
+    return {"y": 4 * params["a"] + 1 * params["b"] + 0 * params["c"]}
+
+
+def test_morris_ranks_a_linear_function_exactly() -> None:
+    ranges = {"a": (0.0, 1.0), "b": (0.0, 1.0), "c": (0.0, 1.0)}
+    table = analyze_function(linear, ranges, method="morris", n=20, seed=3).set_index("parameter")
+    # elementary effects of a linear function are its coefficients, with no spread
+    assert table.loc["a", "mu_star"] == pytest.approx(4.0)
+    assert table.loc["b", "mu_star"] == pytest.approx(1.0)
+    assert table.loc["c", "mu_star"] == pytest.approx(0.0)
+    assert np.allclose(table["sigma"], 0.0, atol=1e-9)
+
+
+def test_pawn_puts_a_dummy_parameter_last() -> None:
+    ranges = {"a": (0.0, 1.0), "b": (0.0, 1.0), "c": (0.0, 1.0)}
+    table = analyze_function(linear, ranges, method="pawn", n=400, seed=4).set_index("parameter")
+    order = table["pawn_median"].sort_values(ascending=False).index.tolist()
+    assert order == ["a", "b", "c"]
+
+
+def noisy(params: dict[str, float], seed: int) -> dict[str, float]:
+    rng = np.random.default_rng(seed)
+    return {
+        "signal": params["a"] + rng.normal(0, 0.05),
+        "noise": 0.01 * params["a"] + rng.normal(0, 1.0),
+    }
+
+
+def test_noise_share_separates_signal_from_noise() -> None:
+    ranges = {"a": (0.0, 1.0), "b": (0.0, 1.0)}
+    table = analyze_function(noisy, ranges, method="sobol", n=64, seed=5, replications=4)
+    share = table.groupby("output")["noise_share"].first()
+    # signal: noise 0.05^2 against Var(a) = 1/12, a true share of 0.029; the estimate
+    # from 4 replications has 3 degrees of freedom, so allow up to 5 times that
+    assert share["signal"] < 0.15
+    assert share["noise"] > 0.9
+    assert noise_share(np.ones((5, 1))) != noise_share(np.ones((5, 1)))  # NaN: one replication
+
+
+def test_convergence_subsamples_and_flags_a_dummy() -> None:
+    problem = Problem(["a", "b", "dummy"], [(0.0, 1.0)] * 3, "sobol")
+    x = problem.sample(128, np.random.default_rng(6))
+    y = {"y": (3 * x[:, 0] + x[:, 1] ** 2)[:, None]}
+    table = analyze_outputs(problem, x, y, bootstrap=100, seed=6)
+    assert sorted(table["n"].unique()) == subsample_sizes(128) == [8, 16, 32, 64, 128]
+    final = table[(table["n"] == 128) & (table["index"] == "ST")].set_index("factor")
+    assert final.loc["dummy", "flag"] in ("negative", "includes zero")
+    assert final.loc["a", "flag"] == ""
+    # the estimate settles: ST of `a` moves less between the last two sizes than the first two
+    st_a = table[(table["factor"] == "a") & (table["index"] == "ST")].set_index("n")["value"]
+    assert abs(st_a[128] - st_a[64]) < abs(st_a[16] - st_a[8]) + 0.05
+
+
+def test_output_values_final_mean_difference_and_censored_overtake() -> None:
+    steps = np.arange(5)
+    ts = pd.DataFrame(
+        {
+            "step": np.repeat(steps, 2),
+            "firm": ["a", "b"] * 5,
+            "cumulative_profit": np.ravel(np.column_stack([[0, 5, 6, 7, 8], [0, 2, 7, 9, 12]])),
+        }
+    )
+
+    def spec(**kw: Any) -> OutputSpec:
+        return OutputSpec(name="o", metric="cumulative_profit", **kw)
+
+    assert output_value(ts, spec(firm="b"), 4) == 12
+    assert output_value(ts, spec(firm="b", over="mean"), 4) == pytest.approx(6.0)
+    assert output_value(ts, spec(firm="b", minus="a"), 4) == 4
+    assert output_value(ts, spec(firm="b", minus="a", overtake=True), 4) == 2
+    # a never overtakes b: censored at horizon + 1
+    assert output_value(ts, spec(firm="a", minus="b", overtake=True), 4) == 5
+
+
+def sensitivity_file(folder: Path, **fields: Any) -> Path:
+    spec = {
+        "scenario": str(ROOT / "configs" / "classroom.yaml"),
+        "steps": 15,
+        "replications": 2,
+        "seed": 9,
+        "design": {
+            "kind": "sobol",
+            "n": 8,
+            "ranges": {
+                "firms.trust_first.warn_rate": None,
+                "firms.short_term.promise": [0.7, 0.95],
+                "market.beta_proof": None,
+            },
+        },
+        "outputs": {"metrics": ["reputation", "cumulative_profit"]},
+        "analysis": {
+            "outputs": [
+                {"name": "reputation_tf", "metric": "reputation", "firm": "trust_first"},
+                {
+                    "name": "overtake",
+                    "metric": "cumulative_profit",
+                    "firm": "trust_first",
+                    "minus": "short_term",
+                    "overtake": True,
+                },
+            ]
+        },
+        **fields,
+    }
+    path = folder / "sens.yaml"
+    path.write_text(yaml.safe_dump(spec, sort_keys=False))
+    return path
+
+
+@pytest.mark.slow
+def test_sensitivity_cli_writes_tables_figures_report_and_resumes(tmp_path: Path) -> None:
+    path, out = sensitivity_file(tmp_path), tmp_path / "out"
+    command = [
+        sys.executable,
+        "-m",
+        "trustsim.cli",
+        "sensitivity",
+        str(path),
+        "--out",
+        str(out),
+        "--backend",
+        "processes",
+        "--workers",
+        "2",
+    ]
+    first = subprocess.run(command, capture_output=True, text=True, check=False, cwd=ROOT)
+    assert first.returncode == 0, first.stderr
+    for name in (
+        "sensitivity.parquet",
+        "outputs.parquet",
+        "report.md",
+        "indices.png",
+        "indices.svg",
+        "convergence.png",
+        "runs.parquet",
+    ):
+        assert (out / name).exists(), name
+    table = pd.read_parquet(out / "sensitivity.parquet")
+    assert {
+        "output",
+        "method",
+        "factor",
+        "index",
+        "value",
+        "conf",
+        "n",
+        "flag",
+        "noise_share",
+    } <= set(table.columns)
+    assert len(pd.read_parquet(out / "runs.parquet")) == 8 * 5 * 2
+    assert "matters most" in first.stdout and "Replication noise" in first.stdout
+    # a second call resumes: nothing to run, the same indices
+    again = subprocess.run(
+        [*command[:-4], "--backend", "serial"],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+    )
+    assert again.returncode == 0, again.stderr
+    pd.testing.assert_frame_equal(table, pd.read_parquet(out / "sensitivity.parquet"))
+
+
+def test_sensitivity_results_do_not_depend_on_the_backend(tmp_path: Path) -> None:
+    from trustsim.sensitivity import run_sensitivity
+
+    experiment = ex.load(sensitivity_file(tmp_path, steps=8))
+    tables = []
+    for backend in ("serial", "processes"):
+        with ex.make_executor(backend, workers=2) as pool:
+            tables.append(run_sensitivity(experiment, out=tmp_path / backend, executor=pool))
+    pd.testing.assert_frame_equal(tables[0], tables[1])
+
+
+@pytest.mark.parametrize(
+    ("design", "message"),
+    [
+        (
+            {"kind": "sobol", "n": 300, "ranges": {"market.risk": None, "market.q_wom": None}},
+            "design.n: Sobol sampling needs a power of two, e.g. 256 or 512 (got 300)",
+        ),
+        (
+            {
+                "kind": "morris",
+                "n": 8,
+                "second_order": True,
+                "ranges": {"market.risk": None, "market.q_wom": None},
+            },
+            "only for kind sobol",
+        ),
+        (
+            {"kind": "sobol", "n": 8, "ranges": {"market.risk": None, "market.nope": None}},
+            "market.nope",
+        ),
+    ],
+)
+def test_bad_sensitivity_files_exit_2(tmp_path: Path, design: dict[str, Any], message: str) -> None:
+    path = sensitivity_file(tmp_path, design=design)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "trustsim.cli",
+            "sensitivity",
+            str(path),
+            "--out",
+            str(tmp_path / "out"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+    )
+    assert result.returncode == 2
+    assert message in result.stderr and "Traceback" not in result.stderr

@@ -1,0 +1,475 @@
+"""Global sensitivity analysis with SALib, made right for a noisy model.
+
+What goes wrong around the estimators, and what this module does about it:
+
+- **Order.** SALib reads outputs by row position. Samples become experiment
+  design points, and results come back in design order, never completion order.
+- **One ``second_order`` flag** drives both sampling and analysis.
+- **Sample size.** Sobol needs a power of two, checked when the file loads.
+- **Noise.** With replications per point (common random numbers), the share
+  of output variance that is replication noise is reported, indices are
+  computed on replication means, and a warning is given in words when noise
+  is large against the parameter effects.
+- **Convergence.** Indices are recomputed on growing sub-samples (powers of
+  two) with bootstrap intervals. An index that is negative, or whose interval
+  includes zero, is flagged.
+
+The generic entry point :func:`analyze_function` needs no trust model at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from SALib.analyze import morris as morris_analyze
+from SALib.analyze import pawn as pawn_analyze
+from SALib.analyze import sobol as sobol_analyze
+from SALib.sample import latin
+from SALib.sample import morris as morris_sample
+from SALib.sample import sobol as sobol_sample
+
+from trustsim.metrics import overtake_step
+
+METHODS = ("sobol", "morris", "pawn")
+NOISE_WARNING = 0.2  # share of variance from replication noise worth a warning
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A SALib problem: parameter names, bounds, optional groups, method and flags."""
+
+    names: list[str]
+    bounds: list[tuple[float, float]]
+    method: str
+    groups: list[str] | None = None
+    second_order: bool = False
+    levels: int = 4
+
+    def salib(self) -> dict[str, Any]:
+        problem: dict[str, Any] = {
+            "num_vars": len(self.names),
+            "names": self.names,
+            "bounds": [list(b) for b in self.bounds],
+        }
+        if self.groups is not None:
+            problem["groups"] = self.groups
+        return problem
+
+    @property
+    def factors(self) -> list[str]:
+        """What the indices are about: the groups when given, else the parameters."""
+        return list(dict.fromkeys(self.groups)) if self.groups else list(self.names)
+
+    def block(self) -> int:
+        """Rows per base sample point (Sobol, Morris) or 1 (PAWN)."""
+        k = len(self.factors)
+        if self.method == "sobol":
+            return 2 * k + 2 if self.second_order else k + 2
+        return k + 1 if self.method == "morris" else 1
+
+    def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        if self.method == "sobol":
+            return sobol_sample.sample(
+                self.salib(), n, calc_second_order=self.second_order, scramble=True, seed=rng
+            )
+        if self.method == "morris":
+            return morris_sample.sample(self.salib(), n, num_levels=self.levels, seed=rng)
+        return latin.sample(self.salib(), n, seed=rng)
+
+    def analyze(
+        self, x: np.ndarray, y: np.ndarray, *, bootstrap: int, conf_level: float, seed: int
+    ) -> pd.DataFrame:
+        """Tidy indices: factor, index, value, conf (conf is the half-width, or NaN)."""
+        problem, rows = self.salib(), []
+        # SALib tests `if seed:`, so a seed of 0 would be ignored: keep it positive
+        seed = seed % (2**31 - 1) + 1
+        if self.method == "sobol":
+            s = sobol_analyze.analyze(
+                problem,
+                y,
+                calc_second_order=self.second_order,
+                num_resamples=bootstrap,
+                conf_level=conf_level,
+                seed=seed,
+            )
+            for index in ("S1", "ST"):
+                rows += _rows(self.factors, index, s[index], s[f"{index}_conf"])
+            if self.second_order:
+                for i, a in enumerate(self.factors):
+                    for j in range(i + 1, len(self.factors)):
+                        rows.append(
+                            (f"{a} x {self.factors[j]}", "S2", s["S2"][i, j], s["S2_conf"][i, j])
+                        )
+        elif self.method == "morris":
+            s = morris_analyze.analyze(
+                problem,
+                x,
+                y,
+                num_resamples=bootstrap,
+                conf_level=conf_level,
+                num_levels=self.levels,
+                seed=seed,
+            )
+            rows += _rows(self.factors, "mu_star", s["mu_star"], s["mu_star_conf"])
+            rows += _rows(self.factors, "mu", s["mu"], None)
+            rows += _rows(self.factors, "sigma", s["sigma"], None)
+        else:
+            s = pawn_analyze.analyze(problem, x, y)  # deterministic: no seed needed
+            for stat in ("median", "mean", "maximum", "CV"):
+                rows += _rows(self.factors, f"pawn_{stat.lower()}", s[stat], None)
+        return pd.DataFrame(rows, columns=["factor", "index", "value", "conf"])
+
+
+def _rows(factors: list[str], index: str, values: Any, conf: Any) -> list[tuple[Any, ...]]:
+    conf = [np.nan] * len(factors) if conf is None else conf
+    return [(f, index, float(v), float(c)) for f, v, c in zip(factors, values, conf, strict=True)]
+
+
+def main_index(method: str) -> str:
+    """The index used for ranking, convergence and flags."""
+    return {"sobol": "ST", "morris": "mu_star", "pawn": "pawn_median"}[method]
+
+
+# ---------------------------------------------------------------------- analysis
+
+
+def subsample_sizes(n: int) -> list[int]:
+    """Powers of two from 8 (or n) up to n, then n itself."""
+    sizes = [2**k for k in range(3, int(np.log2(n)) + 1) if 2**k < n]
+    return [*sizes, n]
+
+
+def flag(value: float, conf: float, index: str) -> str:
+    """'negative', 'includes zero' (the interval covers 0) or ''."""
+    if not np.isfinite(value):
+        return "constant output"
+    if index in ("mu", "sigma") or index.startswith("pawn"):
+        return ""
+    if value < 0:
+        return "negative"
+    if np.isfinite(conf) and value - conf <= 0:
+        return "includes zero"
+    return ""
+
+
+def analyze_outputs(
+    problem: Problem,
+    x: np.ndarray,
+    y: Mapping[str, np.ndarray],
+    *,
+    bootstrap: int = 200,
+    conf_level: float = 0.95,
+    seed: int = 1,
+) -> pd.DataFrame:
+    """Indices of every output, at the full sample and on growing sub-samples.
+
+    ``x`` has one row per design point; each ``y[output]`` is (points, replications),
+    rows in design order. Returns a tidy table: output, factor, index, value, conf,
+    n (base sample size), flag, noise_share.
+    """
+    block = problem.block()
+    n = x.shape[0] // block
+    frames = []
+    for output, values in y.items():
+        values = np.asarray(values, dtype=float).reshape(x.shape[0], -1)
+        noise = noise_share(values)
+        means = values.mean(axis=1)
+        for size in subsample_sizes(n):
+            rows = size * block
+            if np.ptp(means[:rows]) == 0:  # a constant output has no sensitivity to share out
+                table = problem.analyze(
+                    x[:rows],
+                    np.arange(rows, dtype=float),
+                    bootstrap=10,
+                    conf_level=conf_level,
+                    seed=seed,
+                )
+                table[["value", "conf"]] = np.nan
+            else:
+                table = problem.analyze(
+                    x[:rows], means[:rows], bootstrap=bootstrap, conf_level=conf_level, seed=seed
+                )
+            table.insert(0, "output", output)
+            table["n"] = size
+            table["noise_share"] = noise
+            frames.append(table)
+    result = pd.concat(frames, ignore_index=True)
+    result["flag"] = [
+        flag(v, c, i)
+        for v, c, i in zip(result["value"], result["conf"], result["index"], strict=True)
+    ]
+    return result
+
+
+def noise_share(values: np.ndarray) -> float:
+    """Share of the output's variance that is replication noise (NaN with one replication).
+
+    Within-point variance (mean over points of the variance across
+    replications) over the variance of all runs, clipped to [0, 1]: with few
+    replications the estimate itself is noisy and can exceed 1.
+    """
+    if values.shape[1] < 2:
+        return float("nan")
+    total = values.var(ddof=1)
+    if total == 0:
+        return 0.0
+    return float(min(1.0, values.var(axis=1, ddof=1).mean() / total))
+
+
+# ---------------------------------------------------------------------- generic layer
+
+
+def analyze_function(
+    func: Callable[[dict[str, float], int], Mapping[str, float]],
+    ranges: Mapping[str, tuple[float, float]],
+    *,
+    method: str = "sobol",
+    n: int,
+    seed: int,
+    replications: int = 1,
+    second_order: bool = False,
+    bootstrap: int = 200,
+    conf_level: float = 0.95,
+) -> pd.DataFrame:
+    """Sensitivity indices of any function, without the trust model.
+
+    Parameters
+    ----------
+    func
+        ``func(params, seed) -> {output: value}``; called once per sample
+        point and replication (the replication's seed is the same at every
+        point: common random numbers).
+    ranges
+        ``{parameter: (low, high)}``, sampled uniformly.
+    method
+        ``sobol`` (``n`` a power of two), ``morris`` or ``pawn``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per output and parameter. Sobol: ``S1``, ``S1_conf``, ``ST``,
+        ``ST_conf``. Morris: ``mu_star``, ``mu_star_conf``, ``sigma``. PAWN:
+        ``pawn_median`` and friends. Each has the output's ``noise_share``.
+    """
+    if method not in METHODS:
+        raise ValueError(f"method: must be one of {', '.join(METHODS)} (got {method!r})")
+    if method == "sobol" and n & (n - 1):
+        raise ValueError(f"n: Sobol sampling needs a power of two (got {n})")
+    problem = Problem(
+        list(ranges),
+        [(float(lo), float(hi)) for lo, hi in ranges.values()],
+        method,
+        second_order=second_order,
+    )
+    root = np.random.SeedSequence(seed)
+    x = problem.sample(n, np.random.default_rng(root.spawn(1)[0]))
+    rep_seeds = [int(s.generate_state(1)[0]) for s in root.spawn(replications)]
+    outputs: dict[str, np.ndarray] = {}
+    for p, row in enumerate(x):
+        params = dict(zip(problem.names, map(float, row), strict=True))
+        for r, rep_seed in enumerate(rep_seeds):
+            for name, value in func(params, rep_seed).items():
+                outputs.setdefault(name, np.full((len(x), replications), np.nan))[p, r] = value
+    full = analyze_outputs(
+        problem, x, outputs, bootstrap=bootstrap, conf_level=conf_level, seed=seed
+    )
+    final = full[full["n"] == n]
+    wide = final.pivot_table(
+        index=["output", "factor"], columns="index", values="value", sort=False
+    )
+    conf = final.dropna(subset=["conf"]).pivot_table(
+        index=["output", "factor"], columns="index", values="conf", sort=False
+    )
+    wide = wide.join(conf.add_suffix("_conf"))
+    noise = final.groupby("output", sort=False)["noise_share"].first()
+    wide = wide.reset_index().rename(columns={"factor": "parameter"})
+    wide["noise_share"] = wide["output"].map(noise)
+    wide.columns.name = None
+    return wide
+
+
+# ---------------------------------------------------------------------- model outputs
+
+
+def output_value(ts: pd.DataFrame, spec: Any, horizon: int) -> float:
+    """One scalar of :class:`~trustsim.experiment.spec.OutputSpec` from a run's timeseries."""
+    series = ts.pivot(index="step", columns="firm", values=spec.metric)
+    if spec.overtake:
+        week = overtake_step(series[spec.minus].to_numpy(), series[spec.firm].to_numpy())
+        return float(horizon + 1 if week is None else series.index[week])
+    pick = (lambda s: s.iloc[-1]) if spec.over == "final" else (lambda s: s.mean())
+    value = float(pick(series[spec.firm]))
+    return value - float(pick(series[spec.minus])) if spec.minus else value
+
+
+# ---------------------------------------------------------------------- experiments
+
+
+def problem_for(experiment: Any) -> Problem:
+    """The SALib problem of a sensitivity experiment (ranges default to the schema's)."""
+    from trustsim.experiment.spec import lhs_ranges
+
+    design = experiment.design
+    ranges = lhs_ranges(experiment)
+    groups = [design.groups[k] for k in ranges] if design.groups else None
+    return Problem(
+        list(ranges),
+        [(float(lo), float(hi)) for lo, hi in ranges.values()],
+        design.kind,
+        groups=groups,
+        second_order=design.second_order,
+        levels=design.levels,
+    )
+
+
+def experiment_outputs(result: Any, experiment: Any) -> dict[str, np.ndarray]:
+    """Each analysis output as an array (design points, replications), in design order."""
+    runs = result.runs
+    failed = runs[runs["status"] != "ok"]
+    if len(failed):
+        raise RuntimeError(
+            f"{len(failed)} runs failed (first: {failed['run_id'].iloc[0]}: "
+            f"{failed['error'].iloc[0]}); resume the sweep before analysing"
+        )
+    specs = experiment.analysis.outputs
+    metrics = sorted({s.metric for s in specs})
+    points, reps = runs["design_id"].max() + 1, experiment.replications
+    values = {s.name: np.full((points, reps), np.nan) for s in specs}
+    for row in runs.itertuples():
+        ts = result.timeseries(columns=metrics, run_ids=[row.run_id])
+        for spec in specs:
+            values[spec.name][row.design_id, row.replication] = output_value(
+                ts, spec, experiment.horizon
+            )
+    return values
+
+
+def design_matrix(result: Any, problem: Problem) -> np.ndarray:
+    """The sampled parameter values per design point, in design order."""
+    points = result.runs.groupby("design_id").first().sort_index()
+    return points[[f"param.{name}" for name in problem.names]].to_numpy(dtype=float)
+
+
+def censored_share(values: np.ndarray, horizon: int) -> float:
+    return float(np.mean(values > horizon))
+
+
+def report(indices: pd.DataFrame, experiment: Any, censored: Mapping[str, float]) -> str:
+    """A short markdown report that ranks the factors of each output in words."""
+    method = experiment.design.kind
+    key = main_index(method)
+    n = int(indices["n"].max())
+    final = indices[(indices["n"] == n) & (indices["index"] == key)]
+    lines = [
+        f"# Sensitivity analysis: {experiment.name}",
+        "",
+        f"Method: {method}, base sample n = {n}, {experiment.replications} replication(s) "
+        f"per point with common random numbers; ranking by `{key}`"
+        f"{' with 95% bootstrap intervals' if method != 'pawn' else ''}.",
+        "",
+    ]
+    for output, table in final.groupby("output", sort=False):
+        table = table.sort_values("value", ascending=False)
+        top = table.iloc[0]
+        lines.append(f"## {output}")
+        lines.append("")
+        if not np.isfinite(top.value):
+            lines += ["This output is the same in every run, so no parameter moves it.", ""]
+            continue
+        ranked = [
+            f"`{factor}` ({key} = {value:.3f}" + (f" ± {conf:.3f})" if conf == conf else ")")
+            for factor, value, conf in zip(
+                table["factor"], table["value"], table["conf"], strict=True
+            )
+        ]
+        lines.append(f"`{top.factor}` matters most. In order: {', '.join(ranked)}.")
+        weak = [str(r.factor) for r in table.itertuples() if r.flag]
+        if weak:
+            lines.append(
+                f"Indistinguishable from zero (negative, or interval includes zero): "
+                f"{', '.join(f'`{w}`' for w in weak)}."
+            )
+        noise = float(table["noise_share"].iloc[0])
+        if np.isfinite(noise):
+            verdict = (
+                "**Warning: replication noise is large against the parameter "
+                "effects**; add replications or treat small indices as noise"
+                if noise > NOISE_WARNING
+                else "small against the parameter effects"
+            )
+            lines.append(
+                f"Replication noise is {100 * noise:.0f}% of this output's variance: {verdict}."
+            )
+        if censored.get(str(output), 0) > 0:
+            lines.append(
+                f"In {100 * censored[str(output)]:.0f}% of runs the overtaking never "
+                f"happened; those runs count as week {experiment.horizon + 1} "
+                f"(censored at the horizon)."
+            )
+        lines.append("")
+    return "\n".join(lines)
+
+
+def run_sensitivity(
+    experiment: Any,
+    *,
+    out: Any,
+    executor: Any = None,
+    source: str = "",
+    backend: str = "custom",
+    on_result: Any = None,
+) -> pd.DataFrame:
+    """Run (or resume) the sample through the experiment runner, then analyse it.
+
+    Writes ``sensitivity.parquet``, ``outputs.parquet`` (the scalar outputs per
+    run), the figures and ``report.md`` into ``out``; returns the indices.
+    """
+    from pathlib import Path
+
+    from trustsim.experiment import run_experiment
+    from trustsim.io import atomic_write, write_parquet
+    from trustsim.plots import save_sensitivity_figures
+
+    out = Path(out)
+    result = run_experiment(
+        experiment, out=out, executor=executor, source=source, backend=backend, on_result=on_result
+    )
+    problem = problem_for(experiment)
+    values = experiment_outputs(result, experiment)
+    analysis = experiment.analysis
+    seed = int(result.manifest["root_entropy"]) % (2**31 - 1)
+    indices = analyze_outputs(
+        problem,
+        design_matrix(result, problem),
+        values,
+        bootstrap=analysis.bootstrap,
+        conf_level=analysis.conf_level,
+        seed=seed,
+    )
+    indices.insert(1, "method", problem.method)
+    write_parquet(out / "sensitivity.parquet", indices)
+    per_run = pd.DataFrame({name: v.ravel() for name, v in values.items()})
+    per_run.insert(
+        0,
+        "replication",
+        np.tile(np.arange(experiment.replications), len(per_run) // experiment.replications),
+    )
+    per_run.insert(
+        0,
+        "design_id",
+        np.repeat(np.arange(len(per_run) // experiment.replications), experiment.replications),
+    )
+    write_parquet(out / "outputs.parquet", per_run)
+    save_sensitivity_figures(indices, problem.method, main_index(problem.method), out)
+    censored = {
+        s.name: censored_share(values[s.name], experiment.horizon)
+        for s in analysis.outputs
+        if s.overtake
+    }
+    text = report(indices, experiment, censored)
+    atomic_write(out / "report.md", lambda tmp: tmp.write_text(text))
+    return indices
