@@ -381,7 +381,7 @@ def report(indices: pd.DataFrame, experiment: Any, censored: Mapping[str, float]
             lines += ["This output is the same in every run, so no parameter moves it.", ""]
             continue
         ranked = [
-            f"`{factor}` ({key} = {value:.3f}" + (f" ± {conf:.3f})" if conf == conf else ")")
+            f"`{factor}` ({key} = {value:.3f}" + (f" ± {conf:.3f})" if pd.notna(conf) else ")")
             for factor, value, conf in zip(
                 table["factor"], table["value"], table["conf"], strict=True
             )
