@@ -90,6 +90,22 @@ def build_parser() -> argparse.ArgumentParser:
     sens.add_argument("--scheduler", metavar="ADDRESS", help="a running Dask scheduler")
     sens.set_defaults(handler=cmd_sensitivity)
 
+    app = commands.add_parser("app", help="the classroom app in the browser (offline)")
+    app.add_argument(
+        "--config",
+        type=Path,
+        default=Path("configs/classroom.yaml"),
+        help="scenario YAML (default configs/classroom.yaml)",
+    )
+    app.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    app.add_argument("--port", type=_positive, default=8765)
+    app.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help="needed to bind any host other than 127.0.0.1 (the class network)",
+    )
+    app.set_defaults(handler=cmd_app)
+
     status = commands.add_parser("status", help="runs done, failed and missing in a folder")
     status.add_argument("folder", type=Path)
     status.set_defaults(handler=cmd_status)
@@ -242,6 +258,38 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     print((out / "report.md").read_text())
     print(f"wrote sensitivity.parquet, outputs.parquet, figures and report.md to {out}/")
     return 0
+
+
+def cmd_app(args: argparse.Namespace) -> int:
+    import os
+    import subprocess
+
+    if args.host != "127.0.0.1" and not args.allow_remote:
+        raise ConfigError(
+            f"--host {args.host}: the app binds 127.0.0.1 only, unless you also "
+            f"pass --allow-remote (then anyone on that network can reach it)"
+        )
+    scenario = load_scenario(args.config)  # a bad config stops here, with exit code 2
+    print(
+        f"TrustSim classroom ({scenario.population.size} customers) at "
+        f"http://{args.host}:{args.port}/  (Ctrl-C stops)",
+        flush=True,
+    )
+    env = {**os.environ, "TRUSTSIM_APP_CONFIG": str(args.config.resolve())}
+    command = [
+        sys.executable,
+        "-m",
+        "solara",
+        "run",
+        "trustsim.viz.app",
+        "--host",
+        args.host,
+        "--port",
+        str(args.port),
+        "--production",
+        "--no-open",
+    ]
+    return subprocess.call(command, env=env)
 
 
 def cmd_status(args: argparse.Namespace) -> int:

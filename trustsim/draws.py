@@ -28,11 +28,13 @@ class Streams:
     init: np.random.Generator
     phase: dict[str, np.random.Generator]
     mesa: np.random.Generator
+    shocks: np.random.Generator  # for shocks a user triggers by hand (classroom app)
 
     @classmethod
     def from_seed(cls, seed: int | np.random.SeedSequence | None) -> Streams:
         root = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
-        network, init, dynamics, mesa = children(root, 4)
+        # appending children never changes the earlier ones (keys are indices)
+        network, init, dynamics, mesa, shocks = children(root, 5)
         phases = dict(zip(PHASES, children(dynamics, len(PHASES)), strict=True))
         return cls(
             seed=root,
@@ -40,6 +42,7 @@ class Streams:
             init=np.random.default_rng(init),
             phase={k: np.random.default_rng(v) for k, v in phases.items()},
             mesa=np.random.default_rng(mesa),
+            shocks=np.random.default_rng(shocks),
         )
 
 

@@ -9,7 +9,7 @@ import numpy as np
 
 from trustsim import draws, metrics, phases, rules
 from trustsim.agents import Customer, Firm
-from trustsim.config import Scenario
+from trustsim.config import ConfigError, Scenario
 from trustsim.network import build_network
 from trustsim.phases import Context
 from trustsim.rules import ABILITY
@@ -82,12 +82,42 @@ class TrustModel(mesa.Model):
         self.firm_records: list[dict[str, Any]] = []
         self.population_records: list[dict[str, Any]] = []
         self._profit = np.zeros(m)
+        self._temporary: dict[str, tuple[int, object]] = {}
         self.collect()
 
     @property
     def n_steps(self) -> int:
         """Completed steps (Mesa's ``time`` advances by one per step)."""
         return int(self.time)
+
+    def schedule_override(self, key: str, value: object, steps: int) -> None:
+        """Set ``key`` to ``value`` for the next ``steps`` steps, then restore it."""
+        previous = self.config.model_dump()
+        for part in key.split("."):
+            previous = previous[int(part)] if isinstance(previous, tuple) else previous[part]
+        self._temporary[key] = (steps, previous)
+        self.reconfigure({key: value})
+
+    def _expire_overrides(self) -> None:
+        for key, (left, previous) in list(self._temporary.items()):
+            if left <= 1:
+                del self._temporary[key]
+                self.reconfigure({key: previous})
+            else:
+                self._temporary[key] = (left - 1, previous)
+
+    def reconfigure(self, overrides: dict[str, object]) -> None:
+        """Change parameters while the model runs (the classroom sliders).
+
+        The state, the network and the accounts stay; the new values apply from
+        the next phase on. Keys that shape the world at creation (population,
+        network) cannot change live.
+        """
+        fixed = [k for k in overrides if k.split(".")[0] in ("population", "network")]
+        if fixed:
+            raise ConfigError(f"{fixed[0]}: cannot change while the model runs; reset instead")
+        self.config = self.config.with_overrides(overrides)
+        self.context = Context(self.config, firm_table(self.config), self.network)
 
     def trust_of(
         self, rows: np.ndarray, firms: np.ndarray
@@ -119,6 +149,8 @@ class TrustModel(mesa.Model):
         phases.decide(st, ledger, self.accounts, ctx, draws.decision_draws(rng["decide"], n))
         self._profit = phases.bookkeeping(st, ledger, self.accounts, ctx, self.n_steps)
         self.collect()
+        if self._temporary:
+            self._expire_overrides()
 
     def collect(self) -> None:
         """Append this step's per-firm and population records."""

@@ -1,0 +1,167 @@
+"""The classroom app in a real headless browser, with the outside world blocked.
+
+Debian's chromium, driven by Playwright through ``executable_path``. Every
+request that leaves 127.0.0.1 is blocked and logged; the page must not need
+any. Screenshots are saved in ``test-artifacts/``. Without chromium the browser
+tests are skipped, except under CI (``CI=true``), where they fail.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+LOCAL = ("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    if CHROMIUM is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is not installed; .ci/run installs Debian's chromium")
+        pytest.skip("chromium not installed (apt-get install chromium)")
+    port = free_port()
+    log = tmp_path_factory.mktemp("app") / "server.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "trustsim.cli", "app", "--port", str(port)],
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            break
+        except OSError:
+            time.sleep(0.3)
+    else:
+        proc.kill()
+        pytest.fail(f"the app did not start: {log.read_text()[-2000:]}")
+    yield f"http://127.0.0.1:{port}/", log
+    proc.terminate()
+    proc.wait(timeout=20)
+
+
+@pytest.mark.slow
+def test_classroom_page_in_a_real_browser(server: tuple[str, Path]) -> None:
+    from playwright.sync_api import sync_playwright
+
+    url, log = server
+    ARTIFACTS.mkdir(exist_ok=True)
+    blocked: list[str] = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        page = browser.new_page(viewport={"width": 1500, "height": 1000})
+
+        def route(request_route) -> None:  # type: ignore[no-untyped-def]
+            if request_route.request.url.startswith(LOCAL):
+                request_route.continue_()
+            else:
+                blocked.append(request_route.request.url)
+                request_route.abort()
+
+        page.route("**/*", route)
+        page.goto(url, wait_until="networkidle")
+        page.wait_for_selector("#trust-network", timeout=30_000)
+        page.wait_for_selector("#trust-plots")
+
+        # the network and the plots render (images decoded by the browser)
+        for image in ("#trust-network", "#trust-plots"):
+            width = page.eval_on_selector(image, "el => el.naturalWidth")
+            assert width > 300, image
+        page.screenshot(path=ARTIFACTS / "app-start.png", full_page=True)
+
+        # a step advances the time
+        assert page.get_by_text("Time: 0.0").count() == 1
+        page.get_by_role("button", name="Step").click()
+        page.get_by_text("Time: 1.0").wait_for(timeout=10_000)
+
+        # moving a slider changes the model parameter (the label reads it back from the model)
+        label = page.get_by_text("weight of neighbours' share (social proof): 1", exact=True)
+        assert label.count() == 1
+        slider = label.locator("xpath=following::div[contains(@class,'v-slider')][1]")
+        slider.locator(".v-slider__thumb-container").focus()
+        for _ in range(5):
+            page.keyboard.press("ArrowRight")
+        page.get_by_text("weight of neighbours' share (social proof): 1.5", exact=True).wait_for(
+            timeout=10_000
+        )
+
+        # a shock changes what the plots show: the rating of that firm drops
+        rating = page.locator("span.rating[data-firm='short_term']")
+        before, plots_before = float(rating.inner_text()), page.get_attribute("#trust-plots", "src")
+        page.get_by_role("button", name="Viral bad review: short_term").click()
+        page.wait_for_function(
+            "old => document.querySelector(\"span.rating[data-firm='short_term']\")"
+            ".innerText != old",
+            arg=rating.inner_text(),
+            timeout=10_000,
+        )
+        assert float(rating.inner_text()) < before - 0.3
+        assert page.get_attribute("#trust-plots", "src") != plots_before
+
+        # clicking a node shows that customer's beliefs
+        page.locator("#trust-network").click(position={"x": 189, "y": 200})
+        page.locator(".inspected").wait_for(timeout=10_000)
+        assert page.locator("table.inspector tr").count() == 3  # header and two firms
+        page.screenshot(path=ARTIFACTS / "app-after-shock.png", full_page=True)
+        browser.close()
+
+    assert blocked == [], f"the page asked for outside resources: {blocked}"
+    assert "Could not load URL" not in log.read_text()  # nor did the server, for the page
+
+
+def test_app_refuses_other_hosts_unless_asked() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "trustsim.cli", "app", "--host", "0.0.0.0"],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "--allow-remote" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_app_rejects_a_bad_config(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("network:\n  kind: moebius\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "trustsim.cli", "app", "--config", str(bad)],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+        timeout=60,
+    )
+    assert result.returncode == 2 and "network.kind" in result.stderr

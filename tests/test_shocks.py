@@ -1,0 +1,150 @@
+"""Shocks change the state as MODEL.md says; classroom model resets and layout."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import trustsim
+from trustsim import shocks
+from trustsim.config import ConfigError
+from trustsim.model import TrustModel
+from trustsim.viz.classroom import (
+    ClassroomModel,
+    Settings,
+    controls,
+    network_figure,
+    node_at,
+)
+
+CLASSROOM = Path(__file__).resolve().parents[1] / "configs" / "classroom.yaml"
+
+
+@pytest.fixture
+def model() -> TrustModel:
+    m = TrustModel(trustsim.load_scenario(CLASSROOM), seed=4)
+    for _ in range(5):
+        m.step()
+    return m
+
+
+def rating(m: TrustModel, firm: int) -> float:
+    from trustsim.phases import rating as public_rating
+
+    return float(public_rating(m.accounts, m.context)[firm])
+
+
+def test_viral_bad_review_lowers_rating_and_benevolence_of_that_firm_only(
+    model: TrustModel,
+) -> None:
+    before, other = model.state.beliefs.copy(), rating(model, 1)
+    r0 = rating(model, 0)
+    readers = shocks.viral_bad_review(model, 0)
+    n = model.state.n
+    assert 0.3 * n < readers < 0.7 * n  # news.reach = 0.5
+    assert rating(model, 0) < r0 - 0.3
+    assert rating(model, 1) == other
+    drop = before[:, 0, 1] - model.state.beliefs[:, 0, 1]
+    assert np.count_nonzero(drop > 0) == readers  # benevolence of exactly the readers fell
+    assert np.all(drop >= 0)
+    np.testing.assert_array_equal(before[:, 1], model.state.beliefs[:, 1])
+    np.testing.assert_array_equal(before[:, 0, [0, 2]], model.state.beliefs[:, 0, [0, 2]])
+
+
+def test_data_breach_follows_submodel_6_1(model: TrustModel) -> None:
+    customers = np.flatnonzero(model.state.provider == 1)
+    integrity, balance = model.state.beliefs[:, 1, 2].copy(), model.state.balance[:, 1].copy()
+    costs = model.ledger.costs.copy()
+    shocks.data_breach(model, 1)
+    sc = model.config
+    assert model.ledger.breaches.tolist() == [0.0, 1.0]
+    assert model.ledger.costs[1] - costs[1] == pytest.approx(
+        sc.firms[1].breach_cost * customers.size
+    )
+    # customers: integrity evidence 0 at full weight, and a withdrawal of la * d_breach
+    assert np.all(model.state.beliefs[customers, 1, 2] < integrity[customers])
+    assert np.allclose(
+        balance[customers] - model.state.balance[customers, 1],
+        sc.bank.loss_aversion * sc.bank.d_breach,
+    )
+    # others: some hear the news (at news.weight), none lose bank balance
+    others = np.setdiff1d(np.arange(model.state.n), customers)
+    heard = model.state.beliefs[others, 1, 2] < integrity[others]
+    assert 0.3 < heard.mean() < 0.7
+    np.testing.assert_array_equal(model.state.balance[others, 1], balance[others])
+
+
+def test_warning_month_warns_at_every_mistake_then_ends(model: TrustModel) -> None:
+    assert model.config.firms[0].warn_rate == 0.0  # the short-term firm never warns
+    shocks.warning_month(model, 0)
+    rows = []
+    for _ in range(8):
+        model.step()
+        rows.append(model.firm_records[-2])  # firm 0's record of this step
+    warned = [r["warnings"] for r in rows]
+    exploited = [r["exploited"] for r in rows]
+    assert sum(warned[:4]) > 0 and sum(exploited[:4]) == 0  # every mistake warned about
+    assert sum(warned[4:]) == 0 and sum(exploited[4:]) > 0  # back to its own policy
+    assert model.config.firms[0].warn_rate == 0.0
+
+
+def test_one_bad_experience_reaches_people_who_never_bought(model: TrustModel) -> None:
+    st = model.state
+    degree = model.network.degree
+    teller = next(
+        i
+        for i in np.flatnonzero(st.provider == 0)
+        if np.sum(st.provider[model.network.neighbours(i)] < 0) >= 3
+    )
+    before = st.beliefs.copy()
+    st.talkativeness[teller] = 10.0  # a talker: tells every neighbour (probability 1)
+    heard = shocks.bad_experience(model, teller)
+    assert heard == degree[teller]
+    prospects = [j for j in model.network.neighbours(teller) if st.provider[j] < 0]
+    assert all(st.beliefs[j, 0, 1] < before[j, 0, 1] for j in prospects)
+    assert st.beliefs[teller, 0, 1] < before[teller, 0, 1]
+
+
+def test_live_changes_apply_and_world_shaping_keys_are_refused(model: TrustModel) -> None:
+    model.reconfigure({"market.beta_proof": 3.0})
+    assert model.config.market.beta_proof == 3.0
+    assert model.context.scenario.market.beta_proof == 3.0
+    with pytest.raises(ConfigError, match=r"network\.k"):
+        model.reconfigure({"network.k": 4})
+
+
+def test_reset_keeps_the_network_and_new_network_changes_it() -> None:
+    settings = Settings(config=CLASSROOM, seed=3)
+    first = ClassroomModel(settings)
+    first.set_parameter("market.beta_proof", 2.5)
+    again = ClassroomModel(settings)  # what SolaraViz's Reset does
+    assert again.config.market.beta_proof == 2.5  # the controls' values survive a reset
+    assert (first.network.adjacency != again.network.adjacency).nnz == 0
+    assert first.positions is again.positions  # the layout is computed once per network
+    settings.seed += 1
+    other = ClassroomModel(settings)
+    assert (first.network.adjacency != other.network.adjacency).nnz > 0
+
+
+def test_clicking_a_node_finds_it_and_controls_come_from_the_schema() -> None:
+    m = ClassroomModel(Settings(config=CLASSROOM))
+    fig = network_figure(m)
+    fig.canvas.draw()
+    height = fig.get_size_inches()[1] * fig.dpi
+    for k in (0, 17, 101):
+        x, y = fig.axes[0].transData.transform(m.positions[k])
+        assert node_at(m, fig, x, height - y) == k
+    keys = {c["key"] for c in controls(m)}
+    assert {
+        "market.beta_proof",
+        "wom.p_negative",
+        "firms.0.strategy",
+        "firms.1.warn_rate",
+        "firms.1.promise",
+    } <= keys
+    social = next(c for c in controls(m) if c["key"] == "market.beta_proof")
+    assert (social["min"], social["max"], social["value"]) == (0.0, 4.0, 1.0)  # the schema's
+    m.set_parameter("firms.1.strategy", "short_term")
+    assert m.config.firms[1].warn_rate == 0.0 and m.config.firms[1].promise == 0.85

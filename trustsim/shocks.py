@@ -1,0 +1,98 @@
+"""Shocks a teacher triggers by hand while the model runs.
+
+Each shock acts through the rules of MODEL.md, so what it does to beliefs,
+bank accounts, ratings and costs is what the same event would do in a run:
+
+- **viral bad review** about a firm: ``VIRAL_REVIEWS`` one-star reviews land on
+  the platform, and every customer, customer of the firm or not, reads the
+  story with probability ``news.reach``: benevolence evidence 0 at word-of-mouth
+  weight, softened by the trust buffer;
+- **data breach** at a firm: submodel 6.1, forced to happen now;
+- **warning month**: for ``WARNING_WEEKS`` steps the firm warns at every costly
+  mistake (warn rate 1), then returns to its own warn rate;
+- **bad experience** of one customer (for lessons): an exploitation the
+  customer discovers, told to its neighbours by word-of-mouth (6.2, 6.4).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from trustsim import phases, rules
+from trustsim.draws import BreachDraws
+from trustsim.rules import BENEVOLENCE
+from trustsim.state import firm_table
+
+if TYPE_CHECKING:
+    from trustsim.model import TrustModel
+
+VIRAL_REVIEWS = 25
+WARNING_WEEKS = 4
+
+
+def viral_bad_review(model: TrustModel, firm: int) -> int:
+    """One-star reviews and a story read far and wide; returns how many read it."""
+    sc, st = model.config, model.state
+    count = np.zeros(len(sc.firms))
+    count[firm] = VIRAL_REVIEWS
+    model.accounts.review_log.append((count, count * 1.0))
+    readers = np.flatnonzero(model.streams.shocks.random(st.n) < sc.news.reach)
+    _, _, trust = model.trust_of(readers, np.full(readers.size, firm))
+    down = rules.buffered(sc.trust.eta_down, trust, sc.trust.buffer)
+    before = st.beliefs[readers, firm, BENEVOLENCE]
+    st.beliefs[readers, firm, BENEVOLENCE] = rules.learn(
+        before, 0.0, sc.trust.eta_up, down, weight=sc.wom.weight
+    )
+    return int(readers.size)
+
+
+def data_breach(model: TrustModel, firm: int) -> None:
+    """A breach at ``firm`` now (MODEL.md 6.1), with its costs on this step's ledger."""
+    st, m = model.state, len(model.config.firms)
+    # hazard 1 for this firm: its uniform 0 falls below it, the others' 1.0 never does
+    certain = model.config.with_overrides(
+        {"market.breach_rate": 1.0, f"firms.{firm}.data_protection": 0.0}
+    )
+    context = phases.Context(certain, firm_table(certain), model.network)
+    u_breach = np.ones(m)
+    u_breach[firm] = 0.0
+    phases.breach(
+        st, model.ledger, context, BreachDraws(u_breach, model.streams.shocks.random((st.n, m)))
+    )
+
+
+def warning_month(model: TrustModel, firm: int, weeks: int = WARNING_WEEKS) -> None:
+    """The firm warns at every costly mistake for ``weeks`` steps."""
+    model.schedule_override(f"firms.{firm}.warn_rate", 1.0, weeks)
+
+
+def bad_experience(model: TrustModel, customer: int) -> int:
+    """Customer ``customer`` is exploited, finds out and tells its neighbours.
+
+    Returns how many neighbours heard the story. The customer's own beliefs
+    and bank take the hit of a discovered exploitation (6.2); the story then
+    travels by word-of-mouth (6.4) to customers and prospects alike.
+    """
+    st, sc = model.state, model.config
+    firm = int(st.provider[customer]) if st.provider[customer] >= 0 else 0
+    _, _, trust = model.trust_of(np.array([customer]), np.array([firm]))
+    down = rules.buffered(sc.trust.eta_down, trust[0], sc.trust.buffer)
+    for aspect in (rules.BENEVOLENCE, rules.INTEGRITY):
+        st.beliefs[customer, firm, aspect] = rules.learn(
+            st.beliefs[customer, firm, aspect], 0.0, sc.trust.eta_up, down
+        )
+    st.balance[customer, firm] = rules.withdraw(
+        st.balance[customer, firm], sc.bank.d_exploit, sc.bank.loss_aversion
+    )
+    st.reset_events()
+    st.story[customer] = rules.EXPLOITED
+    st.story_firm[customer] = firm
+    st.story_evidence[customer] = 0.0
+    heard_before = model.ledger.wom_negative[firm]
+    phases.talk(
+        st, model.ledger, model.accounts, model.context, model.streams.shocks, np.ones(st.n)
+    )  # u_review = 1: the story is told, not reviewed
+    st.reset_events()
+    return int(model.ledger.wom_negative[firm] - heard_before)

@@ -1,0 +1,214 @@
+"""The classroom page: Mesa's SolaraViz with a live network, plots, controls and shocks.
+
+Served by ``trustsim app``, which sets ``TRUSTSIM_APP_CONFIG``. Nothing is
+built at import time: each browser session builds its own model in ``Page``.
+Every asset comes from installed packages (solara-assets), and the page uses
+no component that fetches from a CDN (no Markdown, whose maths needs KaTeX),
+so it works offline.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import solara
+from matplotlib.figure import Figure
+from mesa.visualization import SolaraViz
+from mesa.visualization.utils import force_update, update_counter
+
+from trustsim import shocks
+from trustsim.viz.classroom import (
+    DEFAULT_CONFIG,
+    NETWORK_DPI,
+    NETWORK_INCHES,
+    ClassroomModel,
+    Settings,
+    controls,
+    describe_customer,
+    network_figure,
+    node_at,
+    plots_figure,
+)
+
+SHOCKS: dict[str, Callable[[ClassroomModel, int], object]] = {
+    "Viral bad review": shocks.viral_bad_review,
+    "Data breach": shocks.data_breach,
+    "Warning month": shocks.warning_month,
+}
+NOTICE = """<p><b>Things to notice.</b> Colours are providers, grey nodes have none; big
+nodes trust their provider. Bad stories reach people who never bought. Early on, a
+few reviews move the rating.</p><p><b>Things to try.</b> Raise social proof and press
+<i>New network</i> a few times: does the same firm win? Trigger a viral bad review
+on the leader. Give the short-term firm a warning month.</p>"""
+
+
+def png(fig: Figure) -> str:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+def NetworkView(model: ClassroomModel) -> None:
+    """The network; clicking a node selects that customer for the inspector."""
+    update_counter.get()
+    fig = network_figure(model, model.selected)
+    size = int(NETWORK_INCHES * NETWORK_DPI)
+    image = solara.v.Html(
+        tag="img",
+        attributes={
+            "src": png(fig),
+            "id": "trust-network",
+            "alt": "customer network",
+            "style": f"width: {size}px; height: {size}px; cursor: pointer",
+        },
+    )
+
+    def on_click(widget: Any, event: str, data: dict[str, Any]) -> None:
+        node = node_at(model, fig, float(data["offsetX"]), float(data["offsetY"]))
+        if node is not None:
+            model.selected = node
+            force_update()
+
+    solara.v.use_event(image, "click", on_click)
+
+
+def Plots(model: ClassroomModel) -> None:
+    update_counter.get()
+    solara.v.Html(
+        tag="img",
+        attributes={
+            "src": png(plots_figure(model)),
+            "id": "trust-plots",
+            "alt": "market share, reputation, rating, talk",
+        },
+    )
+    latest = model.firm_records[-len(model.config.firms) :]
+    solara.HTML(
+        tag="div",
+        unsafe_innerHTML=" · ".join(
+            f"<b>{html.escape(r['firm'])}</b>: share {100 * r['share']:.0f}%, rating "
+            f"<span class='rating' data-firm='{html.escape(r['firm'])}'>{r['rating']:.2f}</span>"
+            for r in latest
+        ),
+    )
+
+
+def Inspector(model: ClassroomModel) -> None:
+    i = model.selected
+    if i is None:
+        solara.Text("Click a node to see that customer's trust.")
+        return
+    provider = model.state.provider[i]
+    name = model.config.firm_names[provider] if provider >= 0 else "none (prospect)"
+    cells = "".join(
+        f"<tr><td>{html.escape(r['firm'])}</td>"
+        + "".join(
+            f"<td>{r[k]:.2f}</td>"
+            for k in ("ability", "benevolence", "integrity", "cognitive", "affective", "trust")
+        )
+        + "</tr>"
+        for r in describe_customer(model, i)
+    )
+    solara.HTML(
+        tag="div",
+        unsafe_innerHTML=(
+            f"<p class='inspected'>Customer {i}, provider: <b>{html.escape(name)}</b></p>"
+            "<table class='inspector'><tr><th>firm</th><th>abil.</th><th>benev.</th>"
+            f"<th>integ.</th><th>cogn.</th><th>affect.</th><th>trust</th></tr>{cells}</table>"
+        ),
+    )
+
+
+def make_sidebar(model_ref: solara.Reactive[ClassroomModel]) -> Callable[..., None]:
+    """Controls from the schema, shocks, new network and the inspector, in the sidebar."""
+
+    def Sidebar(model: ClassroomModel) -> None:
+        update_counter.get()
+        with solara.Sidebar():
+            with solara.Card("Customer"):
+                Inspector(model)
+            Parameters(model)
+            Shocks(model)
+            with solara.Card("Network"):
+
+                def new_network() -> None:
+                    model.settings.seed += 1
+                    model_ref.set(ClassroomModel(model.settings))
+
+                solara.Button("New network", on_click=new_network)
+                solara.Text("Reset keeps this network; New network draws another.")
+            solara.HTML(tag="div", unsafe_innerHTML=NOTICE)
+
+    return Sidebar
+
+
+def Parameters(model: ClassroomModel) -> None:
+    with solara.Card("Parameters (apply at once)"):
+        for item in controls(model):
+            key = item["key"]
+
+            def change(value: Any, key: str = key) -> None:
+                model.set_parameter(key, value)
+                force_update()
+
+            if item["kind"] == "select":
+                solara.Select(
+                    label=item["label"],
+                    values=item["options"],
+                    value=item["value"],
+                    on_value=change,
+                )
+            else:
+                solara.Text(f"{item['label']}: {item['value']:g}", classes=["slider-label"])
+                solara.SliderFloat(
+                    label="",
+                    value=item["value"],
+                    min=item["min"],
+                    max=item["max"],
+                    step=item["step"],
+                    on_value=change,
+                )
+
+
+def Shocks(model: ClassroomModel) -> None:
+    with solara.Card("Shocks"):
+        for f, firm in enumerate(model.config.firm_names):
+            for label, shock in SHOCKS.items():
+
+                def trigger(
+                    shock: Callable[..., object] = shock,
+                    f: int = f,
+                    label: str = label,
+                    firm: str = firm,
+                ) -> None:
+                    shock(model, f)
+                    model.collect_shock(f"week {model.n_steps}: {label} at {firm}")
+                    force_update()
+
+                solara.Button(f"{label}: {firm}", on_click=trigger, small=True, text=True)
+        for line in model.shock_log[-4:]:
+            solara.Text(line)
+
+
+def config_path() -> Path:
+    return Path(os.environ.get("TRUSTSIM_APP_CONFIG", str(DEFAULT_CONFIG)))
+
+
+@solara.component
+def Page() -> None:
+    settings = solara.use_memo(lambda: Settings(config=config_path()), [])
+    first: ClassroomModel = solara.use_memo(lambda: ClassroomModel(settings), [])
+    model: solara.Reactive[ClassroomModel] = solara.use_reactive(first)
+    SolaraViz(
+        model,
+        components=[(NetworkView, 0), (Plots, 0), (make_sidebar(model), 0)],
+        model_params={"settings": settings},
+        name="TrustSim classroom: social proof and trust",
+        play_interval=300,
+    )

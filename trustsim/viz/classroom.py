@@ -1,0 +1,276 @@
+"""The classroom model and its pictures, without any web framework.
+
+``ClassroomModel`` is a :class:`~trustsim.model.TrustModel` built from
+:class:`Settings` (a config file, live overrides and a network seed), which is
+what Mesa's SolaraViz passes back on Reset: Reset keeps the seed (the same
+network), "new network" changes it. The drawing functions return matplotlib
+figures; the network layout is computed once per network and cached.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import networkx as nx
+import numpy as np
+import pandas as pd
+from matplotlib.collections import LineCollection
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+
+from trustsim.config import PRESETS, Network, Scenario, describe, load_scenario
+from trustsim.config import sensitivity_ranges as declared_ranges
+from trustsim.draws import Streams
+from trustsim.model import TrustModel
+from trustsim.network import build_network
+
+DEFAULT_CONFIG = Path(__file__).resolve().parents[2] / "configs" / "classroom.yaml"
+PROSPECT_GREY = "#c8c8c8"
+NETWORK_INCHES, NETWORK_DPI = 4.2, 90  # the network image is 378 x 378 pixels
+# the market-wide sliders; each firm also gets strategy, warn rate and promise
+MARKET_KEYS = ("market.beta_proof", "wom.p_positive", "wom.p_negative")
+FIRM_KEYS = ("warn_rate", "promise")
+
+
+@dataclass
+class Settings:
+    """What a reset rebuilds from: the config, the live overrides and the network seed."""
+
+    config: Path = DEFAULT_CONFIG
+    overrides: dict[str, Any] = field(default_factory=dict)
+    seed: int = 1
+
+    def scenario(self) -> Scenario:
+        return load_scenario(self.config, self.overrides)
+
+
+class ClassroomModel(TrustModel):
+    """A TrustModel that SolaraViz can rebuild from its settings on Reset."""
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(settings.scenario(), seed=settings.seed, agent_handles=True)
+        self.settings = settings
+        self.shock_log: list[str] = []
+        self.selected: int | None = None  # the customer shown in the inspector
+
+    @property
+    def positions(self) -> np.ndarray:
+        """Node positions, (N, 2): one spring layout per network, reused across steps."""
+        return _layout(
+            self.settings.seed, self.config.population.size, self.config.network.model_dump_json()
+        )
+
+    def collect_shock(self, line: str) -> None:
+        """Note a shock and refresh this step's records, so the plots show it at once."""
+        self.shock_log.append(line)
+        step = self.n_steps
+        self.firm_records = [r for r in self.firm_records if r["step"] != step]
+        self.population_records = [r for r in self.population_records if r["step"] != step]
+        self.collect()
+
+    def set_parameter(self, key: str, value: Any) -> None:
+        """A control moved: apply now, and keep it for the next reset."""
+        if key.endswith(".strategy"):
+            firm = key.split(".")[1]
+            preset = {f"firms.{firm}.{k}": v for k, v in PRESETS[str(value)].items()}
+            self.reconfigure({key: value, **preset})
+            self.settings.overrides.update({key: value, **preset})
+        else:
+            self.reconfigure({key: value})
+            self.settings.overrides[key] = value
+
+
+@lru_cache(maxsize=16)
+def _layout(seed: int, n: int, network: str) -> np.ndarray:
+    pos = nx.spring_layout(_graph(seed, n, network), seed=seed, iterations=100)
+    return np.array([pos[i] for i in range(n)])
+
+
+@lru_cache(maxsize=16)
+def _graph(seed: int, n: int, network: str) -> nx.Graph:
+    """The same graph the model built: same config, same seed, same network stream."""
+    net = build_network(Network.model_validate_json(network), n, Streams.from_seed(seed).network)
+    return net.to_networkx()
+
+
+# ---------------------------------------------------------------------- controls
+
+
+def controls(model: ClassroomModel) -> list[dict[str, Any]]:
+    """The sliders and selectors, generated from the schema: key, label, range, value."""
+    ranges = declared_ranges(model.config)
+    items = []
+    for key in MARKET_KEYS:
+        items.append(_slider(model, key, key, ranges[key]))
+    for f, firm in enumerate(model.config.firms):
+        items.append(
+            {
+                "key": f"firms.{f}.strategy",
+                "label": f"{firm.name}: strategy",
+                "kind": "select",
+                "options": list(PRESETS),
+                "value": firm.strategy,
+            }
+        )
+        for name in FIRM_KEYS:
+            key = f"firms.{f}.{name}"
+            items.append(_slider(model, key, f"{firm.name}: {describe(key)}", ranges[key]))
+    return items
+
+
+def _slider(
+    model: ClassroomModel, key: str, label: str, bounds: tuple[float, float]
+) -> dict[str, Any]:
+    value = _value(model.config, key)
+    low, high = min(bounds[0], value), max(bounds[1], value)
+    text = label if label != key else f"{describe(key)}"
+    step = 10.0 ** np.floor(np.log10((high - low) / 20))  # a round step: 0.01, 0.1, ...
+    return {
+        "key": key,
+        "label": text,
+        "kind": "slider",
+        "min": low,
+        "max": high,
+        "step": float(step),
+        "value": value,
+    }
+
+
+def _value(scenario: Scenario, key: str) -> Any:
+    node: Any = scenario
+    for part in key.split("."):
+        node = node[int(part)] if isinstance(node, tuple) else getattr(node, part)
+    return node
+
+
+# ---------------------------------------------------------------------- pictures
+
+
+def firm_colours(names: list[str]) -> dict[str, str]:
+    palette = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    return {name: palette[i % len(palette)] for i, name in enumerate(names)}
+
+
+def network_figure(model: ClassroomModel, selected: int | None = None) -> Figure:
+    """Nodes coloured by provider (prospects grey), size by trust in that provider."""
+    st, pos = model.state, model.positions
+    names = model.config.firm_names
+    colours = firm_colours(names)
+    provider = st.provider
+    rows = np.arange(st.n)
+    trust = np.zeros(st.n)
+    has = provider >= 0
+    trust[has] = model.trust_of(rows[has], provider[has])[2]
+    fig = Figure(figsize=(NETWORK_INCHES, NETWORK_INCHES), dpi=NETWORK_DPI)
+    ax = fig.add_axes((0.01, 0.01, 0.98, 0.88))
+    graph = _graph(
+        model.settings.seed, model.config.population.size, model.config.network.model_dump_json()
+    )
+    segments = [(pos[u], pos[v]) for u, v in graph.edges]
+    ax.add_collection(LineCollection(segments, colors="#dddddd", linewidths=0.6, zorder=1))
+    face = [colours[names[f]] if f >= 0 else PROSPECT_GREY for f in provider]
+    ax.scatter(
+        pos[:, 0],
+        pos[:, 1],
+        s=25 + 220 * trust,
+        c=face,
+        edgecolors="white",
+        linewidths=0.5,
+        zorder=2,
+    )
+    if selected is not None:
+        x, y = pos[selected]
+        ax.scatter([x], [y], s=420, facecolors="none", edgecolors="black", linewidths=2, zorder=3)
+    for name in names:
+        ax.scatter([], [], color=colours[name], label=name)
+    ax.scatter([], [], color=PROSPECT_GREY, label="prospect (no provider)")
+    ax.legend(
+        loc="upper center",
+        bbox_to_anchor=(0.5, 1.14),
+        ncol=len(names) + 1,
+        frameon=False,
+        fontsize=8,
+        handletextpad=0.1,
+        columnspacing=0.8,
+    )
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_aspect("equal", adjustable="datalim")
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    return fig
+
+
+def node_at(
+    model: ClassroomModel, fig: Figure, x: float, y: float, radius: float = 14
+) -> int | None:
+    """The node under pixel (x, y) of the network image (origin top left), if any."""
+    ax = fig.axes[0]
+    fig.canvas.draw()
+    height = fig.get_size_inches()[1] * fig.dpi
+    points = ax.transData.transform(model.positions)
+    distance = np.hypot(points[:, 0] - x, points[:, 1] - (height - y))
+    nearest = int(np.argmin(distance))
+    return nearest if distance[nearest] <= radius else None
+
+
+def history(model: TrustModel) -> pd.DataFrame:
+    return pd.DataFrame.from_records(model.firm_records)
+
+
+def plots_figure(model: TrustModel) -> Figure:
+    """Market share, reputation and public rating per firm; word-of-mouth per week."""
+    ts = history(model)
+    colours = firm_colours(model.config.firm_names)
+    fig = Figure(figsize=(6.4, 4.2), dpi=NETWORK_DPI)
+    axes = fig.subplots(2, 2, sharex=True)
+    fig.subplots_adjust(left=0.08, right=0.98, top=0.93, bottom=0.11, hspace=0.3, wspace=0.25)
+    panels = [
+        ("share", "market share"),
+        ("reputation", "reputation (mean trust)"),
+        ("rating", "public rating (stars)"),
+    ]
+    for ax, (column, title) in zip(axes.flat, panels, strict=False):
+        for firm, rows in ts.groupby("firm", sort=False):
+            ax.plot(rows["step"], rows[column], color=colours[str(firm)], label=firm)
+        ax.set_title(title, fontsize=9)
+        ax.grid(alpha=0.3)
+    wom = ts.groupby("step")[["wom_positive", "wom_negative"]].sum()
+    axes[1, 1].plot(wom.index, wom["wom_positive"], color="#2a9d8f", label="positive")
+    axes[1, 1].plot(wom.index, wom["wom_negative"], color="#e76f51", label="negative")
+    axes[1, 1].set_title("word-of-mouth messages per week", fontsize=9)
+    axes[1, 1].grid(alpha=0.3)
+    axes[0, 0].legend(frameon=False, fontsize=7)
+    axes[1, 1].legend(frameon=False, fontsize=7)
+    for ax in axes[1]:
+        ax.set_xlabel("week")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    return fig
+
+
+def describe_customer(model: TrustModel, i: int) -> list[dict[str, Any]]:
+    """Beliefs and trust of customer ``i`` in each firm, for the inspector."""
+    names = model.config.firm_names
+    rows = []
+    for f, name in enumerate(names):
+        beliefs = model.state.beliefs[i, f]
+        c, a, t = (float(v[0]) for v in model.trust_of(np.array([i]), np.array([f])))
+        rows.append(
+            {
+                "firm": name,
+                "ability": beliefs[0],
+                "benevolence": beliefs[1],
+                "integrity": beliefs[2],
+                "cognitive": c,
+                "affective": a,
+                "trust": t,
+            }
+        )
+    return rows
