@@ -7,10 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
 from trustsim.cli import main
+from trustsim.io import read_run
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 FILES = {
@@ -48,10 +48,13 @@ def test_run_writes_every_file(tmp_path: Path, capsys: pytest.CaptureFixture[str
     )
     assert code == 0
     assert {p.name for p in out.iterdir()} == FILES
-    ts = pd.read_parquet(out / "timeseries.parquet")
+    stored = read_run(out)
+    ts = stored.timeseries
     assert sorted(ts.firm.unique()) == ["short_term", "trust_first"]
     assert ts.step.max() == 12
-    manifest = json.loads((out / "manifest.json").read_text())
+    assert len(stored.population) == 13
+    assert stored.manifest == json.loads((out / "manifest.json").read_text())
+    manifest = stored.manifest
     assert manifest["seed_entropy"] == "3"
     assert manifest["scenario"]["market"]["q_wom"] == 0.4
     for png in out.glob("*.png"):

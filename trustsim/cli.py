@@ -11,8 +11,9 @@ import argparse
 import logging
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -187,26 +188,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
     experiment = ex.load(args.experiment)
     out = args.out or Path("results") / experiment.name
-    progress = Progress()
-    with ex.make_executor(args.backend, workers=args.workers, scheduler=args.scheduler) as pool:
-        try:
-            result = ex.run_experiment(
-                experiment,
-                out=out,
-                executor=pool,
-                source=str(args.experiment),
-                backend=args.backend,
-                on_result=progress,
-            )
-        except KeyboardInterrupt:
-            progress.close()
-            print(
-                f"trustsim: interrupted; finished runs are kept in {out}/ and the same "
-                f"command resumes",
-                file=sys.stderr,
-            )
-            return 130
-    progress.close()
+    result = _with_progress(ex.run_experiment, args, experiment, out)
+    if result is None:
+        return 130
     counts = result.runs["status"].value_counts()
     print(
         f"{len(result.runs)} runs in {out}/: {counts.get('ok', 0)} ok, "
@@ -231,10 +215,28 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
             f"(got {experiment.design.kind}); use trustsim sweep for it"
         )
     out = args.out or Path("results") / experiment.name
+    try:
+        indices = _with_progress(run_sensitivity, args, experiment, out)
+    except RuntimeError as exc:  # failed runs: nothing to analyse yet
+        print(f"trustsim: {exc}", file=sys.stderr)
+        return 1
+    if indices is None:
+        return 130
+    print((out / "report.md").read_text())
+    print(f"wrote sensitivity.parquet, outputs.parquet, figures and report.md to {out}/")
+    return 0
+
+
+def _with_progress[T](
+    run: Callable[..., T], args: argparse.Namespace, experiment: Any, out: Path
+) -> T | None:
+    """Run a sweep on the chosen backend with a progress bar; None after Ctrl-C."""
+    from trustsim import experiment as ex
+
     progress = Progress()
-    with ex.make_executor(args.backend, workers=args.workers, scheduler=args.scheduler) as pool:
-        try:
-            run_sensitivity(
+    try:
+        with ex.make_executor(args.backend, workers=args.workers, scheduler=args.scheduler) as pool:
+            return run(
                 experiment,
                 out=out,
                 executor=pool,
@@ -242,22 +244,15 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
                 backend=args.backend,
                 on_result=progress,
             )
-        except KeyboardInterrupt:
-            progress.close()
-            print(
-                f"trustsim: interrupted; finished runs are kept in {out}/ and the same "
-                f"command resumes",
-                file=sys.stderr,
-            )
-            return 130
-        except RuntimeError as exc:  # failed runs: nothing to analyse yet
-            progress.close()
-            print(f"trustsim: {exc}", file=sys.stderr)
-            return 1
-    progress.close()
-    print((out / "report.md").read_text())
-    print(f"wrote sensitivity.parquet, outputs.parquet, figures and report.md to {out}/")
-    return 0
+    except KeyboardInterrupt:
+        progress.close()
+        print(
+            f"trustsim: interrupted; finished runs are kept in {out}/ and the same command resumes",
+            file=sys.stderr,
+        )
+        return None
+    finally:
+        progress.close()
 
 
 def cmd_app(args: argparse.Namespace) -> int:
@@ -351,8 +346,10 @@ class Progress:
             self.last_print = now
 
     def close(self) -> None:
+        """End the progress line (once, however often it is called)."""
         if self.tty and self.line:
             print(file=sys.stderr)
+        self.line = ""
 
 
 def _duration(seconds: float) -> str:
