@@ -15,7 +15,7 @@ import time
 
 import numpy as np
 
-from trustsim.viz.classroom import ClassroomModel, Settings, network_figure, plots_figure
+from trustsim.viz.classroom import ClassroomModel, Settings, network_figure
 
 
 def main() -> None:
@@ -28,7 +28,7 @@ def main() -> None:
         t1 = time.perf_counter()
         network_figure(model, selected=0).savefig(io.BytesIO(), format="png")
         t2 = time.perf_counter()
-        plots_figure(model).savefig(io.BytesIO(), format="png")
+        model.plots.update(model).savefig(io.BytesIO(), format="png")
         t3 = time.perf_counter()
         for key, value in zip(times, (t1 - t0, t2 - t1, t3 - t2), strict=True):
             times[key].append(value)

@@ -33,7 +33,6 @@ from trustsim.viz.classroom import (
     describe_customer,
     network_figure,
     node_at,
-    plots_figure,
 )
 
 SHOCKS: dict[str, Callable[[ClassroomModel, int], object]] = {
@@ -83,7 +82,7 @@ def Plots(model: ClassroomModel) -> None:
     solara.v.Html(
         tag="img",
         attributes={
-            "src": png(plots_figure(model)),
+            "src": png(model.plots.update(model)),
             "id": "trust-plots",
             "alt": "market share, reputation, rating, talk",
         },

@@ -59,6 +59,7 @@ class ClassroomModel(TrustModel):
         self.settings = settings
         self.shock_log: list[str] = []
         self.selected: int | None = None  # the customer shown in the inspector
+        self.plots = LivePlots(self.config.firm_names)
 
     @property
     def positions(self) -> np.ndarray:
@@ -225,34 +226,62 @@ def history(model: TrustModel) -> pd.DataFrame:
     return pd.DataFrame.from_records(model.firm_records)
 
 
-def plots_figure(model: TrustModel) -> Figure:
-    """Market share, reputation and public rating per firm; word-of-mouth per week."""
-    ts = history(model)
-    colours = firm_colours(model.config.firm_names)
-    fig = Figure(figsize=(6.4, 4.2), dpi=NETWORK_DPI)
-    axes = fig.subplots(2, 2, sharex=True)
-    fig.subplots_adjust(left=0.08, right=0.98, top=0.93, bottom=0.11, hspace=0.3, wspace=0.25)
-    panels = [
+class LivePlots:
+    """Market share, reputation and public rating per firm; word-of-mouth per week.
+
+    Built once per model and updated in place each step: creating matplotlib
+    artists (axes, ticks, lines) costs more than drawing them.
+    """
+
+    PANELS = (
         ("share", "market share"),
         ("reputation", "reputation (mean trust)"),
         ("rating", "public rating (stars)"),
-    ]
-    for ax, (column, title) in zip(axes.flat, panels, strict=False):
-        for firm, rows in ts.groupby("firm", sort=False):
-            ax.plot(rows["step"], rows[column], color=colours[str(firm)], label=firm)
-        ax.set_title(title, fontsize=9)
-        ax.grid(alpha=0.3)
-    wom = ts.groupby("step")[["wom_positive", "wom_negative"]].sum()
-    axes[1, 1].plot(wom.index, wom["wom_positive"], color="#2a9d8f", label="positive")
-    axes[1, 1].plot(wom.index, wom["wom_negative"], color="#e76f51", label="negative")
-    axes[1, 1].set_title("word-of-mouth messages per week", fontsize=9)
-    axes[1, 1].grid(alpha=0.3)
-    axes[0, 0].legend(frameon=False, fontsize=7)
-    axes[1, 1].legend(frameon=False, fontsize=7)
-    for ax in axes[1]:
-        ax.set_xlabel("week")
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    return fig
+    )
+    TALK = (("wom_positive", "positive", "#2a9d8f"), ("wom_negative", "negative", "#e76f51"))
+
+    def __init__(self, firm_names: list[str]) -> None:
+        colours = firm_colours(firm_names)
+        self.figure = Figure(figsize=(6.4, 4.2), dpi=NETWORK_DPI)
+        axes = self.figure.subplots(2, 2, sharex=True)
+        self.figure.subplots_adjust(
+            left=0.08, right=0.98, top=0.93, bottom=0.11, hspace=0.3, wspace=0.25
+        )
+        self.axes = list(axes.flat)
+        self.lines: dict[tuple[str, str], Any] = {}
+        for ax, (column, title) in zip(self.axes, self.PANELS, strict=False):
+            for firm in firm_names:
+                self.lines[column, firm] = ax.plot([], [], color=colours[firm], label=firm)[0]
+            ax.set_title(title, fontsize=9)
+        for column, label, colour in self.TALK:
+            self.lines[column, ""] = self.axes[3].plot([], [], color=colour, label=label)[0]
+        self.axes[3].set_title("word-of-mouth messages per week", fontsize=9)
+        for ax in self.axes:
+            ax.grid(alpha=0.3)
+        self.axes[0].legend(frameon=False, fontsize=7)
+        self.axes[3].legend(frameon=False, fontsize=7)
+        for ax in axes[1]:
+            ax.set_xlabel("week")
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+
+    def update(self, model: TrustModel) -> Figure:
+        ts = history(model)
+        for (column, firm), line in self.lines.items():
+            if firm:
+                rows = ts[ts["firm"] == firm]
+                line.set_data(rows["step"], rows[column])
+        wom = ts.groupby("step")[["wom_positive", "wom_negative"]].sum()
+        for column, _, _ in self.TALK:
+            self.lines[column, ""].set_data(wom.index, wom[column])
+        for ax in self.axes:
+            ax.relim()
+            ax.autoscale_view()
+        return self.figure
+
+
+def plots_figure(model: TrustModel) -> Figure:
+    """The page's plots for ``model``, drawn on a fresh figure."""
+    return LivePlots(model.config.firm_names).update(model)
 
 
 def describe_customer(model: TrustModel, i: int) -> list[dict[str, Any]]:
