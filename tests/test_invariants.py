@@ -46,11 +46,14 @@ def test_state_and_tables_stay_valid(params: dict[str, object], seed: int) -> No
         # one provider at most, and a valid one
         assert st_.provider.shape == (n,)
         assert np.all((st_.provider >= -1) & (st_.provider < m))
-        # revenue is what the customers paid, firm by firm
-        served = provider_before >= 0
-        paid = np.bincount(provider_before[served], weights=st_.paid[served], minlength=m)
-        assert np.allclose(model.ledger.revenue, paid)
-        assert np.all(st_.paid[~served] == 0)
+        # revenue is the price of each encounter plus each exploited mistake
+        fp, led = model.context.firms, model.ledger
+        paid = fp["price"] * led.encounters + fp["mistake_revenue"] * led.exploited
+        assert np.allclose(led.revenue, paid)
+        assert np.all(st_.served == provider_before)
+        # a customer always knows its provider (its consideration set holds it)
+        has = np.flatnonzero(st_.provider >= 0)
+        assert st_.aware[has, st_.provider[has]].all()
     ts, pop = model.firm_records, model.population_records
     for row in pop:
         assert row["customers"] + row["prospects"] == n

@@ -41,6 +41,13 @@ SCENARIOS = {
         "trust.buffer": 0.9,
         "wom.p_negative": 1.0,
     },
+    "reviews_off_price_gap_unaware": {
+        **EVENTFUL,
+        "reviews.enabled": False,
+        "firms.trust_first.price": 1.2,
+        "market.initial_awareness": 0.1,
+        "market.ad_reach": 0.1,
+    },
     "sparse_random_with_isolates": {
         **EVENTFUL,
         "network.kind": "erdos_renyi",
@@ -61,7 +68,10 @@ EVENTS = (
     "entries",
     "wom_positive",
     "wom_negative",
+    "stories_positive",
+    "stories_negative",
 )
+REVIEWED = ("new_reviews", "stars_1", "stars_5")
 
 
 @pytest.mark.parametrize("name", sorted(SCENARIOS))
@@ -80,7 +90,13 @@ def test_reference_agrees_with_vectorised_model(name: str) -> None:
     )
 
     # the comparison is only worth something if every event type happens often
-    totals = fast.timeseries[list(EVENTS)].sum()
+    reviews_on = SCENARIOS[name].get("reviews.enabled", True)
+    totals = fast.timeseries[list(EVENTS) + list(REVIEWED if reviews_on else ())].sum()
+    if not reviews_on:
+        assert fast.timeseries["new_reviews"].sum() == 0
+    # awareness grew from adverts and talk, so consideration sets were exercised
+    first, last = (fast.timeseries.groupby("step")["awareness"].mean().iloc[i] for i in (0, -1))
+    assert last > first
     rare = totals[totals < 5]
     assert rare.empty, f"events too rare to test: {rare.to_dict()}"
     if SCENARIOS[name].get("market.outside_option", True):

@@ -125,11 +125,51 @@ def test_bayesian_rating_shrinks_to_prior() -> None:
     assert rules.bayesian_rating(1.0 * 1000, 1000.0, 3.5, 10.0) < 1.1
 
 
-def test_stars_follow_the_story_or_satisfaction() -> None:
-    assert rules.stars(rules.EXPLOITED, 0.5, 0.1) == 1
-    assert rules.stars(rules.WARNED, -0.5, 0.1) == 5
-    assert rules.stars(rules.DELIGHTED, 0.1, 0.1) == 4
-    assert rules.stars(rules.DELIGHTED, 0.3, 0.1) == 5
+def test_review_stars_follow_salient_events_then_failure_then_experience() -> None:
+    experience = np.array([4.0, 4.0, 4.0, 4.0, 3.0])
+    salient = np.array([rules.EXPLOITED, rules.WARNED, rules.RECOVERED, 0, 0])
+    failed = np.array([False, True, True, True, False])
+    assert list(rules.review_stars(salient, failed, experience)) == [1, 5, 4, 1, 3]
+
+
+def test_over_promising_costs_about_half_a_star_at_equal_quality() -> None:
+    # defaults of reviews.*: honest (promise 0.65) vs over-promising (0.85) at quality 0.7
+    def stars(promise: float) -> float:
+        x = rules.experienced_satisfaction(0.7, promise, 0.25)
+        return float(3.0 + 8.0 * (x - 0.55))
+
+    assert 0.3 <= stars(0.65) - stars(0.85) <= 0.6
+    assert rules.experience_stars(2.0, 0.55, 8.0) == 5.0
+    assert rules.experience_stars(-1.0, 0.55, 8.0) == 1.0
+
+
+def test_posting_is_j_shaped_and_negativity_biased() -> None:
+    p = rules.posting_probability(np.arange(1.0, 6.0), 0.02, 1.5, 2.0)
+    assert p[2] == pytest.approx(0.02)  # three stars: the base rate
+    assert p[4] > p[3] > p[2] and p[0] > p[1] > p[2]
+    assert p[0] == pytest.approx(2 * p[4]) and p[1] == pytest.approx(2 * p[3])
+    assert rules.posting_probability(1.0, 0.5, 3.0, 4.0) == 1.0
+
+
+def test_nps_shares_are_probabilities_of_a_noisy_answer() -> None:
+    promoter, detractor = rules.nps_shares(np.array([0.2, 0.65, 0.95]), 2.0, 1.5)
+    assert np.all((promoter >= 0) & (promoter + detractor <= 1))
+    assert promoter[1] == pytest.approx(0.5)  # latent exactly 8.5
+    assert promoter[2] > 0.9 and detractor[0] > 0.9
+    # the expectation matches simulated answers round(10 T + shift + noise)
+    z = np.random.default_rng(1).standard_normal(200_000)
+    answers = np.clip(np.rint(10 * 0.5 + 2.0 + 1.5 * z), 0, 10)
+    p, d = rules.nps_shares(0.5, 2.0, 1.5)
+    assert (answers >= 9).mean() == pytest.approx(p, abs=0.005)
+    assert (answers <= 6).mean() == pytest.approx(d, abs=0.005)
+
+
+def test_log_price_makes_equal_prices_neutral() -> None:
+    from trustsim.config import Market
+
+    market = Market(beta_trust=0.0, beta_proof=0.0, beta_rating=0.0, beta_price=6.5)
+    assert rules.utility(market, 0.5, 0.0, 0.0, 1.0) == 0.0
+    assert rules.utility(market, 0.5, 0.0, 0.0, 1.1) == pytest.approx(-6.5 * np.log(1.1))
 
 
 def test_need_rises_with_trust() -> None:

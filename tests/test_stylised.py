@@ -31,6 +31,7 @@ def one_encounter(model: TrustModel, quality: float) -> float:
         u_discover=ones,
         u_complain=ones,
         u_recover=ones,
+        u_story=ones,
         quality=np.full(n, quality),
     )
     phases.encounter(model.state, Ledger.empty(1), model.context, draws)

@@ -132,7 +132,13 @@ class Market(Section):
     complaint_rate: float = prob(0.5, 0.2, 0.9, "P(complain | failure)")
     breach_rate: float = prob(0.01, 0.0, 0.05, "weekly breach hazard at zero protection")
     review_rate: float = prob(0.02, 0.0, 0.1, "weekly P(a customer considers the market)")
-    warn_search: float = prob(0.1, 0.0, 0.5, "extra P(considering) after a warning")
+    initial_awareness: float = prob(
+        0.5, 0.2, 0.9, "P(a customer knows a given firm at t = 0; customers know their provider)"
+    )
+    ad_reach: float = prob(
+        0.05, 0.01, 0.15, "weekly P(an advert makes a customer aware of the firm), per unit"
+    )
+    warn_search: float = prob(0.25, 0.0, 0.5, "extra P(considering) after a warning")
     failure_search: float = prob(0.2, 0.0, 0.5, "extra P(considering) after a failure")
     p_ad: float = prob(0.01, 0.001, 0.05, "Bass innovation: external hazard of prospects")
     q_wom: float = param(0.2, 0.0, 0.6, "Bass imitation: weight of adopting neighbours", ge=0.0)
@@ -145,7 +151,10 @@ class Market(Section):
     beta_trust: float = param(5.0, 1.0, 10.0, "weight of overall trust in choice")
     beta_proof: float = param(1.0, 0.0, 4.0, "weight of neighbours' share (social proof)")
     beta_rating: float = param(0.5, 0.0, 2.0, "weight of the public rating (stars vs mean)")
-    beta_price: float = param(1.0, 0.0, 3.0, "weight of price")
+    beta_price: float = param(6.5, 2.5, 10.0, "weight of log price relative to the reference")
+    reference_price: float = param(
+        1.0, 0.5, 2.0, "price at which price neither helps nor hurts a firm", ge=1e-6
+    )
     switching_cost: float = param(1.0, 0.0, 3.0, "utility bonus of the current provider")
     temperature: float = param(1.0, 0.3, 3.0, "logit temperature", ge=1e-6)
     discount_rate: float = param(0.08, 0.0, 0.2, "yearly discount rate for NPV", ge=0.0)
@@ -155,6 +164,9 @@ class Market(Section):
 class WordOfMouth(Section):
     p_positive: float = prob(0.3, 0.05, 0.6, "P(tell a neighbour | good story)")
     p_negative: float = prob(0.6, 0.1, 1.0, "P(tell a neighbour | bad story)")
+    p_story: float = prob(
+        0.09, 0.04, 0.2, "P(an ordinary satisfying encounter becomes a mild positive story)"
+    )
     weight: float = prob(0.3, 0.05, 0.8, "weight of a message relative to own experience")
 
 
@@ -164,11 +176,31 @@ class News(Section):
 
 
 class Reviews(Section):
-    p_positive: float = prob(0.05, 0.01, 0.2, "P(post a review | good story)")
-    p_negative: float = prob(0.15, 0.02, 0.4, "P(post a review | bad story)")
+    enabled: bool = Field(True, description="false: a market without a review platform")
+    p_post: float = prob(0.02, 0.005, 0.1, "P(a buyer posts a review | a 3-star experience)")
+    extremity: float = param(
+        1.5, 0.5, 3.0, "posting rises by this much per star away from 3", ge=0.0
+    )
+    negativity: float = param(
+        2.0, 1.0, 4.0, "posting of 1- and 2-star experiences relative to 4 and 5", ge=1.0
+    )
+    disconfirmation: float = param(
+        0.25, 0.0, 0.6, "weight of (delivered - promised) in experienced satisfaction", ge=0.0
+    )
+    neutral: float = prob(0.55, 0.45, 0.65, "experienced satisfaction worth 3 stars")
+    star_slope: float = param(8.0, 5.0, 12.0, "stars per unit of experienced satisfaction", ge=0.0)
     prior_mean: float = param(3.5, 2.0, 4.5, "Bayesian-average prior stars", ge=1.0, le=5.0)
     prior_weight: float = param(10.0, 1.0, 50.0, "Bayesian-average prior weight", ge=0.1)
     window: int | None = Field(None, ge=1, description="count only the last W steps of reviews")
+
+
+class Survey(Section):
+    """The NPS question "how likely are you to recommend ...?" answered on 0..10."""
+
+    nps_shift: float = param(
+        2.0, 1.0, 3.0, "answer = round(10 T + shift + noise), so T = 0.65 answers 8.5"
+    )
+    nps_noise: float = param(1.5, 0.5, 3.0, "sd of the answer's noise (scale points)", ge=0.05)
 
 
 Strategy = Literal["short_term", "trust_first", "custom"]
@@ -208,7 +240,10 @@ class Firm(Section):
     advertising: float = prob(0.5, 0.0, 1.0, "advertising intensity")
     price: float = param(1.0, 0.5, 2.0, "price per encounter", ge=0.0)
     unit_cost: float = param(0.6, 0.2, 0.9, "cost per encounter", ge=0.0)
-    mistake_revenue: float = param(0.5, 0.1, 1.5, "revenue from an unwarned mistake", ge=0.0)
+    mistake_revenue: float = param(
+        1.2, 0.4, 2.4, "revenue from an exploited mistake (1 to 6 times the margin)", ge=0.0
+    )
+    warn_cost: float = param(0.05, 0.0, 0.3, "cost of a warning contact", ge=0.0)
     recovery_cost: float = param(0.5, 0.1, 2.0, "cost of resolving a complaint", ge=0.0)
     care_cost: float = param(0.2, 0.05, 1.0, "cost of a care contact", ge=0.0)
     breach_cost: float = param(2.0, 0.5, 10.0, "cost of a breach per customer", ge=0.0)
@@ -243,6 +278,7 @@ class Scenario(Section):
     wom: WordOfMouth = WordOfMouth()
     news: News = News()
     reviews: Reviews = Reviews()
+    survey: Survey = Survey()
     firms: tuple[Firm, ...] = Field(
         (
             Firm(name="short_term", strategy="short_term"),

@@ -16,7 +16,7 @@ import numpy as np
 
 from trustsim.config import Scenario
 
-PHASES = ("breach", "encounter", "care", "talk", "review", "decide")
+PHASES = ("breach", "encounter", "care", "talk", "review", "decide", "aware")
 
 
 @dataclass(frozen=True)
@@ -64,6 +64,7 @@ class InitDraws:
     customer_values: np.ndarray  # (N, D) unit vectors
     firm_values: np.ndarray  # (M, D) unit vectors
     u_provider: np.ndarray  # (N,)
+    u_aware: np.ndarray  # (N, M)
 
 
 def init_draws(scenario: Scenario, rng: np.random.Generator) -> InitDraws:
@@ -78,7 +79,8 @@ def init_draws(scenario: Scenario, rng: np.random.Generator) -> InitDraws:
         if firm.values is not None:
             v = np.asarray(firm.values, dtype=float)
             firm_values[f] = v / (np.linalg.norm(v) or 1.0)
-    return InitDraws(propensity, talk, customer_values, firm_values, rng.random(n))
+    u_provider = rng.random(n)
+    return InitDraws(propensity, talk, customer_values, firm_values, u_provider, rng.random((n, m)))
 
 
 def _unit_vectors(rng: np.random.Generator, n: int, dims: int) -> np.ndarray:
@@ -104,6 +106,7 @@ class EncounterDraws:
     u_discover: np.ndarray
     u_complain: np.ndarray
     u_recover: np.ndarray
+    u_story: np.ndarray
     quality: np.ndarray  # delivered quality y ~ Beta(mean quality, concentration) of provider
 
 
@@ -111,16 +114,17 @@ def encounter_draws(
     rng: np.random.Generator, provider: np.ndarray, quality: np.ndarray, concentration: np.ndarray
 ) -> EncounterDraws:
     """Uniforms for every customer, and y from its provider's quality (firm 0 for prospects)."""
-    u = rng.random((6, provider.size))
+    u = rng.random((7, provider.size))
     f = np.maximum(provider, 0)
     mean, conc = np.clip(quality[f], 1e-9, 1 - 1e-9), concentration[f]
     y = rng.beta(mean * conc, (1.0 - mean) * conc)
-    return EncounterDraws(u[0], u[1], u[2], u[3], u[4], u[5], quality=y)
+    need, mistake, warn, discover, complain, recover, story = u
+    return EncounterDraws(need, mistake, warn, discover, complain, recover, story, quality=y)
 
 
-def uniforms(rng: np.random.Generator, n: int) -> np.ndarray:
-    """One uniform per customer (care contacts, reviews)."""
-    return rng.random(n)
+def uniforms(rng: np.random.Generator, *shape: int) -> np.ndarray:
+    """One uniform per customer (care contacts, reviews) or per customer and firm (adverts)."""
+    return rng.random(shape)
 
 
 @dataclass(frozen=True)

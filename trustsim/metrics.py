@@ -1,4 +1,4 @@
-"""Observation (MODEL.md section 8): pure functions from arrays to metrics.
+"""Observation (ODD section 4, observation): pure functions from arrays to metrics.
 
 ``firm_metrics`` gives one record per firm and step, ``population_metrics`` one
 per step; their keys are the columns of ``RunResult.timeseries`` and
@@ -11,9 +11,13 @@ from typing import Any
 
 import numpy as np
 
+from trustsim import rules
+
 # this step's counts of events, per firm (straight from the ledger)
 EVENT_COUNTS = (
     "encounters",
+    "stories_positive",
+    "stories_negative",
     "wom_positive",
     "wom_negative",
     "warnings",
@@ -22,6 +26,12 @@ EVENT_COUNTS = (
     "complaints",
     "recoveries",
     "breaches",
+    "new_reviews",
+    "stars_1",
+    "stars_2",
+    "stars_3",
+    "stars_4",
+    "stars_5",
 )
 FIRM_COLUMNS = (
     "customers",
@@ -41,6 +51,7 @@ FIRM_COLUMNS = (
     "mean_cognitive",
     "mean_affective",
     "reputation",
+    "awareness",
     "rating",
     "reviews",
     "nps",
@@ -56,16 +67,6 @@ def ratio(num: Any, den: Any) -> np.ndarray:
     out = np.full(np.broadcast(num, den).shape, np.nan)
     np.divide(num, den, out=out, where=den > 0)
     return out
-
-
-def nps_counts(scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Promoters (9-10) and detractors (0-6) among likelihood-to-recommend scores."""
-    return scores >= 9, scores <= 6
-
-
-def recommend_score(trust: Any) -> Any:
-    """Likelihood to recommend, 0..10: ``round(10 * T)``."""
-    return np.rint(10.0 * np.asarray(trust))
 
 
 def gini(values: Any) -> float:
@@ -86,6 +87,8 @@ def firm_metrics(
     cognitive: np.ndarray,
     affect: np.ndarray,
     trust: np.ndarray,
+    aware: np.ndarray,
+    nps: tuple[float, float],
     flows: dict[str, np.ndarray],
     profit: np.ndarray,
     cumulative_profit: np.ndarray,
@@ -95,8 +98,9 @@ def firm_metrics(
 ) -> dict[str, np.ndarray]:
     """Every per-firm metric of MODEL.md 8, as arrays over firms.
 
-    ``cognitive``, ``affect`` and ``trust`` are (N, M); ``flows`` holds this
-    step's ledger (acquisitions, churns, revenue, ...).
+    ``cognitive``, ``affect``, ``trust`` and ``aware`` are (N, M); ``nps`` is
+    the survey's (shift, noise); ``flows`` holds this step's ledger
+    (acquisitions, churns, revenue, ...).
     """
     n, m = trust.shape
     rows = np.flatnonzero(provider >= 0)
@@ -111,7 +115,7 @@ def firm_metrics(
 
     customers = count()
     own_trust = own(trust)
-    promoters, detractors = nps_counts(recommend_score(own_trust))
+    promoters, detractors = rules.nps_shares(own_trust, *nps)
     return {
         "customers": customers,
         "share": customers / n,
@@ -130,6 +134,7 @@ def firm_metrics(
         "mean_cognitive": ratio(count(own(cognitive)), customers),
         "mean_affective": ratio(count(own(affect)), customers),
         "reputation": trust.mean(axis=0),
+        "awareness": aware.mean(axis=0),
         "rating": rating,
         "reviews": reviews,
         "nps": 100.0 * ratio(count(promoters) - count(detractors), customers),

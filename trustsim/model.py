@@ -13,13 +13,20 @@ from trustsim.config import ConfigError, Scenario
 from trustsim.network import build_network
 from trustsim.phases import Context
 from trustsim.rules import ABILITY
-from trustsim.state import NO_PROVIDER, Accounts, CustomerState, Ledger, firm_table
+from trustsim.state import (
+    NO_PROVIDER,
+    PANEL_EVENTS,
+    Accounts,
+    CustomerState,
+    Ledger,
+    firm_table,
+)
 
 AGENT_HANDLES_UP_TO = 20_000
 
 
 def initial_state(scenario: Scenario, init: draws.InitDraws) -> CustomerState:
-    """MODEL.md 5: beliefs at the propensity, empty bank, identification, providers."""
+    """ODD 5: beliefs at the propensity, empty bank, identification, providers, awareness."""
     n, m = scenario.population.size, len(scenario.firms)
     beliefs = np.repeat(init.propensity[:, None, None], m * 3, axis=1).reshape(n, m, 3)
     promise = np.array([f.promise for f in scenario.firms])
@@ -31,6 +38,8 @@ def initial_state(scenario: Scenario, init: draws.InitDraws) -> CustomerState:
     shares = np.cumsum([f.initial_share for f in scenario.firms])
     provider = np.searchsorted(shares, init.u_provider, side="right")
     provider = np.where(provider < m, provider, NO_PROVIDER).astype(np.int64)
+    aware = init.u_aware < scenario.market.initial_awareness
+    aware[provider >= 0, provider[provider >= 0]] = True
     return CustomerState(
         beliefs=beliefs,
         balance=np.zeros((n, m)),
@@ -40,6 +49,7 @@ def initial_state(scenario: Scenario, init: draws.InitDraws) -> CustomerState:
         provider=provider,
         tenure=np.zeros(n, dtype=np.int64),
         cohort=provider >= 0,
+        aware=aware,
     )
 
 
@@ -55,6 +65,9 @@ class TrustModel(mesa.Model):
         which is kept in ``self.streams.seed`` so the run can be repeated.
     agent_handles
         Build a Mesa ``Customer`` per customer (default: when N <= 20,000).
+    panel_every
+        Record the per-customer panel every ``panel_every`` steps (ODD 4,
+        observation); ``None`` records none.
     """
 
     def __init__(
@@ -63,7 +76,10 @@ class TrustModel(mesa.Model):
         *,
         seed: int | np.random.SeedSequence | None = None,
         agent_handles: bool | None = None,
+        panel_every: int | None = None,
     ) -> None:
+        if panel_every is not None and panel_every < 1:
+            raise ValueError(f"panel_every: a whole number >= 1 or None (got {panel_every})")
         self.streams = draws.Streams.from_seed(seed)
         super().__init__(rng=self.streams.mesa)
         self.config = scenario
@@ -83,6 +99,8 @@ class TrustModel(mesa.Model):
         self.population_records: list[dict[str, Any]] = []
         self._profit = np.zeros(m)
         self._temporary: dict[str, tuple[int, object]] = {}
+        self.panel_every = panel_every
+        self.panel_records: list[dict[str, np.ndarray]] = []
         self.collect()
 
     @property
@@ -125,7 +143,7 @@ class TrustModel(mesa.Model):
         return phases.trust_of(self.state, self.context, rows, firms)
 
     def step(self) -> None:
-        """One week: breach, encounters, care, talk, decisions, bookkeeping."""
+        """One week: breach, encounters, care, talk, adverts, decisions, bookkeeping."""
         st, ctx, rng = self.state, self.context, self.streams.phase
         n, m = st.n, ctx.n_firms
         st.reset_events()
@@ -146,6 +164,7 @@ class TrustModel(mesa.Model):
         )
         phases.care(st, ledger, ctx, draws.uniforms(rng["care"], n))
         phases.talk(st, ledger, self.accounts, ctx, rng["talk"], draws.uniforms(rng["review"], n))
+        phases.advertise(st, ctx, draws.uniforms(rng["aware"], n, m))
         phases.decide(st, ledger, self.accounts, ctx, draws.decision_draws(rng["decide"], n))
         self._profit = phases.bookkeeping(st, ledger, self.accounts, ctx, self.n_steps)
         self.collect()
@@ -164,6 +183,8 @@ class TrustModel(mesa.Model):
             cognitive=cognitive,
             affect=affect,
             trust=trust,
+            aware=st.aware,
+            nps=(self.config.survey.nps_shift, self.config.survey.nps_noise),
             flows=self.ledger.flows(),
             profit=self._profit,
             cumulative_profit=acc.cumulative_profit,
@@ -182,3 +203,23 @@ class TrustModel(mesa.Model):
                 **metrics.population_metrics(values["customers"], st.n, values["reputation"]),
             }
         )
+        if self.panel_every is not None and step % self.panel_every == 0:
+            self.panel_records.append(panel_record(st, trust, step))
+
+
+def panel_record(state: CustomerState, trust: np.ndarray, step: int) -> dict[str, np.ndarray]:
+    """One observed step of the per-customer panel, as columns (ODD 4, observation).
+
+    ``provider`` is the firm that served the customer in this step (its
+    provider when the step began), so each event belongs to that firm and
+    ``left`` means the customer left it during the step.
+    """
+    n = state.n
+    record = {
+        "step": np.full(n, step, dtype=np.int64),
+        "customer": np.arange(n, dtype=np.int64),
+        "provider": state.served.copy(),
+    }
+    record.update({f"trust_{f}": trust[:, f].copy() for f in range(trust.shape[1])})
+    record.update({name: getattr(state, name).copy() for name in PANEL_EVENTS})
+    return record

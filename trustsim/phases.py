@@ -1,4 +1,4 @@
-"""One vectorised function per process step of MODEL.md section 3.
+"""One vectorised function per process step of the week (ODD section 3).
 
 Each phase reads the state as it was when the phase began (trust is computed
 once, up front) and writes its results at the end, so the order of customers
@@ -78,7 +78,7 @@ def _count(firms: np.ndarray, m: int, weights: np.ndarray | None = None) -> np.n
 
 
 def breach(state: CustomerState, ledger: Ledger, ctx: Context, draws: BreachDraws) -> None:
-    """6.1 Data breach: customers learn integrity 0 and lose a deposit; others may hear."""
+    """7.1 Data breach: customers learn integrity 0 and lose a deposit; others may hear."""
     sc, firms = ctx.scenario, ctx.firms
     eta_up, eta_down, buffer = sc.trust.eta_up, sc.trust.eta_down, sc.trust.buffer
     hit = draws.u_breach < sc.market.breach_rate * (1.0 - firms["data_protection"])
@@ -96,6 +96,7 @@ def breach(state: CustomerState, ledger: Ledger, ctx: Context, draws: BreachDraw
                 integrity, 0.0, eta_up, down, weight=weight
             )
         customers = np.flatnonzero(is_customer)
+        state.breached[customers] = True
         state.balance[customers, f] = rules.withdraw(
             state.balance[customers, f], sc.bank.d_breach, sc.bank.loss_aversion
         )
@@ -104,7 +105,7 @@ def breach(state: CustomerState, ledger: Ledger, ctx: Context, draws: BreachDraw
 
 
 def encounter(state: CustomerState, ledger: Ledger, ctx: Context, draws: EncounterDraws) -> None:
-    """6.2 Encounter: mistake (warn or exploit), delivery against the promise, failure."""
+    """7.2 Encounter: mistake (warn or exploit), delivery against the promise, failure."""
     sc, fp, m = ctx.scenario, ctx.firms, ctx.n_firms
     mk, bank, tr = sc.market, sc.bank, sc.trust
     rows = np.flatnonzero(state.provider >= 0)
@@ -161,23 +162,38 @@ def encounter(state: CustomerState, ledger: Ledger, ctx: Context, draws: Encount
     beliefs[pair] = np.stack([ability, benevolence, integrity], axis=1)
     balances[pair] = balance
 
-    paid = fp["price"][f] + exploit * fp["mistake_revenue"][f]
-    story = np.select(
-        [found, ignored, warn, fixed, extra],
-        [rules.EXPLOITED, rules.IGNORED, rules.WARNED, rules.RECOVERED, rules.DELIGHTED],
+    rv = sc.reviews
+    salient = np.select(
+        [found, ignored, warn, fixed],
+        [rules.EXPLOITED, rules.IGNORED, rules.WARNED, rules.RECOVERED],
         rules.NO_STORY,
     )
-    state.paid[rows] = paid
-    state.warned[rows], state.failed[rows] = warn, failed
-    state.satisfaction[rows] = quality - promise
+    satisfaction = rules.experienced_satisfaction(quality, promise, rv.disconfirmation)
+    stars = rules.review_stars(
+        salient, failed, rules.experience_stars(satisfaction, rv.neutral, rv.star_slope)
+    )
+    mild = (stars >= 4) & (draws.u_story[rows] < sc.wom.p_story)
+    story = np.where(salient > 0, salient, np.where(mild, rules.SATISFIED, rules.NO_STORY))
+    state.stars[rows] = stars
     state.story[rows] = story
     state.story_firm[rows] = np.where(story > 0, f, NO_PROVIDER)
     state.story_evidence[rows] = np.where(
-        story == rules.DELIGHTED, quality, (story < rules.FIRST_NEGATIVE).astype(float)
+        story == rules.SATISFIED, quality, (story < rules.FIRST_NEGATIVE).astype(float)
     )
+    for name, flags in (
+        ("warned", warn),
+        ("exploited", exploit),
+        ("discovered", found),
+        ("failed", failed),
+        ("complained", complain),
+        ("recovered", fixed),
+    ):
+        getattr(state, name)[rows] = flags
 
+    paid = fp["price"][f] + exploit * fp["mistake_revenue"][f]
+    cost = fp["unit_cost"][f] + fixed * fp["recovery_cost"][f] + warn * fp["warn_cost"][f]
     ledger.revenue += _count(f, m, paid)
-    ledger.costs += _count(f, m, fp["unit_cost"][f] + fixed * fp["recovery_cost"][f])
+    ledger.costs += _count(f, m, cost)
     ledger.encounters += _count(f, m)
     ledger.satisfied += _count(f, m, kept)
     ledger.warnings += _count(f, m, warn)
@@ -188,7 +204,7 @@ def encounter(state: CustomerState, ledger: Ledger, ctx: Context, draws: Encount
 
 
 def care(state: CustomerState, ledger: Ledger, ctx: Context, u_care: np.ndarray) -> None:
-    """6.3 Proactive care: a deposit and benevolence evidence 1 at half weight."""
+    """7.3 Proactive care: a deposit and benevolence evidence 1 at half weight."""
     sc, fp = ctx.scenario, ctx.firms
     rows = np.flatnonzero(state.provider >= 0)
     f = state.provider[rows]
@@ -210,13 +226,16 @@ def talk(
     rng: np.random.Generator,
     u_review: np.ndarray,
 ) -> None:
-    """6.4 Word-of-mouth to neighbours (customers or not) and online reviews."""
+    """7.4 Word-of-mouth to neighbours (customers or not) and online reviews."""
     sc, m = ctx.scenario, ctx.n_firms
     tellers = state.story > 0
     negative = state.story >= rules.FIRST_NEGATIVE
     p_tell = np.where(negative, sc.wom.p_negative, sc.wom.p_positive) * state.talkativeness
     src, dst = ctx.network.contacts(rng, np.where(tellers, np.minimum(p_tell, 1.0), 0.0))
 
+    told = state.story_firm[tellers]
+    ledger.stories_negative += _count(told, m, negative[tellers])
+    ledger.stories_positive += _count(told, m, ~negative[tellers])
     firm = state.story_firm[src]
     ledger.wom_negative += _count(firm, m, negative[src])
     ledger.wom_positive += _count(firm, m, ~negative[src])
@@ -236,14 +255,27 @@ def talk(
         weight=sc.wom.weight,
         k=k,
     )
+    state.aware[hearer, about] = True  # hearing of a firm puts it in the consideration set
+    review(state, ledger, accounts, ctx, u_review)
 
-    p_review = np.where(negative, sc.reviews.p_negative, sc.reviews.p_positive)
-    writers = np.flatnonzero(tellers & (u_review < p_review))
-    stars = rules.stars(state.story[writers], state.satisfaction[writers], sc.market.tolerance)
-    new = _count(state.story_firm[writers], m), _count(state.story_firm[writers], m, stars)
-    ledger.new_reviews += new[0]
-    ledger.new_stars += new[1]
-    accounts.review_log.append(new)
+
+def review(
+    state: CustomerState, ledger: Ledger, accounts: Accounts, ctx: Context, u_review: np.ndarray
+) -> None:
+    """7.4 Every buyer may post a review, the likelier the more extreme its stars."""
+    rv, m = ctx.scenario.reviews, ctx.n_firms
+    by_stars = np.zeros((m, 5))
+    if rv.enabled:
+        p_post = rules.posting_probability(state.stars, rv.p_post, rv.extremity, rv.negativity)
+        writers = np.flatnonzero((state.stars > 0) & (u_review < p_post))
+        key = state.served[writers] * 5 + state.stars[writers].astype(np.int64) - 1
+        by_stars = np.bincount(key, minlength=m * 5).reshape(m, 5).astype(float)
+    count, star_sum = by_stars.sum(axis=1), by_stars @ np.arange(1.0, 6.0)
+    ledger.new_reviews += count
+    ledger.new_stars += star_sum
+    for k in range(5):
+        getattr(ledger, f"stars_{k + 1}")[:] += by_stars[:, k]
+    accounts.review_log.append((count, star_sum))
 
 
 def rating(accounts: Accounts, ctx: Context) -> np.ndarray:
@@ -253,46 +285,53 @@ def rating(accounts: Accounts, ctx: Context) -> np.ndarray:
     return rules.bayesian_rating(star_sum, count, rv.prior_mean, rv.prior_weight)
 
 
+def advertise(state: CustomerState, ctx: Context, u_ad: np.ndarray) -> None:
+    """7.5 This week's adverts make customers aware of the firm that pays for them."""
+    state.aware |= u_ad < ctx.scenario.market.ad_reach * ctx.firms["advertising"]
+
+
 def decide(
     state: CustomerState, ledger: Ledger, accounts: Accounts, ctx: Context, draws: DecisionDraws
 ) -> None:
-    """6.5 Decisions: who considers the market, then a logit choice."""
+    """7.5 Decisions: who considers the market, then a logit choice among known firms."""
     sc, fp, m = ctx.scenario, ctx.firms, ctx.n_firms
     mk = sc.market
     provider = state.provider.copy()
     has = provider >= 0
     degree = np.maximum(ctx.network.degree, 1)
     adopters_share = ctx.network.adopter_counts(has) / degree
-    p_ad = min(1.0, mk.p_ad * (1.0 + mk.ad_effect * fp["advertising"].sum()))
     hazard = np.where(
         has,
         mk.review_rate + mk.warn_search * state.warned + mk.failure_search * state.failed,
-        p_ad + mk.q_wom * adopters_share,
+        rules.entry_hazard(
+            mk.p_ad, mk.ad_effect, float(fp["advertising"].sum()), mk.q_wom, adopters_share
+        ),
     )
-    rows = np.flatnonzero(draws.u_consider < np.clip(hazard, 0.0, 1.0))
+    considers = draws.u_consider < np.clip(hazard, 0.0, 1.0)
+    rows = np.flatnonzero(considers & state.aware.any(axis=1))  # nobody picks an unknown firm
 
     _, _, trust = trust_matrix(state, ctx, rows)
     counts = ctx.network.neighbour_counts(provider, m, rows)
     current = provider[rows]
     stars = rating(accounts, ctx)
-    utility = (
-        mk.beta_trust * trust
-        + mk.beta_proof * counts / degree[rows, None]
-        + mk.beta_rating * (stars - stars.mean())
-        - mk.beta_price * fp["price"]
+    utility = rules.utility(
+        mk, trust, counts / degree[rows, None], stars - stars.mean(), fp["price"]
     )
     stay = np.flatnonzero(current >= 0)
     utility[stay, current[stay]] += mk.switching_cost
+    utility = np.where(state.aware[rows], utility, -np.inf)
     if mk.outside_option:
         utility = np.column_stack([utility, np.full(rows.size, mk.u_out)])
     choice = rules.pick(rules.logit_probabilities(utility, mk.temperature), draws.u_choice[rows])
     chosen = np.where(choice < m, choice, NO_PROVIDER)
 
     moved = chosen != current
-    ledger.churns += _count(current[moved & (current >= 0)], m)
+    left = moved & (current >= 0)
+    ledger.churns += _count(current[left], m)
     ledger.acquisitions += _count(chosen[moved & (chosen >= 0)], m)
     ledger.entries += _count(chosen[(current < 0) & (chosen >= 0)], m)
     ledger.exits += _count(current[(current >= 0) & (chosen < 0)], m)
+    state.left[rows[left]] = True
     state.provider[rows] = chosen
     state.tenure[rows[moved]] = 0
     state.cohort[rows[moved]] = False
@@ -301,7 +340,7 @@ def decide(
 def bookkeeping(
     state: CustomerState, ledger: Ledger, accounts: Accounts, ctx: Context, step: int
 ) -> np.ndarray:
-    """6.6 Bank decay, forgetting, tenure, fixed costs, profit and NPV; returns profit."""
+    """7.6 Bank decay, forgetting, tenure, fixed costs, profit and NPV; returns profit."""
     sc, fp = ctx.scenario, ctx.firms
     state.balance *= 1.0 - sc.bank.decay
     if sc.trust.forgetting > 0:

@@ -371,3 +371,57 @@ def save_sensitivity_figures(
         paths += _save(morris_figure(indices), out / "morris")
     paths += _save(convergence_figure(indices, index), out / "convergence")
     return paths
+
+
+# ---------------------------------------------------------------------- facts
+
+
+def fact_figure(fact: str, measure: str, values: np.ndarray, row: pd.Series) -> Figure:
+    """One calibration fact: the values over seeds, their mean and 95% interval, the target."""
+    fig, ax = plt.subplots(figsize=(6.4, 2.6))
+    low, high = float(row["target_low"]), float(row["target_high"])
+    finite = values[np.isfinite(values)]
+    span = [*finite, row["value"], *(v for v in (low, high) if np.isfinite(v))]
+    pad = 0.1 * (max(span) - min(span) or 1.0)
+    left, right = min(span) - pad, max(span) + pad
+    ax.axvspan(max(low, left), min(high, right), color="tab:green", alpha=0.15, label="target")
+    jitter = np.linspace(-0.15, 0.15, finite.size) if finite.size > 1 else np.zeros(finite.size)
+    ax.scatter(finite, jitter, s=14, color="0.45", label="per seed" if finite.size > 1 else None)
+    if np.isfinite(row["ci_low"]):
+        ax.errorbar(
+            row["value"], 0, xerr=[[row["value"] - row["ci_low"]], [row["ci_high"] - row["value"]]],
+            fmt="o", color="tab:blue", capsize=6, markersize=8, label="mean, 95% CI",
+        )  # fmt: skip
+    else:
+        ax.plot(row["value"], 0, "o", color="tab:blue", markersize=8, label="value")
+    ax.set_xlim(left, right)
+    ax.set_ylim(-0.5, 0.5)
+    ax.set_yticks([])
+    ax.set_xlabel(measure)
+    verdict = "holds" if row["holds"] else "does not hold"
+    ax.set_title(f"{fact}: target {row['target']}, {verdict}", fontsize=11)
+    ax.legend(loc="upper right", fontsize=8, frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def stars_figure(shares: pd.Series, firm: str) -> Figure:
+    """The share of reviews with each number of stars (the J shape)."""
+    fig, ax = plt.subplots(figsize=(5, 3.2))
+    ax.bar(shares.index.astype(int), shares.to_numpy(), color="tab:orange")
+    ax.set_xlabel("stars")
+    ax.set_ylabel("share of reviews")
+    ax.set_title(f"reviews of {firm}, weeks 1-52")
+    fig.tight_layout()
+    return fig
+
+
+def save_fact_figures(figures: dict[str, Figure], out: Path) -> list[Path]:
+    """Write each figure as ``fact_<name>.png`` in ``out``."""
+    paths = []
+    for name, fig in figures.items():
+        path = out / f"fact_{name}.png"
+        atomic_write(path, partial(_save_png, fig))
+        plt.close(fig)
+        paths.append(path)
+    return paths

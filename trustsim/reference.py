@@ -95,6 +95,10 @@ class RefCustomer(mesa.Agent):
                 break
         self.tenure = 0
         self.cohort = self.provider != NONE
+        self.aware = [
+            bool(init.u_aware[index, f] < sc.market.initial_awareness) or f == self.provider
+            for f in range(len(sc.firms))
+        ]
         self.inbox: list[tuple[int, int, float]] = []
         self.reset_events()
 
@@ -119,17 +123,20 @@ class RefCustomer(mesa.Agent):
         )
 
     def reset_events(self) -> None:
-        self.warned = self.failed = False
+        self.served = self.provider
+        self.warned = self.exploited = self.discovered = self.failed = False
+        self.complained = self.recovered = self.breached = self.left = False
+        self.stars = 0.0
         self.story, self.story_firm, self.story_evidence = rules.NO_STORY, NONE, 0.0
-        self.satisfaction = 0.0
 
     # ------------------------------------------------------------------ phases
 
     def suffer_breach(self, f: int, u_news: float) -> None:
-        """6.1: as a customer of breached firm ``f``, or as someone who hears the news."""
+        """7.1: as a customer of breached firm ``f``, or as someone who hears the news."""
         sc = self.model.config
         _, _, trust = self.trust(f)
         if self.provider == f:
+            self.breached = True
             self.learn(f, rules.INTEGRITY, 0.0, trust)
             self.balance[f] = float(
                 rules.withdraw(self.balance[f], sc.bank.d_breach, sc.bank.loss_aversion)
@@ -138,7 +145,7 @@ class RefCustomer(mesa.Agent):
             self.learn(f, rules.INTEGRITY, 0.0, trust, weight=sc.news.weight)
 
     def buy(self, d: draws.EncounterDraws) -> None:
-        """6.2: one encounter with the provider, if there is a need this step."""
+        """7.2: one encounter with the provider, if there is a need this step."""
         if self.provider == NONE:
             return
         i, f = self.index, self.provider
@@ -151,27 +158,29 @@ class RefCustomer(mesa.Agent):
         flows = firm.flows
         flows["encounters"] += 1
         paid = cfg.price
-        story = rules.NO_STORY
+        salient = rules.NO_STORY
 
         if d.u_mistake[i] < mk.mistake_rate:
             if d.u_warn[i] < cfg.warn_rate:
                 self.warned = True
                 flows["warnings"] += 1
+                flows["costs"] += cfg.warn_cost
                 self.learn(f, rules.BENEVOLENCE, 1.0, trust)
                 self.balance[f] += bank.d_warn * cognitive
-                story = rules.WARNED
+                salient = rules.WARNED
             else:
+                self.exploited = True
                 paid += cfg.mistake_revenue
                 flows["exploited"] += 1
                 if d.u_discover[i] < mk.discovery:
+                    self.discovered = True
                     flows["discovered"] += 1
                     self.learn(f, rules.BENEVOLENCE, 0.0, trust)
                     self.learn(f, rules.INTEGRITY, 0.0, trust)
                     self.balance[f] -= la * bank.d_exploit
-                    story = rules.EXPLOITED
+                    salient = rules.EXPLOITED
 
         quality = float(d.quality[i])
-        self.satisfaction = quality - cfg.promise
         self.learn(f, rules.ABILITY, quality, trust)
         kept = quality >= cfg.promise - mk.tolerance
         self.learn(f, rules.INTEGRITY, 1.0 if kept else 0.0, trust)
@@ -179,35 +188,49 @@ class RefCustomer(mesa.Agent):
             flows["satisfied"] += 1
             if quality >= cfg.promise + mk.tolerance:
                 self.balance[f] += bank.d_extra * cognitive
-                story = max(story, rules.DELIGHTED)
         else:
             self.balance[f] -= la * bank.d_broken
 
         if quality < mk.failure_threshold:
             self.failed = True
             if d.u_complain[i] < mk.complaint_rate:
+                self.complained = True
                 flows["complaints"] += 1
                 if d.u_recover[i] < cfg.recovery:
+                    self.recovered = True
                     flows["recoveries"] += 1
                     flows["costs"] += cfg.recovery_cost
                     self.learn(f, rules.BENEVOLENCE, 1.0, trust)
                     self.balance[f] += bank.d_recovery * cognitive
-                    story = max(story, rules.RECOVERED)
+                    salient = max(salient, rules.RECOVERED)
                 else:
                     self.learn(f, rules.BENEVOLENCE, 0.0, trust)
                     self.balance[f] -= la * bank.d_ignored
-                    story = max(story, rules.IGNORED)
+                    salient = max(salient, rules.IGNORED)
 
         flows["revenue"] += paid
         flows["costs"] += cfg.unit_cost
+        self.tell_later(salient, quality, d.u_story[i])
+
+    def tell_later(self, salient: int, quality: float, u_story: float) -> None:
+        """7.4: the stars this encounter would earn in a review, and the story to tell."""
+        rv, wom, f = self.model.config.reviews, self.model.config.wom, self.provider
+        satisfaction = rules.experienced_satisfaction(
+            quality, self.model.firm_agents[f].config.promise, rv.disconfirmation
+        )
+        experience = rules.experience_stars(satisfaction, rv.neutral, rv.star_slope)
+        self.stars = float(rules.review_stars(salient, self.failed, experience))
+        story = salient
+        if story == rules.NO_STORY and self.stars >= 4 and u_story < wom.p_story:
+            story = rules.SATISFIED
         if story != rules.NO_STORY:
             self.story, self.story_firm = story, f
             self.story_evidence = (
-                quality if story == rules.DELIGHTED else float(story < rules.FIRST_NEGATIVE)
+                quality if story == rules.SATISFIED else float(story < rules.FIRST_NEGATIVE)
             )
 
     def receive_care(self, u: float) -> None:
-        """6.3: a proactive contact from the provider."""
+        """7.3: a proactive contact from the provider."""
         if self.provider == NONE:
             return
         f, firm, sc = self.provider, self.model.firm_agents[self.provider], self.model.config
@@ -226,7 +249,7 @@ class RefCustomer(mesa.Agent):
             firm.flows["costs"] += firm.config.care_cost
 
     def talk_probability(self) -> float:
-        """6.4: P(telling each neighbour) about this step's story."""
+        """7.4: P(telling each neighbour) about this step's story."""
         if self.story == rules.NO_STORY:
             return 0.0
         wom = self.model.config.wom
@@ -234,12 +257,13 @@ class RefCustomer(mesa.Agent):
         return min(base * self.talkativeness, 1.0)
 
     def listen(self) -> None:
-        """6.4: combine this step's messages per firm and aspect, then update."""
+        """7.4: combine this step's messages per firm and aspect, then update."""
         grouped: dict[tuple[int, int], list[float]] = defaultdict(list)
         for firm, aspect, evidence in self.inbox:
             grouped[(firm, aspect)].append(evidence)
         trust = {f: self.trust(f)[2] for f, _ in grouped}
         for (f, aspect), heard in sorted(grouped.items()):
+            self.aware[f] = True
             self.learn(
                 f,
                 aspect,
@@ -250,18 +274,24 @@ class RefCustomer(mesa.Agent):
             )
         self.inbox = []
 
-    def review(self, u: float) -> tuple[int, float] | None:
-        """6.4: maybe post a review of the story's firm; returns (firm, stars)."""
-        if self.story == rules.NO_STORY:
+    def review(self, u: float) -> tuple[int, int] | None:
+        """7.4: after an encounter, maybe post a review; returns (firm, stars)."""
+        rv = self.model.config.reviews
+        if not rv.enabled or self.stars == 0:
             return None
-        rv, mk = self.model.config.reviews, self.model.config.market
-        p = rv.p_negative if self.story >= rules.FIRST_NEGATIVE else rv.p_positive
-        if u >= p:
+        if u >= rules.posting_probability(self.stars, rv.p_post, rv.extremity, rv.negativity):
             return None
-        return self.story_firm, float(rules.stars(self.story, self.satisfaction, mk.tolerance))
+        return self.served, int(self.stars)
+
+    def see_adverts(self, u_ad: np.ndarray) -> None:
+        """7.5: this week's adverts may make the customer aware of the advertiser."""
+        reach = self.model.config.market.ad_reach
+        for f, firm in enumerate(self.model.firm_agents):
+            if u_ad[self.index, f] < reach * firm.config.advertising:
+                self.aware[f] = True
 
     def choose(self, d: draws.DecisionDraws, providers: list[int], ratings: list[float]) -> int:
-        """6.5: consider the market, then pick a firm or the outside option."""
+        """7.5: consider the market, then pick a known firm or the outside option."""
         i, sc = self.index, self.model.config
         mk, m = sc.market, len(sc.firms)
         neighbours = self.model.network.neighbours(i)
@@ -273,17 +303,24 @@ class RefCustomer(mesa.Agent):
         if self.provider != NONE:
             hazard = mk.review_rate + mk.warn_search * self.warned + mk.failure_search * self.failed
         else:
-            hazard = self.model.p_ad + mk.q_wom * sum(counts) / degree
-        if not d.u_consider[i] < min(max(hazard, 0.0), 1.0):
+            advertising = sum(f.advertising for f in sc.firms)
+            hazard = float(
+                rules.entry_hazard(
+                    mk.p_ad, mk.ad_effect, advertising, mk.q_wom, sum(counts) / degree
+                )
+            )
+        if not d.u_consider[i] < min(max(hazard, 0.0), 1.0) or not any(self.aware):
             return self.provider
         mean_rating = sum(ratings) / m
         utility = []
         for g, firm in enumerate(sc.firms):
-            u = (
-                mk.beta_trust * self.trust(g)[2]
-                + mk.beta_proof * counts[g] / degree
-                + mk.beta_rating * (ratings[g] - mean_rating)
-                - mk.beta_price * firm.price
+            if not self.aware[g]:
+                utility.append(-np.inf)
+                continue
+            u = float(
+                rules.utility(
+                    mk, self.trust(g)[2], counts[g] / degree, ratings[g] - mean_rating, firm.price
+                )
             )
             utility.append(u + (mk.switching_cost if g == self.provider else 0.0))
         if mk.outside_option:
@@ -297,6 +334,7 @@ class RefCustomer(mesa.Agent):
         if new == self.provider:
             return
         if self.provider != NONE:
+            self.left = True
             firms[self.provider].flows["churns"] += 1
             if new == NONE:
                 firms[self.provider].flows["exits"] += 1
@@ -307,7 +345,7 @@ class RefCustomer(mesa.Agent):
         self.provider, self.tenure, self.cohort = new, 0, False
 
     def end_step(self) -> None:
-        """6.6: bank decay, forgetting toward the prior, tenure."""
+        """7.6: bank decay, forgetting toward the prior, tenure."""
         tr, bank = self.model.config.trust, self.model.config.bank
         for f in range(len(self.balance)):
             self.balance[f] *= 1.0 - bank.decay
@@ -331,8 +369,6 @@ class ReferenceModel(mesa.Model):
         n = scenario.population.size
         self.network = build_network(scenario.network, n, self.streams.network)
         self.omega = rules.cognitive_weight(scenario.market.risk, scenario.trust.omega0)
-        advertising = sum(f.advertising for f in scenario.firms)
-        self.p_ad = min(1.0, scenario.market.p_ad * (1.0 + scenario.market.ad_effect * advertising))
         init = draws.init_draws(scenario, self.streams.init)
         self.firm_agents = [RefFirm(self, f, cfg) for f, cfg in enumerate(scenario.firms)]
         self.customer_agents = [RefCustomer(self, i, init) for i in range(n)]
@@ -385,6 +421,10 @@ class ReferenceModel(mesa.Model):
 
         self.word_of_mouth()
 
+        u_ad = draws.uniforms(rng["aware"], n, m)
+        for c in customers:
+            c.see_adverts(u_ad)
+
         d_dec = draws.decision_draws(rng["decide"], n)
         providers = self.providers()
         ratings = [f.rating() for f in firms]
@@ -409,14 +449,19 @@ class ReferenceModel(mesa.Model):
             aspect = int(rules.STORY_ASPECT[teller.story])
             customers[j].inbox.append((teller.story_firm, aspect, teller.story_evidence))
         for c in customers:
+            if c.story != rules.NO_STORY:
+                kind = "negative" if c.story >= rules.FIRST_NEGATIVE else "positive"
+                firms[c.story_firm].flows[f"stories_{kind}"] += 1
             c.listen()
         u_review = draws.uniforms(rng["review"], len(customers))
         new = [[0.0, 0.0] for _ in firms]
         for c in customers:
             posted = c.review(float(u_review[c.index]))
             if posted is not None:
+                firm, stars = firms[posted[0]], posted[1]
                 new[posted[0]][0] += 1
-                new[posted[0]][1] += posted[1]
+                new[posted[0]][1] += stars
+                firm.flows[f"stars_{stars}"] += 1
         for firm, (count, star_sum) in zip(firms, new, strict=True):
             firm.flows["new_reviews"] += count
             firm.flows["new_stars"] += star_sum
@@ -426,6 +471,8 @@ class ReferenceModel(mesa.Model):
         customers, firms, n = self.customer_agents, self.firm_agents, len(self.customer_agents)
         totals: dict[int, dict[str, float]] = {f.index: defaultdict(float) for f in firms}
         reputation = [0.0] * len(firms)
+        aware = [0.0] * len(firms)
+        survey = self.config.survey
         for c in customers:
             for f in range(len(firms)):
                 cognitive, affect, trust = c.trust(f)
@@ -437,9 +484,13 @@ class ReferenceModel(mesa.Model):
                     t["cognitive"] += cognitive
                     t["affective"] += affect
                     t["cohort"] += c.cohort
-                    score = round(10.0 * trust)
-                    t["promoters"] += score >= 9
-                    t["detractors"] += score <= 6
+                    promoter, detractor = rules.nps_shares(
+                        trust, survey.nps_shift, survey.nps_noise
+                    )
+                    t["promoters"] += float(promoter)
+                    t["detractors"] += float(detractor)
+                if c.aware[f]:
+                    aware[f] += 1 / n
         customers_total = 0.0
         for firm in firms:
             t, flows, k = totals[firm.index], firm.flows, firm.index
@@ -471,6 +522,7 @@ class ReferenceModel(mesa.Model):
                     "mean_cognitive": per(t["cognitive"], count),
                     "mean_affective": per(t["affective"], count),
                     "reputation": reputation[k],
+                    "awareness": aware[k],
                     "rating": firm.rating(),
                     "reviews": sum(c for c, _ in firm.review_log),
                     "nps": 100.0 * per(t["promoters"] - t["detractors"], count),

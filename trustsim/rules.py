@@ -10,19 +10,29 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy.special import expit
+from scipy.special import expit, ndtr
+
+from trustsim.config import Market
 
 ABILITY, BENEVOLENCE, INTEGRITY = 0, 1, 2
 ASPECTS = ("ability", "benevolence", "integrity")
 
-# Salient stories a customer may tell about a step, in rising salience: one
-# story per customer and step, the most salient wins, so bad news outranks good.
-# A broken promise or a failure without complaint is silent (MODEL.md 6.2).
-NO_STORY, DELIGHTED, RECOVERED, WARNED, IGNORED, EXPLOITED = range(6)
+# Stories a customer may tell about a step, in rising salience: one story per
+# customer and step, the most salient wins, so bad news outranks good. An
+# ordinary satisfying encounter is a mild positive story only sometimes
+# (wom.p_story); a broken promise or a failure is silent in talk (ODD 7.2).
+NO_STORY, SATISFIED, RECOVERED, WARNED, IGNORED, EXPLOITED = range(6)
 FIRST_NEGATIVE = IGNORED
-STORY_NAMES = ("none", "delighted", "recovered", "warned", "ignored", "exploited")
+STORY_NAMES = ("none", "satisfied", "recovered", "warned", "ignored", "exploited")
 STORY_ASPECT = np.array([0, ABILITY, BENEVOLENCE, BENEVOLENCE, BENEVOLENCE, BENEVOLENCE])
-_STORY_STARS = np.array([0, 0, 4, 5, 1, 1])  # 0: the stars follow satisfaction
+
+# Stars of a review after a salient event, whatever the delivery (ODD 7.4): a
+# warning earns the top mark, a resolved complaint a high one (recovery is
+# remembered well, though not better than no failure: the paradox is rare;
+# Matos et al. 2007), an ignored complaint or a discovered exploitation the
+# lowest. Index: the story codes above; 0 means "the stars follow experience".
+EVENT_STARS = np.array([0, 0, 4, 5, 1, 1])
+FAILURE_STARS = 1  # an unresolved failure is a one-star experience
 
 
 def power_mean(x: Any, rho: float) -> Any:
@@ -113,6 +123,36 @@ def need_probability(trust: Any, need_rate: float, loyalty: float) -> Any:
     return np.clip(need_rate * (1.0 + loyalty * (trust - 0.5)), 0.0, 1.0)
 
 
+def entry_hazard(
+    p_ad: float, ad_effect: float, advertising: float, q_wom: float, adopters_share: Any
+) -> Any:
+    """A prospect's weekly hazard of considering the market (network Bass).
+
+    ``h = p + q_wom * (adopting neighbours / degree)`` with
+    ``p = min(1, p_ad * (1 + ad_effect * advertising))``, ``advertising`` the
+    firms' total (Bass 1969; on networks as in Rand & Rust 2011).
+    """
+    p = min(1.0, p_ad * (1.0 + ad_effect * advertising))
+    return p + q_wom * np.asarray(adopters_share)
+
+
+def utility(market: Market, trust: Any, proof: Any, rating_gap: Any, price: Any) -> Any:
+    """Utility of a firm in the logit choice, before the switching-cost bonus.
+
+    ``beta_trust T + beta_proof * neighbours' share + beta_rating * (rating -
+    mean rating) - beta_price * ln(price / reference_price)`` (ODD 7.5). Price
+    enters in logs relative to the market's reference price, so ``beta_price``
+    acts as a price elasticity and the outside option keeps its meaning
+    whatever the weight of price.
+    """
+    return (
+        market.beta_trust * trust
+        + market.beta_proof * proof
+        + market.beta_rating * rating_gap
+        - market.beta_price * np.log(np.asarray(price) / market.reference_price)
+    )
+
+
 def logit_probabilities(utility: np.ndarray, temperature: float) -> np.ndarray:
     """Softmax of ``utility / temperature`` along the last axis (numerically stable)."""
     z = np.asarray(utility, dtype=float) / temperature
@@ -134,13 +174,51 @@ def bayesian_rating(star_sum: Any, count: Any, prior_mean: float, prior_weight: 
     return (prior_mean * prior_weight + star_sum) / (prior_weight + count)
 
 
-def stars(story: Any, satisfaction: Any, tolerance: float) -> Any:
-    """Review stars 1..5: fixed for warnings, complaints and exploitation; for
-    a delighted customer ``3 + round(satisfaction / tolerance)`` clipped to 1..5,
-    where satisfaction is delivered minus promised quality (Oliver 1980)."""
-    by_delivery = np.clip(3 + np.rint(satisfaction / max(tolerance, 1e-9)), 1, 5)
-    fixed = _STORY_STARS[story]
+def experienced_satisfaction(quality: Any, promise: Any, disconfirmation: float) -> Any:
+    """``x = y + d * (y - promise)``: delivered quality blended with disconfirmation.
+
+    Satisfaction rises with what was delivered and with how it compared with
+    what was promised (Oliver 1980); ``d = reviews.disconfirmation``.
+    """
+    return quality + disconfirmation * (quality - promise)
+
+
+def experience_stars(satisfaction: Any, neutral: float, slope: float) -> Any:
+    """Stars 1..5 of an experience: ``round(3 + slope * (x - neutral))``, clipped."""
+    return np.clip(np.rint(3.0 + slope * (np.asarray(satisfaction) - neutral)), 1.0, 5.0)
+
+
+def review_stars(salient: Any, failed: Any, experience: Any) -> Any:
+    """Stars of a review: a salient event's fixed stars, else 1 after a failure,
+    else the experience's stars (``salient`` is a story code, never SATISFIED)."""
+    fixed = EVENT_STARS[salient]
+    by_delivery = np.where(failed, FAILURE_STARS, experience)
     return np.where(fixed > 0, fixed, by_delivery)
+
+
+def posting_probability(stars: Any, p_post: float, extremity: float, negativity: float) -> Any:
+    """P(a buyer posts a review) given its stars: J-shaped ratings.
+
+    ``p_post * (1 + extremity * |stars - 3|)``, times ``negativity`` below 3
+    stars: the more extreme the experience, the likelier a review, and bad
+    ones likelier than good (Hu, Pavlou & Zhang 2009; Schoenmueller, Netzer &
+    Stahl 2020).
+    """
+    stars = np.asarray(stars, dtype=float)
+    p = p_post * (1.0 + extremity * np.abs(stars - 3.0)) * np.where(stars < 3, negativity, 1.0)
+    return np.minimum(p, 1.0)
+
+
+def nps_shares(trust: Any, shift: float, noise: float) -> tuple[Any, Any]:
+    """Expected promoter and detractor shares of the NPS question (0..10 scale).
+
+    The answer is ``round(10 T + shift + noise * z)`` with ``z`` standard
+    normal: a promoter answers 9 or 10 (latent >= 8.5), a detractor 0 to 6
+    (latent < 6.5; Reichheld 2003). Returned are the probabilities, so the
+    NPS is the exact expectation of surveying every customer once.
+    """
+    latent = 10.0 * np.asarray(trust, dtype=float) + shift
+    return ndtr((latent - 8.5) / noise), ndtr((6.5 - latent) / noise)
 
 
 def bass_step(adopted: float, p: float, q: float) -> float:

@@ -12,6 +12,7 @@ import pandas as pd
 
 from trustsim.config import Scenario
 from trustsim.metrics import FIRM_COLUMNS, POPULATION_COLUMNS
+from trustsim.state import PANEL_EVENTS
 
 PACKAGES = ("trustsim", "mesa", "numpy", "scipy", "networkx", "pandas", "pydantic")
 
@@ -24,17 +25,25 @@ class RunResult:
     ----------
     timeseries
         One row per step and firm: ``step`` (0 is the initial state), ``firm``
-        (its name) and every per-firm metric of MODEL.md section 8.
+        (its name) and every per-firm metric (ODD 4, observation).
     population
         One row per step: ``customers``, ``prospects``, ``prospect_share``,
         ``gini``, ``mean_reputation``.
     manifest
         The scenario, the seed entropy and the package versions.
+    panel
+        With ``panel_every=k``: one row per customer per observed step (every
+        k-th, from 0): ``step``, ``customer`` (row index), ``provider`` (the
+        firm that served it in that step, "" for none), ``trust_<firm>`` for
+        each firm, and that step's events as booleans (``warned``,
+        ``exploited``, ``discovered``, ``failed``, ``complained``,
+        ``recovered``, ``breached``, ``left``). Empty otherwise.
     """
 
     timeseries: pd.DataFrame
     population: pd.DataFrame
     manifest: dict[str, Any] = field(default_factory=dict)
+    panel: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def final(self) -> pd.DataFrame:
         """The last step's row per firm, indexed by firm name."""
@@ -85,14 +94,33 @@ def run(
     *,
     seed: int | np.random.SeedSequence | None = None,
     steps: int | None = None,
+    panel_every: int | None = None,
 ) -> RunResult:
-    """Run the vectorised model for ``steps`` (default ``scenario.steps``) steps."""
+    """Run the vectorised model for ``steps`` (default ``scenario.steps``) steps.
+
+    ``panel_every=k`` also fills ``RunResult.panel`` every k steps.
+    """
     from trustsim.model import TrustModel
 
     root = seed_sequence(seed)
     steps = scenario.steps if steps is None else steps
-    model = TrustModel(scenario, seed=root, agent_handles=False)
+    model = TrustModel(scenario, seed=root, agent_handles=False, panel_every=panel_every)
     for _ in range(steps):
         model.step()
     ts, pop = tables(model.firm_records, model.population_records)
-    return RunResult(ts, pop, manifest(scenario, root, steps, "vectorised"))
+    panel = panel_table(model.panel_records, scenario.firm_names)
+    return RunResult(ts, pop, manifest(scenario, root, steps, "vectorised"), panel)
+
+
+def panel_table(records: list[dict[str, np.ndarray]], firm_names: list[str]) -> pd.DataFrame:
+    """The panel's observed steps as one long table, firms by name."""
+    columns = ["step", "customer", "provider", *(f"trust_{f}" for f in firm_names)]
+    columns += list(PANEL_EVENTS)
+    if not records:
+        return pd.DataFrame(columns=columns)
+    data = {key: np.concatenate([r[key] for r in records]) for key in records[0]}
+    names = np.array([*firm_names, ""], dtype=object)  # index -1 is "no provider"
+    data["provider"] = names[data["provider"]]
+    for f, name in enumerate(firm_names):
+        data[f"trust_{name}"] = data.pop(f"trust_{f}")
+    return pd.DataFrame(data, columns=columns)

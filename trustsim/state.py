@@ -14,6 +14,17 @@ import numpy as np
 from trustsim.config import Scenario
 
 NO_PROVIDER = -1
+# per-customer events of a step, in the order of the panel's columns
+PANEL_EVENTS = (
+    "warned",
+    "exploited",
+    "discovered",
+    "failed",
+    "complained",
+    "recovered",
+    "breached",
+    "left",
+)
 
 
 def firm_table(scenario: Scenario) -> dict[str, np.ndarray]:
@@ -40,14 +51,21 @@ class CustomerState:
     provider: np.ndarray  # (N,) firm index or NO_PROVIDER
     tenure: np.ndarray  # (N,) steps with the current provider
     cohort: np.ndarray  # (N,) still with the provider it had at t = 0
-    # this step's events
+    aware: np.ndarray  # (N, M) knows the firm (its consideration set); always its provider
+    # this step's events (the panel's columns, ODD 8)
+    served: np.ndarray = field(init=False)  # provider when the step began
     warned: np.ndarray = field(init=False)
+    exploited: np.ndarray = field(init=False)
+    discovered: np.ndarray = field(init=False)
     failed: np.ndarray = field(init=False)
+    complained: np.ndarray = field(init=False)
+    recovered: np.ndarray = field(init=False)
+    breached: np.ndarray = field(init=False)
+    left: np.ndarray = field(init=False)
+    stars: np.ndarray = field(init=False)  # stars a review would give (0: no encounter)
     story: np.ndarray = field(init=False)
     story_firm: np.ndarray = field(init=False)
     story_evidence: np.ndarray = field(init=False)
-    satisfaction: np.ndarray = field(init=False)
-    paid: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
         self.reset_events()
@@ -62,13 +80,13 @@ class CustomerState:
 
     def reset_events(self) -> None:
         n = self.n
-        self.warned = np.zeros(n, dtype=bool)
-        self.failed = np.zeros(n, dtype=bool)
+        self.served = self.provider.copy()
+        for name in PANEL_EVENTS:
+            setattr(self, name, np.zeros(n, dtype=bool))
+        self.stars = np.zeros(n)
         self.story = np.zeros(n, dtype=np.int8)
         self.story_firm = np.full(n, NO_PROVIDER, dtype=np.int64)
         self.story_evidence = np.zeros(n)
-        self.satisfaction = np.zeros(n)
-        self.paid = np.zeros(n)
 
 
 @dataclass
@@ -86,6 +104,8 @@ class Ledger:
     satisfied: np.ndarray
     wom_positive: np.ndarray
     wom_negative: np.ndarray
+    stories_positive: np.ndarray
+    stories_negative: np.ndarray
     warnings: np.ndarray
     exploited: np.ndarray
     discovered: np.ndarray
@@ -94,6 +114,11 @@ class Ledger:
     breaches: np.ndarray
     new_reviews: np.ndarray
     new_stars: np.ndarray
+    stars_1: np.ndarray  # new reviews with one star, ...
+    stars_2: np.ndarray
+    stars_3: np.ndarray
+    stars_4: np.ndarray
+    stars_5: np.ndarray
 
     @classmethod
     def empty(cls, n_firms: int) -> Ledger:

@@ -49,21 +49,30 @@ def header(spec: RunSpec) -> dict[str, Any]:
     }
 
 
-def execute(task: Task) -> tuple[dict[str, Any], pd.DataFrame | None]:
+Outcome = tuple[dict[str, Any], pd.DataFrame | None, pd.DataFrame | None]
+
+
+def execute(task: Task) -> Outcome:
     """Run one task; a run that raises comes back as a ``failed`` record."""
     spec = task.spec
     record = header(spec)
     start = time.perf_counter()
     try:
         scenario = task.base.with_overrides(spec.parameters)
-        result = run(scenario, seed=spec.seed, steps=task.steps)
+        result = run(
+            scenario, seed=spec.seed, steps=task.steps, panel_every=task.outputs.panel_every
+        )
     except Exception as exc:  # recorded as data: the sweep goes on
-        return {
-            **record,
-            "status": FAILED,
-            "error": f"{type(exc).__name__}: {exc}",
-            "wall_time": time.perf_counter() - start,
-        }, None
+        return (
+            {
+                **record,
+                "status": FAILED,
+                "error": f"{type(exc).__name__}: {exc}",
+                "wall_time": time.perf_counter() - start,
+            },
+            None,
+            None,
+        )
     ts = result.timeseries
     final = ts[ts.step == ts.step.max()]
     metrics = [c for c in ts.columns if c not in ("step", "firm")]
@@ -79,7 +88,8 @@ def execute(task: Task) -> tuple[dict[str, Any], pd.DataFrame | None]:
             },
         }
     )
-    return record, select(ts, task.outputs, spec.run_id)
+    panel = None if task.outputs.panel_every is None else result.panel
+    return record, select(ts, task.outputs, spec.run_id), panel
 
 
 def select(ts: pd.DataFrame, outputs: Outputs, run_id: str) -> pd.DataFrame:
@@ -160,14 +170,14 @@ def run_experiment(
 
 def _write_all(
     store: Store,
-    results: Iterator[tuple[dict[str, Any], pd.DataFrame | None]],
+    results: Iterator[Outcome],
     done: int,
     total: int,
     on_result: Callable[[dict[str, Any], int, int], None] | None,
 ) -> tuple[int, int]:
     failed = 0
-    for record, table in results:
-        store.write_run(record, table)
+    for record, table, panel in results:
+        store.write_run(record, table, panel)
         done += record["status"] == OK
         failed += record["status"] == FAILED
         if on_result is not None:
@@ -175,9 +185,7 @@ def _write_all(
     return done, failed
 
 
-def _stream(
-    executor: Executor, experiment: Experiment, todo: list[RunSpec]
-) -> Iterator[tuple[dict[str, Any], pd.DataFrame | None]]:
+def _stream(executor: Executor, experiment: Experiment, todo: list[RunSpec]) -> Iterator[Outcome]:
     """Results as they finish, with at most ``WINDOW`` tasks in flight."""
     pending: dict[Future[Any], RunSpec] = {}
     queue = iter(todo)
@@ -199,13 +207,17 @@ def _stream(
             future.cancel()
 
 
-def _outcome(future: Future[Any], spec: RunSpec) -> tuple[dict[str, Any], pd.DataFrame | None]:
+def _outcome(future: Future[Any], spec: RunSpec) -> Outcome:
     try:
         return future.result()
     except Exception as exc:  # the worker itself died or could not run the task
-        return {
-            **header(spec),
-            "status": FAILED,
-            "error": f"{type(exc).__name__}: {exc}",
-            "wall_time": float("nan"),
-        }, None
+        return (
+            {
+                **header(spec),
+                "status": FAILED,
+                "error": f"{type(exc).__name__}: {exc}",
+                "wall_time": float("nan"),
+            },
+            None,
+            None,
+        )

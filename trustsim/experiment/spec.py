@@ -128,6 +128,9 @@ class Outputs(_Strict):
 
     metrics: list[str] | None = None
     every: int | Literal["final"] = 1
+    panel_every: int | None = Field(
+        None, ge=1, description="also keep each run's per-customer panel every k steps"
+    )
 
     @model_validator(mode="after")
     def _known_metrics(self) -> Self:

@@ -82,6 +82,9 @@ class Store:
     def timeseries_path(self, run_id: str) -> Path:
         return self.root / "timeseries" / f"{run_id}.parquet"
 
+    def panel_path(self, run_id: str) -> Path:
+        return self.root / "panel" / f"{run_id}.parquet"
+
     def record_path(self, run_id: str) -> Path:
         return self.root / "runs" / f"{run_id}.json"
 
@@ -140,7 +143,7 @@ class Store:
 
     def remove_leftovers(self) -> None:
         """Delete temporary files a killed session may have left (never a result file)."""
-        for folder in (self.root, self.root / "runs", self.root / "timeseries"):
+        for folder in (self.root, *(self.root / d for d in ("runs", "timeseries", "panel"))):
             for leftover in folder.glob(".*.tmp") if folder.exists() else ():
                 leftover.unlink(missing_ok=True)
 
@@ -152,8 +155,15 @@ class Store:
 
     # ------------------------------------------------------------------ runs
 
-    def write_run(self, record: dict[str, Any], timeseries: pd.DataFrame | None) -> None:
-        """Timeseries first, then the record: a record always means a complete run."""
+    def write_run(
+        self,
+        record: dict[str, Any],
+        timeseries: pd.DataFrame | None,
+        panel: pd.DataFrame | None = None,
+    ) -> None:
+        """Tables first, then the record: a record always means a complete run."""
+        if panel is not None:
+            write_parquet(self.panel_path(record["run_id"]), panel)
         if timeseries is not None:
             write_parquet(self.timeseries_path(record["run_id"]), timeseries)
         write_json(self.record_path(record["run_id"]), record)
@@ -223,6 +233,13 @@ class ExperimentResult:
         if not frames:
             return pd.DataFrame(columns=["run_id", "step", "firm", *(columns or [])])
         return pd.concat(frames, ignore_index=True)
+
+    def panel(self, run_id: str) -> pd.DataFrame:
+        """The per-customer panel of one run (``outputs.panel_every`` must have been set)."""
+        path = Store(self.folder).panel_path(run_id)
+        if not path.exists():
+            raise ConfigError(f"{self.folder}: run {run_id} has no panel (set outputs.panel_every)")
+        return pd.read_parquet(path)
 
 
 def open_results(folder: str | Path) -> ExperimentResult:

@@ -1,0 +1,399 @@
+"""The calibration facts of ODD 1 (patterns) and 8.4, measured with intervals.
+
+``measure_facts(scenario)`` runs, through the experiment runner (so in
+parallel and resumably), the few market variants each fact needs, built from
+the scenario: the scenario itself; two identical firms where one always warns
+and one never does (with the per-customer panel); two identical firms where
+one charges 10% more; four identical new firms with social proof on and off;
+and the Bass limit. Every variant runs on the same seeds (common random
+numbers), so paired facts are paired. Each fact is then a number per seed (or
+per set of worlds) with a 95% interval, a target and a verdict.
+
+The same measures back the tests (``tests/test_facts.py``, quick mode).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from trustsim import rules
+from trustsim.config import Scenario
+from trustsim.experiment.spec import Experiment, ListDesign, Outputs
+from trustsim.experiment.store import ExperimentResult
+from trustsim.metrics import gini
+
+HORIZON = 52  # every fact is read at or up to week 52
+PRICE_RISE = 0.10
+SEARCH_WINDOW = 13  # weeks after a warning (Ascarza et al.: three months)
+IDENTICAL = {"strategy": "custom", "initial_share": 0.25}  # the schema's middle-of-the-road firm
+
+# The market variants the facts need, as dotted overrides of the scenario.
+VARIANTS: dict[str, dict[str, Any]] = {
+    "scenario": {},
+    "warnings": {
+        "firms": [
+            {**IDENTICAL, "name": "warns", "warn_rate": 1.0},
+            {**IDENTICAL, "name": "never_warns", "warn_rate": 0.0},
+        ]
+    },
+    "price_equal": {
+        "firms": [{**IDENTICAL, "name": "raises"}, {**IDENTICAL, "name": "keeps"}],
+    },
+    "price_raised": {
+        "firms": [
+            {**IDENTICAL, "name": "raises", "price": 1.0 + PRICE_RISE},
+            {**IDENTICAL, "name": "keeps"},
+        ],
+    },
+    "proof_on": {
+        "firms": [{"name": f"firm{i}", "initial_share": 0.0} for i in range(4)],
+        "market.initial_awareness": 1.0,
+    },
+    "proof_off": {
+        "firms": [{"name": f"firm{i}", "initial_share": 0.0} for i in range(4)],
+        "market.initial_awareness": 1.0,
+        "market.beta_proof": 0.0,
+        "market.beta_rating": 0.0,
+    },
+    "bass": {
+        "firms": [{"name": "monopolist", "initial_share": 0.0, "advertising": 0.0}],
+        "network.kind": "complete",
+        "market.outside_option": False,
+        "market.review_rate": 0.0,
+        "market.warn_search": 0.0,
+        "market.failure_search": 0.0,
+        "market.initial_awareness": 1.0,
+    },
+}
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One calibration target: what is measured, the target range and its source."""
+
+    name: str
+    measure: str
+    target: str
+    low: float
+    high: float
+    source: str
+    compute: Callable[[Runs], tuple[np.ndarray, float | None]]
+    # (per-seed values, or None: a whole-sample statistic with its own interval)
+
+
+@dataclass
+class Runs:
+    """The finished runs of every variant, by variant and replication."""
+
+    result: ExperimentResult
+    scenario: Scenario
+
+    def table(self, variant: str, metric: str) -> pd.DataFrame:
+        """``metric`` as (replication x step) for each firm: {firm: frame}."""
+        runs = self.result.runs
+        ids = runs.loc[runs["param.name"] == variant, ["run_id", "replication"]]
+        ts = self.result.timeseries([metric], list(ids["run_id"]))
+        ts = ts.merge(ids, on="run_id")
+        return ts.pivot_table(index=["replication", "step"], columns="firm", values=metric)
+
+    def panels(self, variant: str) -> list[pd.DataFrame]:
+        runs = self.result.runs
+        ids = runs.loc[runs["param.name"] == variant].sort_values("replication")["run_id"]
+        return [self.result.panel(str(r)) for r in ids]
+
+
+def _sum_to(table: pd.DataFrame, last: int = HORIZON) -> pd.DataFrame:
+    """Totals per replication over steps 1..last (step 0 is the initial state)."""
+    steps = table.index.get_level_values("step")
+    return table[(steps >= 1) & (steps <= last)].groupby(level="replication").sum()
+
+
+def _at(table: pd.DataFrame, step: int = HORIZON) -> pd.DataFrame:
+    return pd.DataFrame(table.xs(step, level="step"))
+
+
+def wom_ratio(runs: Runs) -> tuple[np.ndarray, float | None]:
+    positive = _sum_to(runs.table("scenario", "wom_positive")).sum(axis=1)
+    negative = _sum_to(runs.table("scenario", "wom_negative")).sum(axis=1)
+    return (positive / negative).to_numpy(), None
+
+
+def listeners_ratio(runs: Runs) -> tuple[np.ndarray, float | None]:
+    def per_story(kind: str) -> pd.Series:
+        told = _sum_to(runs.table("scenario", f"wom_{kind}")).sum(axis=1)
+        stories = _sum_to(runs.table("scenario", f"stories_{kind}")).sum(axis=1)
+        return told / stories
+
+    return (per_story("negative") / per_story("positive")).to_numpy(), None
+
+
+def left_within(panel: pd.DataFrame, event: pd.Series, firm: str, weeks: int) -> float:
+    """Share of the customer-weeks flagged ``event`` at ``firm`` (in weeks that leave
+    room for the whole window) after which the customer left ``firm`` within ``weeks``
+    weeks, counting the event's own week."""
+    last = int(panel["step"].max())
+    at_firm = panel["provider"] == firm
+    starts = panel.loc[event & at_firm & (panel["step"] >= 1) & (panel["step"] <= last - weeks + 1)]
+    leaves = panel.loc[panel["left"] & at_firm, ["customer", "step"]]
+    if starts.empty:
+        return float("nan")
+    by_customer = leaves.groupby("customer")["step"].apply(np.sort).to_dict()
+    left = 0
+    for customer, step in zip(starts["customer"], starts["step"], strict=True):
+        steps = by_customer.get(customer)
+        if steps is not None:
+            nxt = np.searchsorted(steps, step)
+            left += nxt < steps.size and steps[nxt] < step + weeks
+    return left / len(starts)
+
+
+def warning_search(runs: Runs) -> tuple[np.ndarray, float | None]:
+    ratios = []
+    for panel in runs.panels("warnings"):
+        warned = left_within(panel, panel["warned"], "warns", SEARCH_WINDOW)
+        unaware = panel["exploited"] & ~panel["discovered"]
+        exploited = left_within(panel, unaware, "never_warns", SEARCH_WINDOW)
+        ratios.append(warned / exploited if exploited > 0 else np.nan)
+    return np.array(ratios), None
+
+
+def price_elasticity(runs: Runs) -> tuple[np.ndarray, float | None]:
+    base = _at(runs.table("price_equal", "share"))["raises"]
+    raised = _at(runs.table("price_raised", "share"))["raises"]
+    return ((raised - base) / base / PRICE_RISE).to_numpy(), None
+
+
+def honest_firm(scenario: Scenario) -> str | None:
+    """The first firm that promises no more than it delivers on average."""
+    honest = [f.name for f in scenario.firms if f.promise <= f.quality]
+    return honest[0] if honest else None
+
+
+def honest_rating(runs: Runs) -> tuple[np.ndarray, float | None]:
+    firm = honest_firm(runs.scenario)
+    if firm is None:
+        return np.array([np.nan]), None
+    return _at(runs.table("scenario", "rating"))[firm].to_numpy(), None
+
+
+def star_shares(runs: Runs) -> pd.Series:
+    """Share of the honest firm's reviews (weeks 1-52, all seeds) with 1..5 stars."""
+    firm = honest_firm(runs.scenario)
+    counts = pd.Series(
+        {k: _sum_to(runs.table("scenario", f"stars_{k}"))[firm].sum() for k in range(1, 6)}
+        if firm
+        else {k: 0.0 for k in range(1, 6)}
+    )
+    return counts / max(counts.sum(), 1.0)
+
+
+def j_shape(runs: Runs) -> tuple[np.ndarray, float | None]:
+    """1 if five stars are the most common and one star a second (local) mode, that is
+    more common than two stars, else 0 (reviews pooled over seeds)."""
+    shares = star_shares(runs)
+    return np.array([float(shares.idxmax() == 5 and shares[1] > shares[2])]), None
+
+
+def _nps_of(runs: Runs, pick: Callable[[pd.Series], str]) -> np.ndarray:
+    reputation = _at(runs.table("scenario", "reputation"))
+    nps = _at(runs.table("scenario", "nps"))
+    return np.array([nps.loc[r, pick(reputation.loc[r])] for r in nps.index])
+
+
+def nps_leader(runs: Runs) -> tuple[np.ndarray, float | None]:
+    return _nps_of(runs, lambda rep: str(rep.idxmax())), None
+
+
+def nps_distrusted(runs: Runs) -> tuple[np.ndarray, float | None]:
+    return _nps_of(runs, lambda rep: str(rep.idxmin())), None
+
+
+def _final_shares(runs: Runs, variant: str) -> np.ndarray:
+    return _at(runs.table(variant, "share")).to_numpy()  # (worlds, firms)
+
+
+def gini_gain(runs: Runs) -> tuple[np.ndarray, float | None]:
+    on, off = (_final_shares(runs, v) for v in ("proof_on", "proof_off"))
+    return np.array([gini(a) - gini(b) for a, b in zip(on, off, strict=True)]), None
+
+
+def unpredictability(shares: np.ndarray) -> float:
+    """Salganik, Dodds & Watts (2006): mean over firms of the mean absolute
+    difference of a firm's share between pairs of worlds."""
+    worlds = shares.shape[0]
+    if worlds < 2:
+        return float("nan")
+    i, j = np.triu_indices(worlds, k=1)
+    return float(np.abs(shares[i] - shares[j]).mean())
+
+
+def unpredictability_gain(runs: Runs) -> tuple[np.ndarray, float | None]:
+    """U(proof on) - U(proof off), with a bootstrap over worlds for its interval."""
+    on, off = (_final_shares(runs, v) for v in ("proof_on", "proof_off"))
+    rng = np.random.default_rng(0)  # the resampling, not the model: fixed for a stable report
+    boot = [
+        unpredictability(on[idx]) - unpredictability(off[idx])
+        for idx in (rng.integers(0, len(on), len(on)) for _ in range(400))
+    ]
+    return np.array(boot), unpredictability(on) - unpredictability(off)
+
+
+def bass_gap(runs: Runs) -> tuple[np.ndarray, float | None]:
+    """Max over weeks of |mean adoption - Bass recursion|, in Monte Carlo standard errors
+    (plus the 2/N a finite population adds)."""
+    share = runs.table("bass", "share")["monopolist"].unstack("step")  # (replications, steps)
+    sc = runs.scenario.with_overrides(VARIANTS["bass"])
+    p = rules.entry_hazard(sc.market.p_ad, sc.market.ad_effect, 0.0, 0.0, 0.0)
+    bass = [0.0]
+    for _ in range(share.shape[1] - 1):
+        bass.append(rules.bass_step(bass[-1], float(p), sc.market.q_wom))
+    error = np.abs(share.mean(axis=0).to_numpy() - np.array(bass))
+    se = share.std(axis=0, ddof=1).to_numpy() / np.sqrt(max(len(share), 1))
+    slack = se + 1.0 / sc.population.size
+    return np.array([float(np.max(error / slack))]), None
+
+
+FACTS = (
+    Fact("wom_ratio", "positive : negative WoM messages, weeks 1-52", "about 3", 2.0, 4.0,
+         "East, Hammond & Wright 2007", wom_ratio),
+    Fact("listeners", "listeners per negative story / per positive story", "about 2", 1.5, 2.5,
+         "TARP (9-10 vs 4-5 listeners)", listeners_ratio),
+    Fact("warning_search", "left provider within 13 weeks: warned / exploited unaware",
+         "about 1.56", 1.2, 2.2, "Ascarza, Iyengar & Schleicher 2016", warning_search),
+    Fact("price_elasticity", "elasticity of share at week 52, price +10%", "about -2.6",
+         -4.0, -1.0, "Bijmolt, van Heerde & Pieters 2005", price_elasticity),
+    Fact("rating", "public rating of the honest firm at week 52", "3.8 to 4.4", 3.8, 4.4,
+         "Hu, Pavlou & Zhang 2009; Schoenmueller et al. 2020", honest_rating),
+    Fact("j_shape", "5 stars the mode, 1 star a second mode (1 if so)", "1",
+         1.0, 1.0, "Hu, Pavlou & Zhang 2009", j_shape),
+    Fact("nps_leader", "NPS of the most trusted firm, week 52", "+20 to +70", 20.0, 70.0,
+         "Reichheld 2003; industry benchmarks", nps_leader),
+    Fact("nps_distrusted", "NPS of the least trusted firm, week 52", "negative", -100.0, 0.0,
+         "Reichheld 2003; industry benchmarks", nps_distrusted),
+    Fact("proof_gini", "Gini of shares, proof on - off (4 identical firms)", "> 0", 0.0,
+         np.inf, "Salganik, Dodds & Watts 2006", gini_gain),
+    Fact("proof_unpredictability", "Salganik's U, proof on - off", "> 0", 0.0, np.inf,
+         "Salganik, Dodds & Watts 2006", unpredictability_gain),
+    Fact("bass_limit", "largest gap of mean adoption to Bass, in standard errors + 2/N", "< 4", 0.0,
+         4.0, "Bass 1969", bass_gap),
+)  # fmt: skip
+
+
+def facts_experiment(
+    scenario: Scenario, seeds: int, *, size: int | None = None, seed: int = 0
+) -> Experiment:
+    """Every variant of :data:`VARIANTS` on the same ``seeds`` replications."""
+    base = scenario if size is None else scenario.with_overrides({"population.size": size})
+    points = [{"name": name, **overrides} for name, overrides in VARIANTS.items()]
+    return Experiment.model_validate(
+        {
+            "name": f"facts-{base.name}",
+            "scenario": base.name,
+            "steps": HORIZON,
+            "replications": seeds,
+            "seed": seed,
+            "design": ListDesign(kind="list", points=points),
+            "outputs": Outputs(panel_every=1),
+            "base": base,
+        }
+    )
+
+
+def interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float, float, int]:
+    """Mean and t-interval over seeds (NaNs dropped)."""
+    x = values[np.isfinite(values)]
+    if x.size == 0:
+        return np.nan, np.nan, np.nan, 0
+    mean = float(x.mean())
+    if x.size < 2:
+        return mean, np.nan, np.nan, int(x.size)
+    half = float(stats.t.ppf(0.5 + level / 2, x.size - 1) * x.std(ddof=1) / np.sqrt(x.size))
+    return mean, mean - half, mean + half, int(x.size)
+
+
+def summarise(runs: Runs) -> pd.DataFrame:
+    """One row per fact: measure, target, value with its 95% interval, and the verdict."""
+    rows = []
+    for fact in FACTS:
+        values, point = fact.compute(runs)
+        if point is None:
+            mean, low, high, n = interval(values)
+        else:  # a bootstrap distribution around a whole-sample statistic
+            mean, n = point, len(values)
+            low, high = (float(q) for q in np.nanpercentile(values, [2.5, 97.5]))
+        rows.append(
+            {
+                "fact": fact.name,
+                "measure": fact.measure,
+                "target": fact.target,
+                "target_low": fact.low,
+                "target_high": fact.high,
+                "value": mean,
+                "ci_low": low,
+                "ci_high": high,
+                "n": n,
+                "holds": bool(fact.low <= mean <= fact.high),
+                "source": fact.source,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def measure_facts(
+    scenario: Scenario,
+    *,
+    seeds: int = 16,
+    size: int | None = None,
+    out: str | Path | None = None,
+    executor: Executor | None = None,
+    on_result: Callable[[dict[str, Any], int, int], None] | None = None,
+) -> tuple[pd.DataFrame, Runs]:
+    """Run the variants (resumably, into ``out``) and measure every fact."""
+    from trustsim.experiment.runner import run_experiment
+
+    experiment = facts_experiment(scenario, seeds, size=size)
+    result = run_experiment(experiment, out=out, executor=executor, on_result=on_result)
+    failed = result.runs[result.runs["status"] != "ok"]
+    if not failed.empty:
+        raise RuntimeError(f"{len(failed)} fact runs failed, e.g. {failed['error'].iloc[0]}")
+    runs = Runs(result, experiment.base)
+    return summarise(runs), runs
+
+
+def report(table: pd.DataFrame, scenario: Scenario, seeds: int) -> str:
+    """The facts table in Markdown, with a sentence on what did not hold."""
+    n = scenario.population.size
+    lines = [
+        f"# Calibration facts: {scenario.name}",
+        "",
+        f"{seeds} seeds, N = {n:,}, {HORIZON} weeks; 95% intervals over seeds "
+        "(Salganik's U: bootstrap over worlds).",
+        "",
+        "| fact | measure | target | simulated [95% CI] | holds |",
+        "|---|---|---|---|---|",
+    ]
+    for row in table.itertuples():
+        low, high = float(row.ci_low), float(row.ci_high)  # type: ignore[arg-type]
+        ci = "" if not np.isfinite(low) else f" [{low:.3g}, {high:.3g}]"
+        lines.append(
+            f"| {row.fact} | {row.measure} | {row.target} | {row.value:.3g}{ci} | "
+            f"{'yes' if row.holds else '**no**'} |"
+        )
+    missed = table.loc[~table["holds"], "fact"].tolist()
+    lines += [
+        "",
+        "Every fact holds." if not missed else f"Not reproduced: {', '.join(missed)}.",
+        "",
+        "Sources: "
+        + "; ".join(sorted({s for src in table["source"] for s in src.split("; ")}))
+        + ".",
+    ]
+    return "\n".join(lines) + "\n"
