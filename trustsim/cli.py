@@ -56,6 +56,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="random seed (default: fresh entropy, recorded in manifest.json)",
     )
     run.add_argument("--steps", type=_non_negative, help="number of weeks (default: config)")
+    run.add_argument(
+        "--panel-every", type=_positive, metavar="K",
+        help="also write panel.parquet: every customer every K weeks",
+    )  # fmt: skip
     _add_set(run)
     run.set_defaults(handler=cmd_run)
 
@@ -186,14 +190,17 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from trustsim.io import write_run
+    from trustsim.io import write_parquet, write_run
     from trustsim.plots import save_run_figures
     from trustsim.simulate import run
 
     scenario = _scenario(args)
     out = args.out or Path("results") / args.config.stem
-    result = run(scenario, seed=args.seed, steps=args.steps)
+    result = run(scenario, seed=args.seed, steps=args.steps, panel_every=args.panel_every)
     written = write_run(result, out) + save_run_figures(result.timeseries, out)
+    if args.panel_every is not None:
+        written.append(out / "panel.parquet")
+        write_parquet(written[-1], result.panel)
     print(summary(result.timeseries))
     print(
         f"\nseed entropy {result.manifest['seed_entropy']}; wrote "
