@@ -177,23 +177,16 @@ def sensitivity_file(folder: Path, **fields: Any) -> Path:
     return path
 
 
+def sensitivity_cli(path: Path, out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    """``trustsim sensitivity PATH --out OUT ...`` in a fresh process."""
+    command = [sys.executable, "-m", "trustsim.cli", "sensitivity", str(path), "--out", str(out)]
+    return subprocess.run([*command, *extra], capture_output=True, text=True, check=False, cwd=ROOT)
+
+
 @pytest.mark.slow
 def test_sensitivity_cli_writes_tables_figures_report_and_resumes(tmp_path: Path) -> None:
     path, out = sensitivity_file(tmp_path), tmp_path / "out"
-    command = [
-        sys.executable,
-        "-m",
-        "trustsim.cli",
-        "sensitivity",
-        str(path),
-        "--out",
-        str(out),
-        "--backend",
-        "processes",
-        "--workers",
-        "2",
-    ]
-    first = subprocess.run(command, capture_output=True, text=True, check=False, cwd=ROOT)
+    first = sensitivity_cli(path, out, "--backend", "processes", "--workers", "2")
     assert first.returncode == 0, first.stderr
     for name in (
         "sensitivity.parquet",
@@ -220,13 +213,7 @@ def test_sensitivity_cli_writes_tables_figures_report_and_resumes(tmp_path: Path
     assert len(pd.read_parquet(out / "runs.parquet")) == 8 * 5 * 2
     assert "matters most" in first.stdout and "Replication noise" in first.stdout
     # a second call resumes: nothing to run, the same indices
-    again = subprocess.run(
-        [*command[:-4], "--backend", "serial"],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=ROOT,
-    )
+    again = sensitivity_cli(path, out, "--backend", "serial")
     assert again.returncode == 0, again.stderr
     pd.testing.assert_frame_equal(table, pd.read_parquet(out / "sensitivity.parquet"))
 
@@ -266,20 +253,6 @@ def test_sensitivity_results_do_not_depend_on_the_backend(tmp_path: Path) -> Non
 )
 def test_bad_sensitivity_files_exit_2(tmp_path: Path, design: dict[str, Any], message: str) -> None:
     path = sensitivity_file(tmp_path, design=design)
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "trustsim.cli",
-            "sensitivity",
-            str(path),
-            "--out",
-            str(tmp_path / "out"),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=ROOT,
-    )
+    result = sensitivity_cli(path, tmp_path / "out")
     assert result.returncode == 2
     assert message in result.stderr and "Traceback" not in result.stderr

@@ -284,7 +284,7 @@ def cmd_facts(args: argparse.Namespace) -> int:
     write_parquet(out / "facts.parquet", table)
     write_text(out / "facts.md", text)
     figures = {
-        fact.name: plots.fact_figure(fact.name, fact.measure, fact.compute(runs)[0], row)
+        fact.name: plots.fact_figure(fact.name, fact.measure, runs.measure(fact)[0], row)
         for fact, (_, row) in zip(facts.FACTS, table.iterrows(), strict=True)
     }
     firm = facts.honest_firm(runs.scenario)

@@ -1,4 +1,4 @@
-"""Typed, frozen scenario schema with defaults from MODEL.md.
+"""Typed, frozen scenario schema; defaults and their sources in docs/ODD.md (8.1, 8.4).
 
 Every numeric parameter is declared with :func:`param`, which records its
 default, its hard bounds (validation) and its *sensitivity range* (the range a
@@ -206,7 +206,7 @@ class Survey(Section):
 Strategy = Literal["short_term", "trust_first", "custom"]
 
 PRESETS: dict[str, dict[str, float]] = {
-    # MODEL.md section 7. Same quality, price and cost: only trust policy differs.
+    # ODD 2 (firms) and 8.1. Same quality, price and cost: only trust policy differs.
     "short_term": {
         "promise": 0.85,
         "warn_rate": 0.0,

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import Executor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,12 @@ HORIZON = 52  # every fact is read at or up to week 52
 PRICE_RISE = 0.10
 SEARCH_WINDOW = 13  # weeks after a warning (Ascarza et al.: three months)
 IDENTICAL = {"strategy": "custom", "initial_share": 0.25}  # the schema's middle-of-the-road firm
+
+# four identical firms entering a market everyone knows of (MusicLab's worlds)
+NEW_MARKET = {
+    "firms": [{"name": f"firm{i}", "initial_share": 0.0} for i in range(4)],
+    "market.initial_awareness": 1.0,
+}
 
 # The market variants the facts need, as dotted overrides of the scenario.
 VARIANTS: dict[str, dict[str, Any]] = {
@@ -53,16 +59,8 @@ VARIANTS: dict[str, dict[str, Any]] = {
             {**IDENTICAL, "name": "keeps"},
         ],
     },
-    "proof_on": {
-        "firms": [{"name": f"firm{i}", "initial_share": 0.0} for i in range(4)],
-        "market.initial_awareness": 1.0,
-    },
-    "proof_off": {
-        "firms": [{"name": f"firm{i}", "initial_share": 0.0} for i in range(4)],
-        "market.initial_awareness": 1.0,
-        "market.beta_proof": 0.0,
-        "market.beta_rating": 0.0,
-    },
+    "proof_on": NEW_MARKET,
+    "proof_off": {**NEW_MARKET, "market.beta_proof": 0.0, "market.beta_rating": 0.0},
     "bass": {
         "firms": [{"name": "monopolist", "initial_share": 0.0, "advertising": 0.0}],
         "network.kind": "complete",
@@ -91,23 +89,39 @@ class Fact:
 
 @dataclass
 class Runs:
-    """The finished runs of every variant, by variant and replication."""
+    """The finished runs of every variant, by variant and replication.
+
+    Each variant's timeseries is read from disk once, and each fact measured
+    once (the report and the figures share the values).
+    """
 
     result: ExperimentResult
     scenario: Scenario
+    _timeseries: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+    _measured: dict[str, tuple[np.ndarray, float | None]] = field(default_factory=dict, repr=False)
 
-    def table(self, variant: str, metric: str) -> pd.DataFrame:
-        """``metric`` as (replication x step) for each firm: {firm: frame}."""
+    def _ids(self, variant: str) -> pd.DataFrame:
         runs = self.result.runs
         ids = runs.loc[runs["param.name"] == variant, ["run_id", "replication"]]
-        ts = self.result.timeseries([metric], list(ids["run_id"]))
-        ts = ts.merge(ids, on="run_id")
+        return ids.sort_values("replication")
+
+    def table(self, variant: str, metric: str) -> pd.DataFrame:
+        """``metric`` indexed by (replication, step), one column per firm."""
+        if variant not in self._timeseries:
+            ids = self._ids(variant)
+            ts = self.result.timeseries(run_ids=list(ids["run_id"]))
+            self._timeseries[variant] = ts.merge(ids, on="run_id")
+        ts = self._timeseries[variant]
         return ts.pivot_table(index=["replication", "step"], columns="firm", values=metric)
 
     def panels(self, variant: str) -> list[pd.DataFrame]:
-        runs = self.result.runs
-        ids = runs.loc[runs["param.name"] == variant].sort_values("replication")["run_id"]
-        return [self.result.panel(str(r)) for r in ids]
+        return [self.result.panel(str(r)) for r in self._ids(variant)["run_id"]]
+
+    def measure(self, fact: Fact) -> tuple[np.ndarray, float | None]:
+        """The fact's values (memoised)."""
+        if fact.name not in self._measured:
+            self._measured[fact.name] = fact.compute(self)
+        return self._measured[fact.name]
 
 
 def _sum_to(table: pd.DataFrame, last: int = HORIZON) -> pd.DataFrame:
@@ -251,10 +265,9 @@ def bass_gap(runs: Runs) -> tuple[np.ndarray, float | None]:
     (plus the 2/N a finite population adds)."""
     share = runs.table("bass", "share")["monopolist"].unstack("step")  # (replications, steps)
     sc = runs.scenario.with_overrides(VARIANTS["bass"])
-    p = rules.entry_hazard(sc.market.p_ad, sc.market.ad_effect, 0.0, 0.0, 0.0)
-    bass = [0.0]
+    bass = [0.0]  # the monopolist does not advertise, so p is market.p_ad itself
     for _ in range(share.shape[1] - 1):
-        bass.append(rules.bass_step(bass[-1], float(p), sc.market.q_wom))
+        bass.append(rules.bass_step(bass[-1], sc.market.p_ad, sc.market.q_wom))
     error = np.abs(share.mean(axis=0).to_numpy() - np.array(bass))
     se = share.std(axis=0, ddof=1).to_numpy() / np.sqrt(max(len(share), 1))
     slack = se + 1.0 / sc.population.size
@@ -323,7 +336,7 @@ def summarise(runs: Runs) -> pd.DataFrame:
     """One row per fact: measure, target, value with its 95% interval, and the verdict."""
     rows = []
     for fact in FACTS:
-        values, point = fact.compute(runs)
+        values, point = runs.measure(fact)
         if point is None:
             mean, low, high, n = interval(values)
         else:  # a bootstrap distribution around a whole-sample statistic

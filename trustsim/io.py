@@ -32,13 +32,12 @@ def atomic_write(path: Path, write: Callable[[Path], object]) -> None:
         raise
 
 
-def write_json(path: Path, data: Any) -> None:
-    text = json.dumps(data, indent=2, default=str)
-    atomic_write(path, lambda tmp: tmp.write_text(text))
-
-
 def write_text(path: Path, text: str) -> None:
     atomic_write(path, lambda tmp: tmp.write_text(text))
+
+
+def write_json(path: Path, data: Any) -> None:
+    write_text(path, json.dumps(data, indent=2, default=str))
 
 
 def write_parquet(path: Path, frame: pd.DataFrame) -> None:

@@ -96,7 +96,7 @@ def firm_metrics(
     rating: np.ndarray,
     reviews: np.ndarray,
 ) -> dict[str, np.ndarray]:
-    """Every per-firm metric of MODEL.md 8, as arrays over firms.
+    """Every per-firm metric (ODD 4, observation), as arrays over firms.
 
     ``cognitive``, ``affect``, ``trust`` and ``aware`` are (N, M); ``nps`` is
     the survey's (shift, noise); ``flows`` holds this step's ledger

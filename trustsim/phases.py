@@ -172,14 +172,11 @@ def encounter(state: CustomerState, ledger: Ledger, ctx: Context, draws: Encount
     stars = rules.review_stars(
         salient, failed, rules.experience_stars(satisfaction, rv.neutral, rv.star_slope)
     )
-    mild = (stars >= 4) & (draws.u_story[rows] < sc.wom.p_story)
-    story = np.where(salient > 0, salient, np.where(mild, rules.SATISFIED, rules.NO_STORY))
+    story = rules.story_of(salient, stars, draws.u_story[rows], sc.wom.p_story)
     state.stars[rows] = stars
     state.story[rows] = story
     state.story_firm[rows] = np.where(story > 0, f, NO_PROVIDER)
-    state.story_evidence[rows] = np.where(
-        story == rules.SATISFIED, quality, (story < rules.FIRST_NEGATIVE).astype(float)
-    )
+    state.story_evidence[rows] = rules.story_evidence(story, quality)
     for name, flags in (
         ("warned", warn),
         ("exploited", exploit),

@@ -220,14 +220,10 @@ class RefCustomer(mesa.Agent):
         )
         experience = rules.experience_stars(satisfaction, rv.neutral, rv.star_slope)
         self.stars = float(rules.review_stars(salient, self.failed, experience))
-        story = salient
-        if story == rules.NO_STORY and self.stars >= 4 and u_story < wom.p_story:
-            story = rules.SATISFIED
+        story = int(rules.story_of(salient, self.stars, u_story, wom.p_story))
         if story != rules.NO_STORY:
             self.story, self.story_firm = story, f
-            self.story_evidence = (
-                quality if story == rules.SATISFIED else float(story < rules.FIRST_NEGATIVE)
-            )
+            self.story_evidence = float(rules.story_evidence(story, quality))
 
     def receive_care(self, u: float) -> None:
         """7.3: a proactive contact from the provider."""

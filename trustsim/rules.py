@@ -1,4 +1,4 @@
-"""The trust rules of MODEL.md as pure functions.
+"""The trust rules of the model (docs/ODD.md) as pure functions.
 
 Every function works on numpy arrays and on plain floats alike, takes all its
 inputs as arguments (no hidden randomness, no I/O) and is shared by the
@@ -41,7 +41,7 @@ def power_mean(x: Any, rho: float) -> Any:
     Notes
     -----
     Cognitive trust is the power mean of ability, benevolence and integrity
-    with ``rho = trust.weakest_link`` (MODEL.md 4): ``rho = 1`` is the
+    with ``rho = trust.weakest_link`` (ODD 2): ``rho = 1`` is the
     arithmetic mean, ``rho = 0`` the geometric mean, and ``rho -> -inf``
     approaches the minimum, so doubting one aspect pulls the whole down.
     A zero component with ``rho < 0`` gives 0 (the limit).
@@ -74,7 +74,7 @@ def learn(
     when the evidence is at least ``x`` and ``eta = eta_down`` otherwise. With
     ``k = 1`` and ``weight = 1`` this is ``x += eta * (evidence - x)``; ``k``
     messages of weight ``w`` combine as ``k`` repeated updates would toward
-    their mean (MODEL.md 6.4). ``eta_down`` may already carry the trust buffer.
+    their mean (ODD 7.4). ``eta_down`` may already carry the trust buffer.
     """
     eta = np.where(evidence >= x, eta_up, eta_down)
     step = 1.0 - (1.0 - weight * eta) ** k
@@ -194,6 +194,19 @@ def review_stars(salient: Any, failed: Any, experience: Any) -> Any:
     fixed = EVENT_STARS[salient]
     by_delivery = np.where(failed, FAILURE_STARS, experience)
     return np.where(fixed > 0, fixed, by_delivery)
+
+
+def story_of(salient: Any, stars: Any, u_story: Any, p_story: float) -> Any:
+    """The story a buyer tells: its salient event if any; else, after an encounter
+    of 4 stars or more, a mild positive story with probability ``p_story``."""
+    mild = (np.asarray(stars) >= 4) & (np.asarray(u_story) < p_story)
+    return np.where(salient > 0, salient, np.where(mild, SATISFIED, NO_STORY))
+
+
+def story_evidence(story: Any, quality: Any) -> Any:
+    """Evidence a story carries: the delivered quality for a mild positive story
+    (about ability), else 1 for good news and 0 for bad (about benevolence)."""
+    return np.where(story == SATISFIED, quality, (np.asarray(story) < FIRST_NEGATIVE) * 1.0)
 
 
 def posting_probability(stars: Any, p_post: float, extremity: float, negativity: float) -> Any:

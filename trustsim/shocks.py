@@ -1,6 +1,6 @@
 """Shocks a teacher triggers by hand while the model runs.
 
-Each shock acts through the rules of MODEL.md, so what it does to beliefs,
+Each shock acts through the model's own rules (docs/ODD.md), so what it does to beliefs,
 bank accounts, ratings and costs is what the same event would do in a run:
 
 - **viral bad review** about a firm: ``VIRAL_REVIEWS`` one-star reviews land on
@@ -49,7 +49,7 @@ def viral_bad_review(model: TrustModel, firm: int) -> int:
 
 
 def data_breach(model: TrustModel, firm: int) -> None:
-    """A breach at ``firm`` now (MODEL.md 6.1), with its costs on this step's ledger."""
+    """A breach at ``firm`` now (ODD 7.1), with its costs on this step's ledger."""
     st, m = model.state, len(model.config.firms)
     # hazard 1 for this firm: its uniform 0 falls below it, the others' 1.0 never does
     certain = model.config.with_overrides(

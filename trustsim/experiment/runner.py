@@ -63,16 +63,7 @@ def execute(task: Task) -> Outcome:
             scenario, seed=spec.seed, steps=task.steps, panel_every=task.outputs.panel_every
         )
     except Exception as exc:  # recorded as data: the sweep goes on
-        return (
-            {
-                **record,
-                "status": FAILED,
-                "error": f"{type(exc).__name__}: {exc}",
-                "wall_time": time.perf_counter() - start,
-            },
-            None,
-            None,
-        )
+        return failure(record, exc, time.perf_counter() - start)
     ts = result.timeseries
     final = ts[ts.step == ts.step.max()]
     metrics = [c for c in ts.columns if c not in ("step", "firm")]
@@ -90,6 +81,12 @@ def execute(task: Task) -> Outcome:
     )
     panel = None if task.outputs.panel_every is None else result.panel
     return record, select(ts, task.outputs, spec.run_id), panel
+
+
+def failure(record: dict[str, Any], exc: BaseException, wall_time: float) -> Outcome:
+    """A run that raised, as a ``failed`` record with no tables."""
+    error = f"{type(exc).__name__}: {exc}"
+    return {**record, "status": FAILED, "error": error, "wall_time": wall_time}, None, None
 
 
 def select(ts: pd.DataFrame, outputs: Outputs, run_id: str) -> pd.DataFrame:
@@ -211,13 +208,4 @@ def _outcome(future: Future[Any], spec: RunSpec) -> Outcome:
     try:
         return future.result()
     except Exception as exc:  # the worker itself died or could not run the task
-        return (
-            {
-                **header(spec),
-                "status": FAILED,
-                "error": f"{type(exc).__name__}: {exc}",
-                "wall_time": float("nan"),
-            },
-            None,
-            None,
-        )
+        return failure(header(spec), exc, float("nan"))
