@@ -214,7 +214,11 @@ def test_sigkill_then_resume_equals_an_uninterrupted_sweep(tmp_path: Path) -> No
 
 @pytest.mark.slow
 def test_ctrl_c_stops_cleanly_and_keeps_finished_runs(tmp_path: Path) -> None:
-    path = write_experiment(tmp_path, replications=4, steps=60, overrides={"population.size": 600})
+    # runs long enough (about 1 s each) that the sweep cannot finish between
+    # the third run and the signal
+    path = write_experiment(
+        tmp_path, replications=4, steps=300, overrides={"population.size": 1500}
+    )
     out = tmp_path / "out"
     proc = sweep_until(path, out, runs=3)
     proc.send_signal(signal.SIGINT)

@@ -52,6 +52,6 @@ def test_facts_writes_a_report_and_a_figure_per_fact(facts: tuple[pd.DataFrame, 
 
 def test_facts_rejects_a_bad_config(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
-    bad.write_text("market: {beta_price: -1}\n")
+    bad.write_text("market: {review_rate: 2}\n")  # a probability above 1
     assert main(["facts", str(bad), "--quick", "--out", str(tmp_path / "out")]) == 2
     assert not (tmp_path / "out").exists()

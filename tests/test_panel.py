@@ -29,7 +29,7 @@ def test_panel_sums_equal_the_firm_counts() -> None:
     ]  # fmt: skip
     assert len(panel) == 31 * 300
     served = panel[panel["provider"] != ""]
-    sums = served.groupby(["step", "provider"])[list(COUNTS)].sum()
+    sums = served.groupby(["step", "provider"])[[*COUNTS, "breached"]].sum()
     table = ts.set_index(["step", "firm"])
     for event, column in COUNTS.items():
         expected = table[column].rename_axis(["step", "provider"])
