@@ -1,11 +1,13 @@
 """The calibration targets of ODD 8.4, measured by ``trustsim facts --quick``.
 
-Quick mode is 8 seeds of 500 customers over 52 weeks. Each fact must hold at
-its point estimate, and its 95% interval must be narrow enough to tell a
+Quick mode is 8 seeds of 1,000 customers over 52 weeks. Each fact must hold
+at its point estimate, and its 95% interval must be narrow enough to tell a
 miss from a hit: the half-widths measured in quick mode (wom_ratio about
-0.35, warning_search about 0.3, price_elasticity about 0.3, rating about
-0.04, NPS about 3 points) are each well inside the width of the target
-range, so a fact that moved out of its range would be seen here.
+0.25, warning_search about 0.4, churn_control about 1.4 points, churn_warned
+about 0.8, price_elasticity about 0.2, rating about 0.04, NPS about 3 points)
+are each inside half the width of the target range, so a fact that moved
+out of its range would be seen here. (At 500 customers churn_control's
+half-width, 1.6 points, was as wide as half its range, hence 1,000.)
 """
 
 from __future__ import annotations

@@ -104,7 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     facts.add_argument("--seeds", type=_positive, help="replications (default 16; --quick 8)")
     facts.add_argument(
-        "--size", type=_positive, help="customers (default: the config's; --quick 500)"
+        "--size", type=_positive, help="customers (default: the config's; --quick 1,000)"
     )
     facts.add_argument("--quick", action="store_true", help="fewer seeds and customers")
     facts.add_argument("--out", type=Path, help="output folder (default results/facts-<config>/)")
@@ -253,7 +253,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     return 0
 
 
-QUICK_SEEDS, QUICK_SIZE = 8, 500
+QUICK_SEEDS, QUICK_SIZE = 8, 1000
 
 
 def cmd_facts(args: argparse.Namespace) -> int:

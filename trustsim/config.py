@@ -131,14 +131,18 @@ class Market(Section):
     failure_threshold: float = prob(0.5, 0.3, 0.6, "quality below which service fails")
     complaint_rate: float = prob(0.5, 0.2, 0.9, "P(complain | failure)")
     breach_rate: float = prob(0.01, 0.0, 0.05, "weekly breach hazard at zero protection")
-    review_rate: float = prob(0.02, 0.0, 0.1, "weekly P(a customer considers the market)")
+    review_rate: float = prob(
+        0.007, 0.0, 0.1, "weekly P(a customer considers the market) (calibrated, ODD 8.4)"
+    )
     initial_awareness: float = prob(
         0.5, 0.2, 0.9, "P(a customer knows a given firm at t = 0; customers know their provider)"
     )
     ad_reach: float = prob(
         0.05, 0.01, 0.15, "weekly P(an advert makes a customer aware of the firm), per unit"
     )
-    warn_search: float = prob(0.25, 0.0, 0.5, "extra P(considering) after a warning")
+    warn_search: float = prob(
+        0.12, 0.0, 0.5, "extra P(considering) after a warning (calibrated, ODD 8.4)"
+    )
     failure_search: float = prob(0.2, 0.0, 0.5, "extra P(considering) after a failure")
     p_ad: float = prob(0.01, 0.001, 0.05, "Bass innovation: external hazard of prospects")
     q_wom: float = param(0.2, 0.0, 0.6, "Bass imitation: weight of adopting neighbours", ge=0.0)
@@ -151,7 +155,9 @@ class Market(Section):
     beta_trust: float = param(5.0, 1.0, 10.0, "weight of overall trust in choice")
     beta_proof: float = param(1.0, 0.0, 4.0, "weight of neighbours' share (social proof)")
     beta_rating: float = param(0.5, 0.0, 2.0, "weight of the public rating (stars vs mean)")
-    beta_price: float = param(6.5, 2.5, 10.0, "weight of log price relative to the reference")
+    beta_price: float = param(
+        9.0, 3.5, 15.0, "weight of log price relative to the reference (calibrated, ODD 8.4)"
+    )
     reference_price: float = param(
         1.0, 0.5, 2.0, "price at which price neither helps nor hurts a firm", ge=1e-6
     )
