@@ -48,6 +48,14 @@ SCENARIOS = {
         "market.initial_awareness": 0.1,
         "market.ad_reach": 0.1,
     },
+    "targeted_warnings": {
+        **EVENTFUL,
+        "firms.trust_first.warn_target": "trusting",
+        "firms.trust_first.warn_min_trust": 0.55,
+        "firms.short_term.warn_rate": 0.9,
+        "firms.short_term.warn_target": "tenured",
+        "firms.short_term.warn_min_tenure": 6,
+    },
     "sparse_random_with_isolates": {
         **EVENTFUL,
         "network.kind": "erdos_renyi",

@@ -210,6 +210,7 @@ class Survey(Section):
 
 
 Strategy = Literal["short_term", "trust_first", "custom"]
+WarnTarget = Literal["all", "trusting", "tenured"]  # the order is rules.WARN_TARGETS
 
 PRESETS: dict[str, dict[str, float]] = {
     # ODD 2 (firms) and 8.1. Same quality, price and cost: only trust policy differs.
@@ -240,6 +241,11 @@ class Firm(Section):
     quality_concentration: float = param(20.0, 5.0, 60.0, "Beta concentration of quality", ge=0.1)
     promise: float = prob(0.75, 0.5, 0.95, "quality level promised in marketing")
     warn_rate: float = prob(0.0, 0.0, 1.0, "P(warn about a costly mistake)")
+    warn_target: WarnTarget = Field(
+        "all", description="whom to warn: all, trusting (warn_min_trust) or tenured"
+    )
+    warn_min_trust: float = prob(0.5, 0.0, 1.0, "trusting: warn only if trust >= this")
+    warn_min_tenure: int = Field(13, ge=0, description="tenured: warn only after this many weeks")
     recovery: float = prob(0.5, 0.0, 1.0, "P(complaint resolved)")
     data_protection: float = prob(0.5, 0.0, 1.0, "cuts the breach hazard")
     care_rate: float = prob(0.0, 0.0, 0.2, "weekly P(proactive care contact)")
@@ -475,6 +481,13 @@ def sensitivity_ranges(scenario: Scenario | None = None) -> dict[str, tuple[floa
                 lo, hi = cast(list[float], bounds)  # written by param() above
                 out[f"{section}.{name}"] = (float(lo), float(hi))
     return out
+
+
+def get_dotted(scenario: Scenario, key: str) -> Any:
+    """The value of ``section.name`` or ``firms.<name or index>.name`` (None if no such key)."""
+    section, _, name = key.rpartition(".")
+    model = dict(_sections(scenario)).get(section)
+    return getattr(model, name, None)
 
 
 def _sections(scenario: Scenario) -> Iterator[tuple[str, BaseModel]]:

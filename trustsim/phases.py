@@ -135,7 +135,11 @@ def encounter(state: CustomerState, ledger: Ledger, ctx: Context, draws: Encount
 
     # 1. a costly mistake: warn, or exploit (and maybe be found out)
     mistake = draws.u_mistake[rows] < mk.mistake_rate
-    warn = mistake & (draws.u_warn[rows] < fp["warn_rate"][f])
+    warnable = rules.warnable(
+        fp["warn_target"][f], trust, state.tenure[rows], fp["warn_min_trust"][f],
+        fp["warn_min_tenure"][f],
+    )  # fmt: skip
+    warn = mistake & warnable & (draws.u_warn[rows] < fp["warn_rate"][f])
     exploit = mistake & ~warn
     found = exploit & (draws.u_discover[rows] < mk.discovery)
     good(warn, [benevolence], bank.d_warn)

@@ -161,7 +161,11 @@ class RefCustomer(mesa.Agent):
         salient = rules.NO_STORY
 
         if d.u_mistake[i] < mk.mistake_rate:
-            if d.u_warn[i] < cfg.warn_rate:
+            target = rules.WARN_TARGETS.index(cfg.warn_target)
+            warnable = rules.warnable(
+                target, trust, self.tenure, cfg.warn_min_trust, cfg.warn_min_tenure
+            )
+            if warnable and d.u_warn[i] < cfg.warn_rate:
                 self.warned = True
                 flows["warnings"] += 1
                 flows["costs"] += cfg.warn_cost

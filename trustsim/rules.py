@@ -117,6 +117,18 @@ def first_impression(propensity: Any, promise: Any, advertising: Any, strength: 
     return propensity + strength * advertising * (promise - propensity)
 
 
+WARN_TARGETS = ("all", "trusting", "tenured")  # firm_table codes them 0, 1, 2
+
+
+def warnable(target: Any, trust: Any, tenure: Any, min_trust: Any, min_tenure: Any) -> Any:
+    """Whom a firm warns (Ascarza et al. 2016: warnings backfire with some customers):
+    everyone (target 0), customers who trust it at least ``min_trust`` (1), or
+    customers with it for at least ``min_tenure`` weeks (2)."""
+    return np.where(
+        target == 1, trust >= min_trust, np.where(target == 2, tenure >= min_tenure, True)
+    )
+
+
 def need_probability(trust: Any, need_rate: float, loyalty: float) -> Any:
     """P(need) = ``lambda0 * (1 + loyalty * (T - 0.5))`` clipped to [0, 1]: trusting
     customers buy more often (repeat purchase)."""

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, fields
 
 import numpy as np
 
+from trustsim import rules
 from trustsim.config import Scenario
 
 NO_PROVIDER = -1
@@ -34,9 +35,13 @@ def firm_table(scenario: Scenario) -> dict[str, np.ndarray]:
         for name, info in type(scenario.firms[0]).model_fields.items()
         if info.annotation in (float, int)
     ]
-    return {
+    table = {
         name: np.array([getattr(f, name) for f in scenario.firms], dtype=float) for name in numeric
     }
+    table["warn_target"] = np.array(
+        [rules.WARN_TARGETS.index(f.warn_target) for f in scenario.firms], dtype=float
+    )
+    return table
 
 
 @dataclass
