@@ -95,6 +95,17 @@ def build_parser() -> argparse.ArgumentParser:
     sens.add_argument("--scheduler", metavar="ADDRESS", help="a running Dask scheduler")
     sens.set_defaults(handler=cmd_sensitivity)
 
+    compare = commands.add_parser(
+        "compare",
+        help="policy lab: each policy against the baseline policy, paired, in every market",
+    )
+    compare.add_argument("experiment", type=Path, help="e.g. experiments/warn_policy.yaml")
+    compare.add_argument("--out", type=Path, help="results folder (default results/<name>/)")
+    compare.add_argument("--backend", default="processes", choices=["serial", "processes", "dask"])
+    compare.add_argument("--workers", type=_positive, help="worker count (default: cores)")
+    compare.add_argument("--scheduler", metavar="ADDRESS", help="a running Dask scheduler")
+    compare.set_defaults(handler=cmd_compare)
+
     facts = commands.add_parser(
         "facts", help="measure the calibration facts (ODD 8.4) of a scenario, with 95% intervals"
     )
@@ -250,6 +261,24 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
         return 130
     print((out / "report.md").read_text())
     print(f"wrote sensitivity.parquet, outputs.parquet, figures and report.md to {out}/")
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from trustsim import policy
+    from trustsim.policy.report import write_report
+
+    study = policy.load(args.experiment)
+    out = args.out or Path("results") / study.name
+    try:
+        result = _with_progress(policy.compare, args, study, out)
+    except RuntimeError as exc:  # failed runs: nothing to compare yet
+        print(f"trustsim: {exc}", file=sys.stderr)
+        return 1
+    if result is None:
+        return 130
+    print(write_report(result))
+    print(f"wrote report.md, report.html, figures and tables to {out}/")
     return 0
 
 

@@ -1,0 +1,183 @@
+"""The policy lab: does a policy pay, by when, and in which markets?
+
+>>> from trustsim import policy
+>>> study = policy.load("experiments/warn_policy.yaml")    # doctest: +SKIP
+>>> result = policy.compare(study, out="results/warn")     # doctest: +SKIP
+>>> result.contrasts, result.breakeven, result.rules       # doctest: +SKIP
+
+Every policy runs in every market scenario on the same random streams per
+(scenario, replication), through the experiment runner (parallel, resumable).
+The tables are paired differences, policy minus baseline policy (ODD 8.5).
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from trustsim.config import get_dotted
+from trustsim.experiment.runner import run_experiment
+from trustsim.experiment.store import ExperimentResult, Store, fresh_entropy
+from trustsim.io import write_parquet
+from trustsim.policy import analysis
+from trustsim.policy.spec import (
+    BASE_SCENARIO,
+    BREAKEVEN_METRICS,
+    DEFAULT_OUTCOMES,
+    PolicyExperiment,
+    load,
+)
+
+__all__ = ["DEFAULT_OUTCOMES", "PolicyExperiment", "PolicyResult", "compare", "load"]
+
+RUNS_FOLDER = "runs"
+
+
+@dataclass
+class PolicyResult:
+    """The tables of a policy study, as written to its folder."""
+
+    study: PolicyExperiment
+    folder: Path
+    runs: pd.DataFrame  # run_id, policy, scenario, replication (+ status, error)
+    scenarios: pd.DataFrame  # scenario and the value of each uncertainty
+    contrasts: pd.DataFrame
+    breakeven: pd.DataFrame
+    rules: pd.DataFrame
+    firm_gaps: pd.DataFrame  # per policy and scenario: NPV of each firm minus the others'
+    experiment: ExperimentResult
+
+    def timeseries(self) -> pd.DataFrame:
+        """The raw runs' long timeseries (``run_id``, ``step``, ``firm``, metrics)."""
+        return self.experiment.timeseries()
+
+    def policy_firm(self, policy: str) -> str:
+        """The firm a policy acts on: the first firm its levers name (else the first firm)."""
+        return acting_firm(self.study, policy)
+
+
+def compare(
+    study: PolicyExperiment,
+    *,
+    out: str | Path,
+    executor: Executor | None = None,
+    source: str = "",
+    backend: str = "custom",
+    on_result: Any = None,
+) -> PolicyResult:
+    """Run (or resume) the study into ``out/runs/`` and write its tables into ``out``."""
+    out = Path(out)
+    entropy = study.seed if study.seed is not None else _stored_or_fresh(out / RUNS_FOLDER)
+    experiment = study.runner_experiment(entropy)
+    result = run_experiment(
+        experiment, out=out / RUNS_FOLDER, executor=executor, source=source, backend=backend,
+        on_result=on_result,
+    )  # fmt: skip
+    failed = result.runs[result.runs["status"] != "ok"]
+    if not failed.empty:
+        raise RuntimeError(
+            f"{len(failed)} of {len(result.runs)} runs failed, e.g. {failed['error'].iloc[0]}; "
+            f"the same command retries them"
+        )
+    return analyse(study, entropy, result, out)
+
+
+def analyse(
+    study: PolicyExperiment, entropy: int, result: ExperimentResult, out: Path
+) -> PolicyResult:
+    """Compute and write every table from the finished runs."""
+    runs = label_runs(study, result.runs)
+    scenarios = scenario_table(study, entropy)
+    ts = result.timeseries()
+    differences = analysis.paired_differences(runs, ts, study.baseline_policy, study.outcomes)
+    contrasts = analysis.contrasts(differences)
+    breakeven = analysis.breakeven(contrasts, differences, BREAKEVEN_METRICS)
+    rules = discovery(study, scenarios, contrasts)
+    gaps = firm_gaps(runs, ts, study.horizon)
+    tables = {
+        "contrasts": contrasts, "breakeven": breakeven, "scenarios": scenarios,
+        "rules": rules, "runs": runs, "firm_gaps": gaps,
+    }  # fmt: skip
+    for name, table in tables.items():
+        write_parquet(out / f"{name}.parquet", table)
+    return PolicyResult(study, out, runs, scenarios, contrasts, breakeven, rules, gaps, result)
+
+
+def label_runs(study: PolicyExperiment, runs: pd.DataFrame) -> pd.DataFrame:
+    """Name each run's policy and scenario: design point d is (scenario d // P, policy d % P)."""
+    names = list(study.policies)
+    scenario, policy = divmod(runs["design_id"].astype(int), len(names))
+    labelled = runs.assign(
+        policy=[names[p] for p in policy], scenario=[scenario_name(s) for s in scenario]
+    )
+    return labelled[["run_id", "policy", "scenario", "replication", "status", "error"]]
+
+
+def scenario_name(index: int) -> str:
+    return BASE_SCENARIO if index == 0 else f"s{index:03d}"
+
+
+def scenario_table(study: PolicyExperiment, entropy: int) -> pd.DataFrame:
+    """Each scenario's value of every uncertainty (the base market's own where it sets none)."""
+    points = study.scenario_points(entropy)
+    keys = list(dict.fromkeys(k for point in points for k in point))
+    rows = [
+        {k: point[k] if k in point else get_dotted(study.base, k) for k in keys} for point in points
+    ]
+    table = pd.DataFrame(rows, index=[scenario_name(i) for i in range(len(points))], columns=keys)
+    return table.rename_axis("scenario").reset_index()
+
+
+def acting_firm(study: PolicyExperiment, policy: str) -> str:
+    names = [f.name for f in study.base.firms]
+    for key in study.policies[policy]:
+        parts = key.split(".")
+        if parts[0] == "firms" and len(parts) > 2 and parts[1] in names:
+            return parts[1]
+    return names[0]
+
+
+def discovery(
+    study: PolicyExperiment, scenarios: pd.DataFrame, contrasts: pd.DataFrame
+) -> pd.DataFrame:
+    """For each policy: the boxes of market conditions where its NPV gain at the horizon
+    is positive (for the firm it acts on), and where it is not."""
+    conditions = scenarios.set_index("scenario").select_dtypes("number")
+    frames = []
+    for policy in study.others:
+        final = contrasts[
+            (contrasts["policy"] == policy)
+            & (contrasts["firm"] == acting_firm(study, policy))
+            & (contrasts["metric"] == "npv")
+            & (contrasts["step"] == study.horizon)
+        ].set_index("scenario")["mean"]
+        pays = final.reindex(conditions.index) > 0
+        boxes = analysis.discover(conditions, pays)
+        frames.append(boxes.assign(policy=policy))
+    rules = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    return rules[["policy", *[c for c in rules.columns if c != "policy"]]] if len(rules) else rules
+
+
+def firm_gaps(runs: pd.DataFrame, ts: pd.DataFrame, horizon: int) -> pd.DataFrame:
+    """Per policy, scenario and firm: its NPV at the horizon minus the best other firm's,
+    mean over replications with a 95% t-interval (who wins the market under each policy)."""
+    final = ts[ts["step"] == horizon].merge(runs[["run_id", "policy", "scenario"]], on="run_id")
+    npv = final.pivot_table(index=["policy", "scenario", "run_id"], columns="firm", values="npv")
+    frames = []
+    for firm in npv.columns:
+        gap = npv[firm] - npv.drop(columns=firm).max(axis=1)
+        frames.append(gap.rename("gap").reset_index().assign(firm=firm))
+    gaps = pd.concat(frames, ignore_index=True)
+    summary = gaps.assign(metric="npv_gap", step=horizon).rename(columns={"gap": "difference"})
+    table = analysis.contrasts(summary)
+    return table.drop(columns=["metric", "step"])
+
+
+def _stored_or_fresh(folder: Path) -> int:
+    """The root entropy of a study being resumed, or fresh entropy for a new one."""
+    manifest = Store(folder).read_manifest()
+    return int(manifest["root_entropy"]) if manifest else fresh_entropy()

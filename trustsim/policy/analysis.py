@@ -1,0 +1,145 @@
+"""Paired contrasts, break-even weeks and scenario discovery from a policy study's runs.
+
+Everything here is a function of two tables any user can rebuild from the
+raw runs: ``runs`` (``run_id``, ``policy``, ``scenario``, ``replication``) and
+the long timeseries (``run_id``, ``step``, ``firm``, metrics).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from sklearn.tree import DecisionTreeClassifier
+
+KEYS = ["scenario", "replication", "firm", "step"]
+
+
+def paired_differences(
+    runs: pd.DataFrame, timeseries: pd.DataFrame, baseline: str, metrics: list[str]
+) -> pd.DataFrame:
+    """Long table of policy minus baseline, per (policy, scenario, replication, firm, step)."""
+    ts = timeseries.merge(runs[["run_id", "policy", *KEYS[:2]]], on="run_id")
+    long = ts.melt(id_vars=["policy", *KEYS], value_vars=metrics, var_name="metric")
+    base = long[long["policy"] == baseline].drop(columns="policy")
+    treated = long[long["policy"] != baseline]
+    paired = treated.merge(base, on=[*KEYS, "metric"], suffixes=("", "_baseline"))
+    paired["difference"] = paired["value"] - paired["value_baseline"]
+    return paired[["policy", *KEYS, "metric", "difference"]]
+
+
+def contrasts(differences: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
+    """Mean paired difference over replications with its t-interval and n."""
+    groups = differences.groupby(["policy", "scenario", "firm", "metric", "step"], sort=False)
+    table = groups["difference"].agg(mean="mean", sd="std", n="count").reset_index()
+    half = stats.t.ppf(0.5 + level / 2, np.maximum(table["n"] - 1, 1)) * table["sd"]
+    half = (half / np.sqrt(table["n"])).fillna(0.0)
+    table["ci_low"] = table["mean"] - half
+    table["ci_high"] = table["mean"] + half
+    return table.drop(columns="sd")[
+        ["policy", "scenario", "firm", "metric", "step", "mean", "ci_low", "ci_high", "n"]
+    ]
+
+
+def breakeven_week(steps: np.ndarray, mean: np.ndarray) -> float:
+    """The first step from which ``mean`` stays above 0 to the horizon (NaN: never)."""
+    not_above = np.flatnonzero(mean <= 0)
+    if not_above.size == 0:
+        return float(steps[0])
+    last = not_above[-1]
+    return float(steps[last + 1]) if last + 1 < steps.size else np.nan
+
+
+def breakeven(
+    contrast: pd.DataFrame, differences: pd.DataFrame, metrics: tuple[str, ...]
+) -> pd.DataFrame:
+    """Break-even week of the mean contrast, and the share of replications that pay at the end."""
+    horizon = int(differences["step"].max())
+    final = differences[(differences["step"] == horizon) & differences["metric"].isin(metrics)]
+    pays = (
+        final.assign(pays=final["difference"] > 0)
+        .groupby(["policy", "scenario", "firm", "metric"], sort=False)["pays"]
+        .mean()
+        .rename("p_pays")
+    )
+    rows = []
+    for key, group in contrast[contrast["metric"].isin(metrics)].groupby(
+        ["policy", "scenario", "firm", "metric"], sort=False
+    ):
+        group = group.sort_values("step")
+        week = breakeven_week(group["step"].to_numpy(), group["mean"].to_numpy())
+        rows.append((*key, week))
+    table = pd.DataFrame(rows, columns=["policy", "scenario", "firm", "metric", "week"])
+    return table.merge(pays.reset_index(), on=["policy", "scenario", "firm", "metric"])
+
+
+def discover(
+    conditions: pd.DataFrame, pays: pd.Series, *, depth: int = 2, min_leaf: float = 0.05
+) -> pd.DataFrame:
+    """Boxes of market conditions in which the policy pays, and in which it does not.
+
+    A shallow decision tree (scikit-learn) splits the scenarios; each leaf is a
+    box (the bounds on its path). ``coverage`` is the share of all scenarios of
+    the box's class that fall in it, ``density`` the share of the box's
+    scenarios that are of its class (PRIM's measures). One row per box and
+    restricted parameter; a box with no restriction has parameter ``None``.
+    """
+    columns = ["outcome", "box", "parameter", "low", "high", "coverage", "density", "scenarios"]
+    y = pays.to_numpy(dtype=bool)
+    if len(y) < 4 or y.all() or not y.any():
+        return pd.DataFrame(columns=columns)
+    x = conditions.to_numpy(dtype=float)
+    leaf = max(2, int(np.ceil(min_leaf * len(y))))
+    tree = DecisionTreeClassifier(max_depth=depth, min_samples_leaf=leaf, random_state=0)
+    tree.fit(x, y)
+    leaves = tree.apply(x)
+    rows = []
+    for number, (node, bounds) in enumerate(_leaf_boxes(tree, list(conditions.columns)).items()):
+        inside = leaves == node
+        outcome = "pays" if y[inside].mean() >= 0.5 else "does not pay"
+        of_class = y if outcome == "pays" else ~y
+        coverage = float((inside & of_class).sum() / of_class.sum())
+        density = float(of_class[inside].mean())
+        restricted = bounds.items() or [(None, (np.nan, np.nan))]
+        for parameter, (low, high) in restricted:
+            rows.append(
+                (outcome, number, parameter, low, high, coverage, density, int(inside.sum()))
+            )
+    table = pd.DataFrame(rows, columns=columns)
+    return table.sort_values(["outcome", "coverage"], ascending=[False, False], kind="stable")
+
+
+def _leaf_boxes(
+    tree: DecisionTreeClassifier, names: list[str]
+) -> dict[int, dict[str, tuple[float, float]]]:
+    """Each leaf's bounds ``{parameter: (low, high)}`` from the thresholds on its path."""
+    t = tree.tree_
+    boxes: dict[int, dict[str, tuple[float, float]]] = {}
+
+    def walk(node: int, bounds: dict[str, tuple[float, float]]) -> None:
+        if t.children_left[node] == -1:
+            boxes[node] = bounds
+            return
+        name, cut = names[t.feature[node]], float(t.threshold[node])
+        low, high = bounds.get(name, (-np.inf, np.inf))
+        walk(t.children_left[node], {**bounds, name: (low, min(high, cut))})
+        walk(t.children_right[node], {**bounds, name: (max(low, cut), high)})
+
+    walk(0, {})
+    return boxes
+
+
+def describe_box(box: pd.DataFrame) -> str:
+    """A box in words: ``market.review_rate > 0.031 and market.beta_rating <= 0.4``."""
+    parts = []
+    for parameter, low, high in zip(box["parameter"], box["low"], box["high"], strict=True):
+        if parameter is None or pd.isna(parameter):
+            return "in every market tried"
+        low, high = float(low), float(high)
+        if np.isfinite(low) and np.isfinite(high):
+            parts.append(f"{parameter} between {low:.3g} and {high:.3g}")
+        elif np.isfinite(low):
+            parts.append(f"{parameter} > {low:.3g}")
+        else:
+            parts.append(f"{parameter} <= {high:.3g}")
+    return " and ".join(parts)

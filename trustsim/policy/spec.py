@@ -1,0 +1,166 @@
+"""Policy experiment files: policies (levers) x market scenarios (uncertainties).
+
+A policy is a named set of dotted overrides (``warn: {firms.trust_first.warn_rate:
+0.9}``); every policy is compared with ``baseline_policy``. ``scenarios`` is an
+optional runner design (``grid``, ``list`` or ``lhs``) over market conditions;
+the scenario file's own market is always scenario 0 (``base``). The whole
+thing becomes one runner experiment whose design is every (scenario, policy)
+pair, scenario-major, with common random numbers: replication r of every pair
+uses the same random streams, so each policy is paired with the baseline.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Self
+
+import numpy as np
+from pydantic import Field, ValidationError, model_validator
+
+from trustsim.config import ConfigError, Scenario, load_scenario, read_yaml
+from trustsim.experiment.design import design_points
+from trustsim.experiment.spec import (
+    Experiment,
+    GridDesign,
+    LhsDesign,
+    ListDesign,
+    Outputs,
+    _explain_experiment,
+    _resolve,
+    _Strict,
+    check_design,
+)
+from trustsim.metrics import FIRM_COLUMNS
+
+DEFAULT_OUTCOMES = ("npv", "cumulative_profit", "cohort_retention", "reputation", "share")
+BREAKEVEN_METRICS = ("npv", "cumulative_profit")
+BASE_SCENARIO = "base"
+
+ScenarioDesign = Annotated[GridDesign | ListDesign | LhsDesign, Field(discriminator="kind")]
+
+
+class PolicyExperiment(_Strict):
+    """A validated policy experiment; ``base`` is the scenario with ``overrides`` applied."""
+
+    name: str
+    scenario: str
+    overrides: dict[str, Any] = Field(default_factory=dict)
+    steps: int | None = Field(None, ge=1)
+    replications: int = Field(8, ge=2, description="paired replications (2+ for an interval)")
+    seed: int | None = Field(None, ge=0, description="root entropy; None: drawn and stored")
+    policies: dict[str, dict[str, Any]] = Field(min_length=2)
+    baseline_policy: str
+    scenarios: ScenarioDesign | None = None
+    outcomes: list[str] = Field(default_factory=lambda: list(DEFAULT_OUTCOMES), min_length=1)
+    base: Scenario = Field(exclude=True)
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        if self.baseline_policy not in self.policies:
+            raise ValueError(
+                f"baseline_policy: {self.baseline_policy!r} is not a policy; "
+                f"allowed: {', '.join(self.policies)}"
+            )
+        unknown = [m for m in self.outcomes if m not in FIRM_COLUMNS]
+        if unknown:
+            raise ValueError(f"outcomes: unknown {unknown}; allowed: {', '.join(FIRM_COLUMNS)}")
+        return self
+
+    @property
+    def horizon(self) -> int:
+        return self.base.steps if self.steps is None else self.steps
+
+    @property
+    def others(self) -> list[str]:
+        """The policies compared with the baseline, in file order."""
+        return [p for p in self.policies if p != self.baseline_policy]
+
+    def scenario_points(self, entropy: int) -> list[dict[str, Any]]:
+        """The market scenarios: ``base`` first, then the design's points."""
+        if self.scenarios is None:
+            return [{}]
+        return [
+            {},
+            *design_points(self._scenario_experiment(entropy), np.random.SeedSequence(entropy)),
+        ]
+
+    def runner_experiment(self, entropy: int) -> Experiment:
+        """Every (scenario, policy) pair as one runner experiment, paired by replication."""
+        points = [
+            {**market, **levers}
+            for market in self.scenario_points(entropy)
+            for levers in self.policies.values()
+        ]
+        return Experiment(
+            name=self.name,
+            scenario=self.scenario,
+            steps=self.horizon,
+            replications=self.replications,
+            common_random_numbers=True,
+            seed=entropy,
+            design=ListDesign(kind="list", points=points),
+            outputs=Outputs(metrics=sorted(set(self.outcomes) | set(BREAKEVEN_METRICS))),
+            base=self.base,
+        )
+
+    def _scenario_experiment(self, entropy: int) -> Experiment:
+        assert self.scenarios is not None
+        return Experiment(
+            name=self.name, scenario=self.scenario, seed=entropy, design=self.scenarios,
+            base=self.base,
+        )  # fmt: skip
+
+
+def load(path: str | Path) -> PolicyExperiment:
+    """Read and validate a policy experiment file.
+
+    Raises
+    ------
+    ConfigError
+        Missing or invalid file, unknown keys, a policy or scenario value the
+        scenario schema rejects, or a key that is both a policy lever and a
+        scenario uncertainty. The message names the key.
+    """
+    path = Path(path)
+    raw = read_yaml(path, "policy experiment")
+    for required in ("scenario", "policies", "baseline_policy"):
+        if required not in raw:
+            raise ConfigError(f"{path}: {required}: required")
+    base = load_scenario(_resolve(str(raw["scenario"]), path), raw.get("overrides") or {})
+    try:
+        spec = PolicyExperiment.model_validate({"name": path.stem, **raw, "base": base})
+    except ValidationError as exc:
+        raise ConfigError(_explain_experiment(exc).replace("design", "scenarios")) from None
+    check_policies(spec)
+    return spec
+
+
+def check_policies(spec: PolicyExperiment) -> None:
+    """Each policy must make a valid scenario, and levers must not be uncertainties."""
+    for name, levers in spec.policies.items():
+        try:
+            spec.base.with_overrides(levers)
+        except ConfigError as exc:
+            raise ConfigError(f"policies.{name}: {exc}") from None
+    if spec.scenarios is None:
+        return
+    try:
+        check_design(spec._scenario_experiment(0))
+    except ConfigError as exc:
+        raise ConfigError(str(exc).replace("design.", "scenarios.", 1)) from None
+    uncertain = _design_keys(spec.scenarios)
+    for name, levers in spec.policies.items():
+        both = sorted(uncertain & set(levers))
+        if both:
+            raise ConfigError(
+                f"policies.{name}.{both[0]}: also a scenario uncertainty; a key is either "
+                f"a policy lever or a market condition"
+            )
+
+
+def _design_keys(design: GridDesign | ListDesign | LhsDesign) -> set[str]:
+    if isinstance(design, GridDesign):
+        return set(design.parameters)
+    if isinstance(design, ListDesign):
+        return {k for point in design.points for k in point}
+    return set(design.ranges)
