@@ -12,7 +12,9 @@ NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["sensitivity.ipynb", "social_proof_lesson.ipynb", "warn_policy.ipynb"])
+@pytest.mark.parametrize(
+    "name", ["sensitivity.ipynb", "social_proof_lesson.ipynb", "warn_policy.ipynb"]
+)
 def test_notebook_runs(name: str) -> None:
     notebook = nbformat.read(NOTEBOOKS / name, as_version=4)
     NotebookClient(

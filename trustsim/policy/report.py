@@ -322,7 +322,8 @@ def to_html(report: list[Block], images: dict[str, bytes]) -> str:
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title>
 <style>body{{font-family:sans-serif;max-width:60rem;margin:2rem auto;line-height:1.5}}
-table{{border-collapse:collapse}}td,th{{padding:.2rem .6rem;border-bottom:1px solid #ddd;text-align:left}}
+table{{border-collapse:collapse}}
+td,th{{padding:.2rem .6rem;border-bottom:1px solid #ddd;text-align:left}}
 img{{max-width:100%}}</style></head>
 <body>
 {chr(10).join(body)}
