@@ -76,7 +76,7 @@ def test_default_output_folder_is_results_config_name(
     [
         ("network:\n  kind: moebius\n", "network.kind"),
         ("market:\n  q_wom: -1\n", "market.q_wom"),
-        ("firms:\n  - name: a\n    strategy: greedy\n", "firms.0.strategy"),
+        ("firms:\n  - name: a\n    strategy: greedy\n", "firms.a.strategy"),
         ("populaton:\n  size: 3\n", "populaton"),
     ],
 )
@@ -137,7 +137,7 @@ def test_bad_flags_exit_2(args: list[str]) -> None:
 def test_missing_config_exits_2() -> None:
     result = run_cli("validate", "no/such/file.yaml")
     assert result.returncode == 2
-    assert "no such scenario file" in result.stderr
+    assert "no/such/file.yaml: no such scenario, experiment or study file" in result.stderr
 
 
 def test_validate_accepts_shipped_configs() -> None:

@@ -84,7 +84,7 @@ def test_cli_assignment_values_are_typed() -> None:
         ({"market.p_adx": 0.1}, "market.p_adx", "p_ad"),
         ({"population.size": -5}, "population.size", "greater than or equal to 2"),
         ({"market.p_ad": 1.5}, "market.p_ad", "less than or equal to 1"),
-        ({"firms.0.strategy": "nice"}, "firms.0.strategy", "trust_first"),
+        ({"firms.0.strategy": "nice"}, "firms.short_term.strategy", "trust_first"),
         ({"firms.acme.promise": 0.5}, "firms.acme", "short_term, trust_first"),
         ({"firms.0.initial_share": 0.9}, "initial_share", "at most 1"),
         ({"firms.1.name": "short_term"}, "firms", "unique"),

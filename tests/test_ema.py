@@ -26,15 +26,15 @@ def test_perform_experiments_gives_what_trustsim_run_gives() -> None:
         outcomes=["trust_first.npv", "short_term.share"], steps=12, seed=3,
     )  # fmt: skip
     experiments, outcomes = perform_experiments(model, scenarios=3, policies=2)
-    assert len(experiments) == 6 and set(outcomes) == {"trust_first.npv", "short_term.share"}
+    assert len(experiments) == 6 and set(outcomes) == {"trust_first__npv", "short_term__share"}
     for row in (0, 5):
-        overrides = {key: experiments.at[row, key] for key in KEYS}
+        overrides = {key: experiments.at[row, ema.variable(key)] for key in KEYS}
         ts = trustsim.run(load_scenario(CLASSROOM, overrides), seed=3, steps=12).timeseries
         final = ts[ts.step == 12].set_index("firm")
-        assert outcomes["trust_first.npv"][row] == pytest.approx(final.at["trust_first", "npv"])
-        assert outcomes["short_term.share"][row] == pytest.approx(final.at["short_term", "share"])
+        assert outcomes["trust_first__npv"][row] == pytest.approx(final.at["trust_first", "npv"])
+        assert outcomes["short_term__share"][row] == pytest.approx(final.at["short_term", "share"])
     # the ranges are the schema's
-    assert experiments["market.review_rate"].between(0.0, 0.1).all()
+    assert experiments["market__review_rate"].between(0.0, 0.1).all()
 
 
 @pytest.mark.parametrize(

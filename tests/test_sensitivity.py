@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -20,6 +21,7 @@ from trustsim.sensitivity import (
     analyze_outputs,
     noise_share,
     output_value,
+    report,
     subsample_sizes,
 )
 
@@ -256,3 +258,38 @@ def test_bad_sensitivity_files_exit_2(tmp_path: Path, design: dict[str, Any], me
     result = sensitivity_cli(path, tmp_path / "out")
     assert result.returncode == 2
     assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def synthetic_indices(values: dict[str, tuple[float, float, bool]], noise: float) -> pd.DataFrame:
+    """A Sobol ST table at n = 8 and 16 (the ranking reversed at 8) for one output."""
+    rows = []
+    for n, order in ((8, -1), (16, 1)):
+        for factor, (value, conf, flag) in values.items():
+            rows.append({"output": "y", "factor": factor, "index": "ST", "n": n,
+                         "value": value * (1 if order > 0 else 1 / (1 + value)),
+                         "conf": conf, "flag": flag, "noise_share": noise})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def fake_experiment(replications: int) -> SimpleNamespace:
+    return SimpleNamespace(
+        name="t", design=SimpleNamespace(kind="sobol"), replications=replications,
+        horizon=52, analysis=SimpleNamespace(conf_level=0.95),
+    )  # fmt: skip
+
+
+def test_the_report_never_calls_a_factor_whose_interval_includes_zero_the_most_important() -> None:
+    indices = synthetic_indices({"a": (4.06, 8.5, True), "b": (0.3, 0.5, True)}, np.nan)
+    text = report(indices, fake_experiment(1), {})
+    assert "matters most" not in text
+    assert "No factor is clearly above zero" in text
+    assert "n = 16 is too small" in text and "above 1" in text
+    assert "Replication noise was not measured" in text
+
+
+def test_the_report_ranks_clear_factors_and_speaks_of_convergence() -> None:
+    indices = synthetic_indices({"a": (0.6, 0.05, False), "b": (0.2, 0.3, True)}, 0.1)
+    text = report(indices, fake_experiment(3), {})
+    assert "`a` matters most" in text and "too small" not in text
+    assert "Replication noise is 10%" in text
+    assert "The ranking is the same at n = 8 and n = 16" in text

@@ -8,16 +8,21 @@ allowed, no traceback, nothing written), 1 internal error.
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import logging
 import sys
-import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
+from tqdm import tqdm
 
 from trustsim.config import ConfigError, Scenario, load_scenario, parse_assignment
+from trustsim.experiment.runner import ExperimentFailed
+from trustsim.io import claim, folder_kind
 from trustsim.metrics import overtake_step
 
 log = logging.getLogger("trustsim")
@@ -35,6 +40,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("trustsim: interrupted; nothing half-written was left behind", file=sys.stderr)
         return 130
+    except ExperimentFailed as exc:
+        print(f"trustsim: {exc}", file=sys.stderr)
+        return 1
     except Exception as exc:  # an internal error: say so plainly, keep the details
         log.debug("internal error", exc_info=True)
         print(f"trustsim: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
@@ -45,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="trustsim", description="Simulate customer trust, word-of-mouth and strategy."
     )
+    parser.add_argument("--version", action="version", version=f"trustsim {version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = commands.add_parser("run", help="run one scenario and write tables and figures")
@@ -55,11 +64,14 @@ def build_parser() -> argparse.ArgumentParser:
         type=_non_negative,
         help="random seed (default: fresh entropy, recorded in manifest.json)",
     )
-    run.add_argument("--steps", type=_non_negative, help="number of weeks (default: config)")
+    run.add_argument("--steps", type=_positive, help="number of weeks, 1 or more (default: config)")
     run.add_argument(
         "--panel-every", type=_positive, metavar="K",
         help="also write panel.parquet: every customer every K weeks",
     )  # fmt: skip
+    run.add_argument(
+        "--force", action="store_true", help="write into --out even if it holds other results"
+    )
     _add_set(run)
     run.set_defaults(handler=cmd_run)
 
@@ -149,11 +161,27 @@ def build_parser() -> argparse.ArgumentParser:
     plot.add_argument("folder", type=Path)
     plot.set_defaults(handler=cmd_plot)
 
-    validate = commands.add_parser("validate", help="check a scenario file and exit")
-    validate.add_argument("config", type=Path)
+    validate = commands.add_parser(
+        "validate", help="check a scenario, experiment or policy study file and exit"
+    )
+    validate.add_argument("config", type=Path, help="a scenario, experiment or study YAML")
+    validate.add_argument(
+        "--dry-run", action="store_true",
+        help="experiments and studies: also estimate how long the runs take",
+    )  # fmt: skip
     _add_set(validate)
     validate.set_defaults(handler=cmd_validate)
     return parser
+
+
+def version() -> str:
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed
+
+    try:
+        return installed("trustsim")
+    except PackageNotFoundError:  # run from a source tree that is not installed
+        return "unknown (not installed)"
 
 
 def _add_set(parser: argparse.ArgumentParser) -> None:
@@ -191,6 +219,11 @@ def _scenario(args: argparse.Namespace) -> Scenario:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    from trustsim.config import read_yaml
+
+    raw = read_yaml(args.config, "scenario, experiment or study")
+    if "policies" in raw or "design" in raw:
+        return _validate_study(args, is_policy="policies" in raw)
     scenario = _scenario(args)
     print(
         f"{args.config}: valid ({scenario.population.size} customers, "
@@ -200,13 +233,52 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+# Seconds per simulated week of one run on one core: a fixed part and a part per
+# customer (benchmarks/bench_model.py on the 2-core reference machine, v2).
+STEP_SECONDS, CUSTOMER_WEEK_SECONDS = 5e-3, 1.3e-6
+
+
+def _validate_study(args: argparse.Namespace, *, is_policy: bool) -> int:
+    from trustsim import experiment as ex
+    from trustsim import policy
+
+    if args.overrides:
+        raise ConfigError("--set: applies to scenario files; edit the experiment's overrides")
+    if is_policy:
+        study = policy.load(args.config)
+        runs, base, steps = _policy_runs(study), study.base, study.horizon
+        what = f"a policy study: {len(study.policies)} policies"
+    else:
+        experiment = ex.load(args.config)
+        runs = len(ex.plan(experiment, np.random.SeedSequence(0)))
+        base, steps, what = experiment.base, experiment.horizon, "an experiment"
+    print(f"{args.config}: valid, {what}; {runs:,} runs of {base.population.size:,} customers "
+          f"x {steps} weeks")  # fmt: skip
+    if args.dry_run:
+        import os
+
+        cores = os.cpu_count() or 1
+        seconds = runs * steps * (STEP_SECONDS + CUSTOMER_WEEK_SECONDS * base.population.size)
+        print(
+            f"estimated time: about {_duration(seconds / cores)} on {cores} cores "
+            f"(from the benchmark's speed on the reference machine; nothing was run)"
+        )
+    return 0
+
+
+def _policy_runs(study: Any) -> int:
+    scenarios = len(study.scenario_points(0))
+    return scenarios * len(study.policies) * study.replications
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from trustsim.io import write_parquet, write_run
     from trustsim.plots import save_run_figures
     from trustsim.simulate import run
 
     scenario = _scenario(args)
-    out = args.out or Path("results") / args.config.stem
+    out = args.out or default_run_folder(args.config, args.overrides)
+    claim(out, "run", force=args.force)
     result = run(scenario, seed=args.seed, steps=args.steps, panel_every=args.panel_every)
     written = write_run(result, out) + save_run_figures(result.timeseries, out)
     if args.panel_every is not None:
@@ -220,11 +292,21 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def default_run_folder(config: Path, overrides: list[str]) -> Path:
+    """``results/<config>/``, or ``results/<config>-<hash of the --set values>/`` so that
+    variants of one config do not overwrite each other."""
+    if not overrides:
+        return Path("results") / config.stem
+    digest = hashlib.sha256("\n".join(sorted(overrides)).encode()).hexdigest()[:8]
+    return Path("results") / f"{config.stem}-{digest}"
+
+
 def cmd_sweep(args: argparse.Namespace) -> int:
     from trustsim import experiment as ex
 
     experiment = ex.load(args.experiment)
     out = args.out or Path("results") / experiment.name
+    claim(out, "experiment")
     result = _with_progress(ex.run_experiment, args, experiment, out)
     if result is None:
         return 130
@@ -252,6 +334,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
             f"(got {experiment.design.kind}); use trustsim sweep for it"
         )
     out = args.out or Path("results") / experiment.name
+    claim(out, "experiment")
     try:
         indices = _with_progress(run_sensitivity, args, experiment, out)
     except RuntimeError as exc:  # failed runs: nothing to analyse yet
@@ -270,6 +353,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
     study = policy.load(args.experiment)
     out = args.out or Path("results") / study.name
+    claim(out, "study")
     try:
         result = _with_progress(policy.compare, args, study, out)
     except RuntimeError as exc:  # failed runs: nothing to compare yet
@@ -294,6 +378,7 @@ def cmd_facts(args: argparse.Namespace) -> int:
     seeds = args.seeds or (QUICK_SEEDS if args.quick else 16)
     size = args.size or (QUICK_SIZE if args.quick else None)
     out = args.out or Path("results") / f"facts-{args.config.stem}"
+    claim(out, "study")
     progress = Progress()
     try:
         with ex.make_executor(args.backend, workers=args.workers, scheduler=args.scheduler) as pool:
@@ -388,7 +473,14 @@ def cmd_app(args: argparse.Namespace) -> int:
 def cmd_status(args: argparse.Namespace) -> int:
     from trustsim.experiment.store import status
 
-    counts = status(args.folder)
+    kind = folder_kind(args.folder)
+    if kind == "run":
+        manifest = json.loads((args.folder / "manifest.json").read_text())
+        print(f"{args.folder}: a single run of {manifest['steps']} weeks, finished")
+        return 0
+    if kind in (None, "other"):
+        raise ConfigError(f"{args.folder}: not a TrustSim results folder")
+    counts = status(args.folder / "runs" if kind == "study" else args.folder)
     print(
         f"{args.folder}: {counts['done']} done, {counts['failed']} failed, "
         f"{counts['missing']} missing of {counts['total']} runs"
@@ -397,6 +489,19 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_plot(args: argparse.Namespace) -> int:
+    kind = folder_kind(args.folder)
+    if kind == "run":  # redraw the run's own figures
+        from trustsim.io import read_run
+        from trustsim.plots import save_run_figures
+
+        paths = save_run_figures(read_run(args.folder).timeseries, args.folder)
+        print(f"wrote {len(paths)} figures to {args.folder}/: {', '.join(p.stem for p in paths)}")
+        return 0
+    if kind != "experiment":
+        raise ConfigError(
+            f"{args.folder}: not a run or sweep folder (trustsim facts and compare draw "
+            f"their own figures)"
+        )
     _plot(args.folder)
     return 0
 
@@ -411,43 +516,26 @@ def _plot(folder: Path) -> None:
 
 
 class Progress:
-    """A one-line progress bar on stderr: runs done, failed, rate, time left."""
+    """Runs done and failed as a tqdm bar on stderr; silent when stderr is not a terminal."""
 
     def __init__(self) -> None:
-        self.start = time.monotonic()
-        self.first: int | None = None
+        self.bar: tqdm[Any] | None = None
         self.failed = 0
-        self.last_print = 0.0
-        self.tty = sys.stderr.isatty()
-        self.line = ""
 
     def __call__(self, record: dict[str, object], done: int, total: int) -> None:
         self.failed += record["status"] == "failed"
-        finished = done + self.failed
-        if self.first is None:
-            self.first = finished - 1
-        elapsed = time.monotonic() - self.start
-        rate = (finished - self.first) / max(elapsed, 1e-9)
-        left = (total - finished) / rate if rate > 0 else float("inf")
-        width = 24
-        filled = int(width * finished / max(total, 1))
-        self.line = (
-            f"[{'#' * filled}{'.' * (width - filled)}] {done}/{total} done, "
-            f"{self.failed} failed, {60 * rate:.1f} runs/min, "
-            f"{_duration(left)} left"
-        )
-        now = time.monotonic()
-        if self.tty:
-            print(f"\r{self.line}", end="", file=sys.stderr, flush=True)
-        elif now - self.last_print > 5 or finished == total:
-            print(self.line, file=sys.stderr, flush=True)
-            self.last_print = now
+        if self.bar is None:  # runs finished in earlier sessions do not count toward the rate
+            earlier = done + self.failed - 1
+            self.bar = tqdm(total=total, initial=earlier, unit="run", disable=None, leave=True)
+        self.bar.update(1)
+        if self.failed:
+            self.bar.set_postfix(failed=self.failed, refresh=False)
 
     def close(self) -> None:
-        """End the progress line (once, however often it is called)."""
-        if self.tty and self.line:
-            print(file=sys.stderr)
-        self.line = ""
+        """End the bar (once, however often it is called)."""
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
 
 
 def _duration(seconds: float) -> str:

@@ -14,6 +14,8 @@ key path and what is allowed.
 from __future__ import annotations
 
 import copy
+import difflib
+import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, Literal, Self, cast
@@ -307,6 +309,14 @@ class Scenario(Section):
         total = sum(f.initial_share for f in self.firms)
         if total > 1 + 1e-12:
             raise ValueError(f"firms: initial_share must sum to at most 1 (got {total:g})")
+        need, have = memory_needed(self.population.size, len(self.firms)), physical_memory()
+        if need > have:
+            most = int(self.population.size * have / need)
+            raise ValueError(
+                f"population.size: {self.population.size:,} customers need about "
+                f"{need / 2**30:,.1f} GiB of memory; this machine has {have / 2**30:,.1f} GiB "
+                f"(at most about {most:,} customers here)"
+            )
         for i, f in enumerate(self.firms):
             if f.values is not None and len(f.values) != self.population.value_dims:
                 raise ValueError(
@@ -324,7 +334,20 @@ class Scenario(Section):
         return build_scenario(self.model_dump(), overrides)
 
 
+def memory_needed(customers: int, firms: int) -> int:
+    """Bytes a run needs, roughly: 660 per customer with two firms (measured at N = 10^6,
+    benchmarks/bench_model.py), most of it per firm."""
+    return customers * (400 + 130 * firms)
+
+
+def physical_memory() -> int:
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
 # --------------------------------------------------------------------------- loading
+
+MAX_FILE_BYTES = 1_000_000  # configs are small; anything larger is a mistake
+MAX_NODES = 100_000  # YAML aliases can expand exponentially ("billion laughs")
 
 
 def load_scenario(path: str | Path, overrides: Mapping[str, object] | None = None) -> Scenario:
@@ -339,18 +362,69 @@ def load_scenario(path: str | Path, overrides: Mapping[str, object] | None = Non
 
 
 def read_yaml(path: Path, what: str) -> dict[str, Any]:
-    """A YAML mapping from ``path``, its ``name`` defaulting to the file's stem."""
+    """A YAML mapping from ``path``, its ``name`` defaulting to the file's stem.
+
+    Refuses, with one message naming the file: a missing file, a directory, a
+    file over 1 MB, a file that is not UTF-8 text, YAML whose aliases expand
+    to more than 100,000 values (a "billion laughs" file), and an empty file.
+    """
+    text = _read_text(path, what)
     try:
-        raw = yaml.safe_load(path.read_text())
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: no such {what} file") from None
+        size = expanded_size(yaml.compose(text))
+        if size > MAX_NODES:
+            raise ConfigError(
+                f"{path}: its YAML aliases expand to {size:,} values (at most {MAX_NODES:,}); "
+                f"aliases can expand exponentially, so this file is refused"
+            )
+        raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML ({exc})") from None
-    raw = {} if raw is None else raw
+    if raw is None:
+        raise ConfigError(
+            f"{path}: empty; write at least one key (for instance population.size: 1000), "
+            f"or start from configs/baseline.yaml"
+        )
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: a {what} file must be a mapping of keys to values")
     raw.setdefault("name", path.stem)
     return raw
+
+
+def expanded_size(root: yaml.Node | None) -> int:
+    """How many values a YAML document holds once its aliases are expanded, counted
+    without expanding them (an alias is the same node object again)."""
+    sizes: dict[int, int] = {}
+
+    def size(node: yaml.Node) -> int:
+        if id(node) not in sizes:
+            children: list[yaml.Node] = []
+            if isinstance(node, yaml.SequenceNode):
+                children = list(node.value)
+            elif isinstance(node, yaml.MappingNode):
+                children = [part for pair in node.value for part in pair]
+            sizes[id(node)] = 1 + sum(size(child) for child in children)
+        return sizes[id(node)]
+
+    return 0 if root is None else size(root)
+
+
+def _read_text(path: Path, what: str) -> str:
+    if path.is_dir():
+        raise ConfigError(f"{path}: is a directory; give a {what} YAML file")
+    try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise ConfigError(f"{path}: larger than 1 MB; not a {what} file")
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such {what} file") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read ({exc.strerror})") from None
+    try:
+        if b"\0" in data:
+            raise UnicodeDecodeError("utf-8", data, 0, 1, "NUL byte")
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not a text file; a {what} file is YAML text") from None
 
 
 def build_scenario(
@@ -440,16 +514,29 @@ def _explain(exc: ValidationError, data: Mapping[str, Any]) -> str:
     """One line per problem, each naming the dotted key and what is allowed."""
     lines = []
     for err in exc.errors():
-        loc = ".".join(str(p) for p in err["loc"])
+        loc = ".".join(_named(err["loc"], data))
         if err["type"] == "extra_forbidden":
-            allowed = ", ".join(sorted(_fields_at(err["loc"][:-1])))
-            lines.append(f"{loc}: unknown key; allowed keys here: {allowed}")
+            fields = _fields_at(err["loc"][:-1])
+            close = difflib.get_close_matches(str(err["loc"][-1]), fields, n=1)
+            guess = f"did you mean {close[0]!r}? " if close else ""
+            allowed = ", ".join(sorted(fields))
+            lines.append(f"{loc}: unknown key; {guess}allowed keys here: {allowed}")
             continue
         got = err.get("input")
         shown = "" if isinstance(got, dict | list) else f" (got {got!r})"
         where = f"{loc}: " if loc else ""
         lines.append(f"{where}{err['msg'].removeprefix('Value error, ')}{shown}")
     return "\n".join(lines)
+
+
+def _named(loc: tuple[Any, ...], data: Mapping[str, Any]) -> list[str]:
+    """A location with firms named by name (``firms.trust_first.promise``), not index."""
+    parts = [str(p) for p in loc]
+    if len(loc) > 1 and loc[0] == "firms" and isinstance(loc[1], int):
+        firms = data.get("firms")
+        if isinstance(firms, list) and loc[1] < len(firms) and isinstance(firms[loc[1]], dict):
+            parts[1] = str(firms[loc[1]].get("name", loc[1]))
+    return parts
 
 
 def _fields_at(loc: tuple[Any, ...]) -> list[str]:

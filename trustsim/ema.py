@@ -2,7 +2,9 @@
 
 For people who already work in EMA Workbench (Kwakkel 2017): levers and
 uncertainties are dotted scenario keys whose ranges come from the schema, and
-outcomes are final values ``<firm>.<metric>``.
+outcomes are final values ``<firm>.<metric>``. EMA needs Python names, so in
+its tables a dot becomes a double underscore: ``market__review_rate``,
+``trust_first__npv``.
 
 >>> from ema_workbench import perform_experiments                    # doctest: +SKIP
 >>> from trustsim import ema
@@ -83,7 +85,7 @@ def model(
             raise ConfigError(f"{where}: {key!r} has no declared range")
         low, high = declared[key]
         kind = ew.IntegerParameter if is_integer_key(key) else ew.RealParameter
-        return kind(key, low, high, variable_name=variable(key))
+        return kind(variable(key), low, high)
 
     for outcome in outcomes:
         firm, _, metric = outcome.partition(".")
@@ -98,5 +100,5 @@ def model(
     )
     ema_model.levers = [parameter(k, "levers") for k in levers]
     ema_model.uncertainties = [parameter(k, "uncertainties") for k in uncertainties]
-    ema_model.outcomes = [ew.ScalarOutcome(o, variable_name=variable(o)) for o in outcomes]
+    ema_model.outcomes = [ew.ScalarOutcome(variable(o)) for o in outcomes]
     return ema_model

@@ -16,7 +16,48 @@ from typing import Any
 
 import pandas as pd
 
+from trustsim.config import ConfigError
 from trustsim.simulate import RunResult
+
+_UMASK = os.umask(0)  # read once: files get the permissions the user's umask gives
+os.umask(_UMASK)
+
+# What made an output folder, by what its manifest says.
+KINDS = {
+    "run": "a single run (trustsim run)",
+    "experiment": "an experiment (trustsim sweep or sensitivity)",
+    "study": "a facts or policy study (trustsim facts or compare)",
+    "other": "files TrustSim did not write",
+}
+
+
+def folder_kind(folder: Path) -> str | None:
+    """``run``, ``experiment``, ``study`` or ``other``; None for a new or empty folder."""
+    if not folder.exists():
+        return None
+    if not folder.is_dir():
+        raise ConfigError(f"--out {folder}: is a file; give a folder")
+    manifest = folder / "manifest.json"
+    if manifest.exists():
+        try:
+            data = json.loads(manifest.read_text())
+        except (ValueError, OSError):
+            return "other"
+        return "experiment" if "experiment_hash" in data else "run"
+    if (folder / "runs" / "manifest.json").exists():
+        return "study"
+    return "other" if any(folder.iterdir()) else None
+
+
+def claim(folder: Path, kind: str, *, force: bool = False) -> None:
+    """Refuse to write ``kind`` results into a folder that holds something else."""
+    found = folder_kind(folder)
+    if found is None or found == kind or force:
+        return
+    hint = ", or --force to write into it anyway" if kind == "run" else ""
+    raise ConfigError(
+        f"--out {folder}: holds {KINDS[found]}, not {KINDS[kind]}; choose another folder{hint}"
+    )
 
 
 def atomic_write(path: Path, write: Callable[[Path], object]) -> None:
@@ -26,6 +67,7 @@ def atomic_write(path: Path, write: Callable[[Path], object]) -> None:
     os.close(fd)
     try:
         write(Path(tmp))
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; readers need the usual mode
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import mesa
@@ -9,7 +11,7 @@ import numpy as np
 
 from trustsim import draws, metrics, phases, rules
 from trustsim.agents import Customer, Firm
-from trustsim.config import ConfigError, Scenario
+from trustsim.config import ConfigError, Scenario, load_scenario
 from trustsim.network import build_network
 from trustsim.phases import Context
 from trustsim.rules import ABILITY
@@ -72,14 +74,16 @@ class TrustModel(mesa.Model):
 
     def __init__(
         self,
-        scenario: Scenario,
+        scenario: Scenario | str | Path | None = None,
         *,
         seed: int | np.random.SeedSequence | None = None,
         agent_handles: bool | None = None,
         panel_every: int | None = None,
+        **overrides: Any,
     ) -> None:
         if panel_every is not None and panel_every < 1:
             raise ValueError(f"panel_every: a whole number >= 1 or None (got {panel_every})")
+        scenario = as_scenario(scenario, overrides)
         self.streams = draws.Streams.from_seed(seed)
         super().__init__(rng=self.streams.mesa)
         self.config = scenario
@@ -101,6 +105,7 @@ class TrustModel(mesa.Model):
         self._temporary: dict[str, tuple[int, object]] = {}
         self.panel_every = panel_every
         self.panel_records: list[dict[str, np.ndarray]] = []
+        self.datacollector = mesa.DataCollector(model_reporters=firm_reporters(scenario))
         self.collect()
 
     @property
@@ -205,6 +210,32 @@ class TrustModel(mesa.Model):
         )
         if self.panel_every is not None and step % self.panel_every == 0:
             self.panel_records.append(panel_record(st, trust, step))
+        self.datacollector.collect(self)
+
+
+def as_scenario(scenario: Scenario | str | Path | None, overrides: dict[str, Any]) -> Scenario:
+    """A Scenario from a Scenario, a YAML path or the defaults, with dotted-key overrides
+    given as keyword arguments (as ``mesa.batch_run`` passes its parameters)."""
+    if scenario is None:
+        scenario = Scenario()
+    elif not isinstance(scenario, Scenario):
+        scenario = load_scenario(scenario)
+    return scenario.with_overrides(overrides) if overrides else scenario
+
+
+def firm_reporters(scenario: Scenario) -> dict[str, Callable[[TrustModel], float]]:
+    """Mesa model reporters ``<metric>_<firm>``: this step's firm metrics, read from the
+    record :meth:`TrustModel.collect` has just written."""
+    m = len(scenario.firms)
+
+    def reporter(f: int, column: str) -> Callable[[TrustModel], float]:
+        return lambda model: float(model.firm_records[f - m][column])
+
+    return {
+        f"{column}_{name}": reporter(f, column)
+        for f, name in enumerate(scenario.firm_names)
+        for column in metrics.FIRM_COLUMNS
+    }
 
 
 def panel_record(state: CustomerState, trust: np.ndarray, step: int) -> dict[str, np.ndarray]:

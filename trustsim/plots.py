@@ -18,6 +18,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from trustsim.io import atomic_write
+from trustsim.metrics import overtake_step
 
 ROLLING = 13  # weeks: a quarter, to smooth period retention
 
@@ -75,8 +76,18 @@ def trust_figure(ts: pd.DataFrame) -> Figure:
 
 def profit_figure(ts: pd.DataFrame) -> Figure:
     fig, ax = plt.subplots(figsize=(7, 4.2))
-    _by_firm(ts, "cumulative_profit").plot(ax=ax)
+    profit = _by_firm(ts, "cumulative_profit")
+    profit.plot(ax=ax)
     ax.axhline(0, color="grey", lw=0.8)
+    if profit.shape[1] == 2:  # mark the week the firm ahead at the end took the lead for good
+        last = profit.iloc[-1]
+        chaser, leader = last.sort_values(ascending=False).index
+        week = overtake_step(profit[leader].to_numpy(), profit[chaser].to_numpy())
+        if week is not None and week > 1:
+            step = profit.index[week]
+            ax.axvline(step, color="black", ls="--", lw=1)
+            ax.annotate(f"{chaser} ahead for good from week {step}", (step, 0), xytext=(4, 6),
+                        textcoords="offset points", fontsize=9)  # fmt: skip
     ax.set_ylabel("cumulative profit (money units)")
     ax.set_title("Cumulative profit")
     return _finish(fig, [ax], "Profit")
@@ -111,7 +122,12 @@ def save_run_figures(ts: pd.DataFrame, out: Path) -> list[Path]:
 ENSEMBLE = {
     "retention": ("cohort_retention", "cohort retention (share of week-0 customers)"),
     "reputation": ("reputation", "reputation (mean trust of all customers)"),
+    "profit": ("cumulative_profit", "cumulative profit (money units)"),
+    "npv": ("npv", "NPV (money units)"),
 }
+BOUNDED = {"cohort_retention", "reputation", "share"}  # bands clipped to [0, 1]
+SCATTER_METRICS = ("cohort_retention", "reputation", "npv")
+MAX_SMALL_MULTIPLE_PARAMS = 3  # more varied parameters: a scatter per parameter instead
 HEATMAP_METRICS = ("cohort_retention", "reputation", "cumulative_profit")
 MAX_PANELS = 25
 
@@ -141,6 +157,7 @@ def replication_bands(ts: pd.DataFrame, runs: pd.DataFrame, metric: str) -> pd.D
 
 
 def _label(row: pd.Series) -> str:
+    row = row.dropna()
     return ", ".join(
         f"{short_key(str(k))} = {v:g}" if isinstance(v, float) else f"{short_key(str(k))} = {v}"
         for k, v in row.items()
@@ -176,11 +193,14 @@ def ensemble_figure(ts: pd.DataFrame, runs: pd.DataFrame, metric: str, ylabel: s
         for firm in firms:
             b = bands[(bands.design_id == design_id) & (bands.firm == firm)]
             ax.plot(b["step"], b["mean"], color=colours[firm], label=firm)
-            # both ensemble metrics live in [0, 1]; so does the band drawn for them
-            low, high = b["low"].clip(0, 1), b["high"].clip(0, 1)
+            low, high = b["low"], b["high"]
+            if metric in BOUNDED:  # the metric lives in [0, 1]; so does its band
+                low, high = low.clip(0, 1), high.clip(0, 1)
             ax.fill_between(b["step"], low, high, color=colours[firm], alpha=0.2)
         if not grid:
-            ax.set_title(_label(point).replace(", ", "\n"), fontsize=9)
+            lines = _label(point).split(", ")
+            title = "\n".join(lines[:3]) + ("\n..." if len(lines) > 3 else "")
+            ax.set_title(title, fontsize=9)
         ax.grid(alpha=0.3)
     for ax in axes.flat[n:]:
         ax.set_visible(False)
@@ -204,10 +224,42 @@ def ensemble_figure(ts: pd.DataFrame, runs: pd.DataFrame, metric: str, ylabel: s
     return fig
 
 
+def is_grid(designs: pd.DataFrame) -> bool:
+    """Whether the design points are every combination of their parameters' values."""
+    return len(designs) == int(np.prod([designs[c].nunique() for c in designs.columns]))
+
+
+def scatter_figure(runs: pd.DataFrame, metric: str) -> Figure | None:
+    """For sampled designs (LHS, Sobol, ...): the final ``metric`` of each firm in each
+    run against each varied parameter, one panel per parameter."""
+    ok = runs[runs["status"] == "ok"]
+    params = [c for c in design_table(ok).columns if ok[c].nunique() > 1][:MAX_PANELS]
+    columns = sorted(c for c in ok.columns if c.startswith("final.") and c.endswith(f".{metric}"))
+    if not params or not columns:
+        return None
+    cols = min(4, len(params))
+    rows = int(np.ceil(len(params) / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(3.6 * cols, 3.0 * rows + 0.8), squeeze=False,
+                             sharey=True, constrained_layout=True)  # fmt: skip
+    for ax, param in zip(axes.flat, params, strict=False):
+        for column in columns:
+            ax.scatter(ok[param], ok[column], s=8, alpha=0.6, label=column.split(".")[1])
+        ax.set_xlabel(short_key(param))
+        ax.grid(alpha=0.3)
+    for ax in axes.flat[len(params) :]:
+        ax.set_visible(False)
+    for ax in axes[:, 0]:
+        ax.set_ylabel(f"final {metric.replace('_', ' ')}")
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    fig.legend(handles, labels, title="firm", loc="outside lower center", ncols=len(columns))
+    fig.suptitle(f"Final {metric.replace('_', ' ')} against each parameter (one dot per run)")
+    return fig
+
+
 def heatmap_figure(runs: pd.DataFrame, metric: str) -> Figure | None:
     """For a two-parameter grid: the final ``metric`` per firm, mean over replications."""
     designs = design_table(runs)
-    if designs.shape[1] != 2:
+    if designs.shape[1] != 2 or not is_grid(designs):
         return None
     y_key, x_key = designs.columns
     ok = runs[runs["status"] == "ok"]
@@ -258,13 +310,26 @@ def save_experiment_figures(ts: pd.DataFrame, runs: pd.DataFrame, out: Path) -> 
     """Ensemble retention and reputation figures, and heatmaps for two-parameter grids."""
     paths: list[Path] = []
     ok_runs = runs[runs["status"] == "ok"]
+    designs = design_table(ok_runs)
+    over_time = ts["step"].nunique() > 2  # not with outputs.every: final
+    # small multiples for grids, few parameters, or lists of named variants (keys differ)
+    few = (
+        designs.shape[1] <= MAX_SMALL_MULTIPLE_PARAMS
+        or is_grid(designs)
+        or bool(designs.isna().any().any())
+    )
     for name, (metric, label) in ENSEMBLE.items():
-        if metric in ts.columns and len(ok_runs):
+        if metric in ts.columns and len(ok_runs) and over_time and few:
             paths += _save(ensemble_figure(ts, ok_runs, metric, label), out / name)
     for metric in HEATMAP_METRICS:
         fig = heatmap_figure(runs, metric)
         if fig is not None:
             paths += _save(fig, out / f"heatmap_{metric}")
+    if not is_grid(designs) and len(designs) > 1:
+        for metric in SCATTER_METRICS:
+            fig = scatter_figure(runs, metric)
+            if fig is not None:
+                paths += _save(fig, out / f"scatter_{metric}")
     return paths
 
 

@@ -364,12 +364,13 @@ def report(indices: pd.DataFrame, experiment: Any, censored: Mapping[str, float]
     key = main_index(method)
     n = int(indices["n"].max())
     final = indices[(indices["n"] == n) & (indices["index"] == key)]
+    level = 100 * experiment.analysis.conf_level
     lines = [
         f"# Sensitivity analysis: {experiment.name}",
         "",
         f"Method: {method}, base sample n = {n}, {experiment.replications} replication(s) "
         f"per point with common random numbers; ranking by `{key}`"
-        f"{' with 95% bootstrap intervals' if method != 'pawn' else ''}.",
+        f"{'' if method == 'pawn' else f' with {level:g}% bootstrap intervals'}.",
         "",
     ]
     for output, table in final.groupby("output", sort=False):
@@ -386,13 +387,21 @@ def report(indices: pd.DataFrame, experiment: Any, censored: Mapping[str, float]
                 table["factor"], table["value"], table["conf"], strict=True
             )
         ]
-        lines.append(f"`{top.factor}` matters most. In order: {', '.join(ranked)}.")
+        clear = table[~table["flag"].astype(bool)]
+        if len(clear):
+            lines.append(f"`{clear.iloc[0].factor}` matters most. In order: {', '.join(ranked)}.")
+        else:
+            lines.append(
+                f"No factor is clearly above zero at this sample size. In order: "
+                f"{', '.join(ranked)}."
+            )
         weak = [str(r.factor) for r in table.itertuples() if r.flag]
         if weak:
             lines.append(
                 f"Indistinguishable from zero (negative, or interval includes zero): "
                 f"{', '.join(f'`{w}`' for w in weak)}."
             )
+        lines += small_sample_warnings(table, key, n)
         noise = float(table["noise_share"].iloc[0])
         if np.isfinite(noise):
             verdict = (
@@ -404,6 +413,12 @@ def report(indices: pd.DataFrame, experiment: Any, censored: Mapping[str, float]
             lines.append(
                 f"Replication noise is {100 * noise:.0f}% of this output's variance: {verdict}."
             )
+        else:
+            lines.append(
+                "Replication noise was not measured (one replication per point): "
+                "add replications to know how much of the variance is chance."
+            )
+        lines.append(convergence_in_words(indices, str(output), key))
         if censored.get(str(output), 0) > 0:
             lines.append(
                 f"In {100 * censored[str(output)]:.0f}% of runs the overtaking never "
@@ -412,6 +427,40 @@ def report(indices: pd.DataFrame, experiment: Any, censored: Mapping[str, float]
             )
         lines.append("")
     return "\n".join(lines)
+
+
+def small_sample_warnings(table: pd.DataFrame, key: str, n: int) -> list[str]:
+    """Say when the base sample is too small to separate the indices."""
+    problems = []
+    if key == "ST" and (table["value"] > 1).any():
+        problems.append("total-order indices above 1, which is impossible in the limit")
+    conf, value = table["conf"], table["value"].abs()
+    if conf.notna().any() and (conf > value).mean() > 0.5:
+        problems.append("intervals wider than most indices")
+    if not problems:
+        return []
+    return [
+        f"**Warning: n = {n} is too small to separate the factors** "
+        f"({'; '.join(problems)}); raise `design.n`."
+    ]
+
+
+def convergence_in_words(indices: pd.DataFrame, output: str, key: str) -> str:
+    """Whether the ranking moved between the two largest sub-samples."""
+    rows = indices[(indices["output"] == output) & (indices["index"] == key)]
+    sizes = sorted(rows["n"].unique())
+    if len(sizes) < 2:
+        return "Convergence was not checked (one sample size)."
+    ranking = [
+        rows[rows["n"] == size].sort_values("value", ascending=False)["factor"].tolist()
+        for size in sizes[-2:]
+    ]
+    if ranking[0] == ranking[1]:
+        return f"The ranking is the same at n = {sizes[-2]} and n = {sizes[-1]}."
+    return (
+        f"The ranking changed between n = {sizes[-2]} and n = {sizes[-1]}: it has not "
+        f"converged; take a larger n."
+    )
 
 
 def run_sensitivity(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -162,7 +163,13 @@ def run_experiment(
         store.close_session(
             {"runs": len(runs), "done": done, "failed": failed, "interrupted": interrupted}
         )
-    return open_results(store.root)
+    result = open_results(store.root)
+    errors = result.runs.loc[result.runs["status"] != OK, "error"]
+    if len(result.runs) and len(errors) == len(result.runs):
+        raise ExperimentFailed(
+            f"every one of the {len(errors)} runs failed; the first error: {errors.iloc[0]}"
+        )
+    return result
 
 
 def _write_all(
@@ -204,8 +211,22 @@ def _stream(executor: Executor, experiment: Experiment, todo: list[RunSpec]) -> 
             future.cancel()
 
 
+class ExperimentFailed(RuntimeError):
+    """Every run failed, or the worker processes died: nothing useful can follow."""
+
+
+BROKEN_POOL = (
+    "the worker processes died before finishing a run. If you call run_experiment "
+    'from a script, put the call under `if __name__ == "__main__":` (worker processes '
+    "start by importing your script); otherwise a worker ran out of memory or crashed. "
+    "Finished runs are kept; the same call resumes"
+)
+
+
 def _outcome(future: Future[Any], spec: RunSpec) -> Outcome:
     try:
         return future.result()
+    except BrokenProcessPool:  # every later run would fail the same way: stop, say why
+        raise ExperimentFailed(BROKEN_POOL) from None
     except Exception as exc:  # the worker itself died or could not run the task
         return failure(header(spec), exc, float("nan"))

@@ -199,12 +199,19 @@ def load(path: str | Path) -> Experiment:
 
 
 def _resolve(scenario: str, experiment_file: Path) -> Path:
-    """A scenario path as written, from the working directory or the project root."""
+    """The scenario path: relative to the experiment file first, then the working directory."""
     candidate = Path(scenario)
-    if candidate.is_absolute() or candidate.exists():
-        return candidate
-    project = experiment_file.resolve().parent.parent
-    return project / candidate if (project / candidate).exists() else candidate
+    if candidate.is_absolute():
+        tried = [candidate]
+    else:
+        tried = [experiment_file.resolve().parent / candidate, Path.cwd() / candidate]
+    for path in tried:
+        if path.is_file():
+            return path
+    raise ConfigError(
+        f"{experiment_file}: scenario: {scenario} not found; looked at "
+        + " and ".join(str(p) for p in dict.fromkeys(tried))
+    )
 
 
 def _explain_experiment(exc: ValidationError) -> str:

@@ -130,6 +130,11 @@ class Store:
                 "created": now(),
                 "sessions": [],
             }
+        elif "experiment_hash" not in manifest:
+            raise ConfigError(
+                f"--out {self.root}: holds a single run (trustsim run), not an experiment; "
+                f"choose another folder"
+            )
         elif manifest["experiment_hash"] != identity:
             raise ConfigError(
                 f"--out {self.root}: holds experiment {manifest['experiment_name']!r} "
