@@ -1,0 +1,84 @@
+"""Metrics against hand computations (ODD 4, observation): both engines share these
+functions, so the reference equivalence cannot catch a bug in them."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from trustsim import rules
+from trustsim.metrics import EVENT_COUNTS, firm_metrics, gini, overtake_step, ratio
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        ([1, 1, 1, 1], 0.0),
+        ([0, 0, 0, 4], 0.75),  # one of n holds all: (n - 1) / n
+        ([1, 2, 3, 4], 0.25),  # mean absolute difference 1.25 / (2 * mean 2.5)
+        ([0.2, 0.3], 0.1),
+        ([], 0.0),
+        ([0, 0], 0.0),
+    ],
+)
+def test_gini_by_hand(values: list[float], expected: float) -> None:
+    assert gini(values) == pytest.approx(expected)
+
+
+def test_gini_is_half_the_relative_mean_absolute_difference() -> None:
+    x = np.random.default_rng(1).gamma(2.0, size=50)
+    by_definition = np.abs(x[:, None] - x[None, :]).mean() / (2 * x.mean())
+    assert gini(x) == pytest.approx(by_definition)
+
+
+def test_ratio_is_nan_where_undefined() -> None:
+    out = ratio([1.0, 2.0, 0.0], [2.0, 0.0, 0.0])
+    assert out[0] == 0.5 and np.isnan(out[1]) and np.isnan(out[2])
+
+
+def test_overtake_step() -> None:
+    assert overtake_step([0, 1, 2, 3], [1, 0, 3, 4]) == 2  # behind at 1, ahead from 2 on
+    assert overtake_step([0, 1, 2], [1, 2, 1]) is None  # not ahead at the end
+    assert overtake_step([0, 0], [1, 1]) == 0
+
+
+def test_firm_metrics_by_hand() -> None:
+    # 4 customers, 2 firms: customers 0 and 1 with firm 0, customer 2 with firm 1, 3 none
+    provider = np.array([0, 0, 1, -1])
+    trust = np.array([[0.8, 0.2], [0.6, 0.4], [0.1, 0.9], [0.5, 0.5]])
+    cognitive, affect = trust + 0.05, trust - 0.05
+    names = ("acquisitions", "churns", "entries", "exits", "revenue", "costs", "satisfied")
+    flows = {k: np.zeros(2) for k in (*names, "encounters", *EVENT_COUNTS)}
+    flows["customers_start"] = np.array([3.0, 0.0])
+    flows["churns"] = np.array([1.0, 0.0])
+    flows["satisfied"], flows["encounters"] = np.array([1.0, 0.0]), np.array([2.0, 0.0])
+    m = firm_metrics(
+        provider=provider, cohort=np.array([True, False, True, False]),
+        cohort_start=np.array([2.0, 2.0]), cognitive=cognitive, affect=affect, trust=trust,
+        aware=np.array([[1, 0], [1, 1], [0, 1], [1, 0]], dtype=bool), nps=(2.0, 1.5),
+        flows=flows, profit=np.zeros(2), cumulative_profit=np.zeros(2), npv=np.zeros(2),
+        rating=np.array([3.0, 4.0]), reviews=np.array([5.0, 1.0]),
+    )  # fmt: skip
+    np.testing.assert_allclose(m["customers"], [2, 1])
+    np.testing.assert_allclose(m["share"], [0.5, 0.25])
+    np.testing.assert_allclose(m["mean_trust"], [0.7, 0.9])
+    np.testing.assert_allclose(m["mean_cognitive"], [0.75, 0.95])
+    np.testing.assert_allclose(m["mean_affective"], [0.65, 0.85])
+    np.testing.assert_allclose(m["reputation"], [0.5, 0.5])
+    np.testing.assert_allclose(m["awareness"], [0.75, 0.5])
+    np.testing.assert_allclose(m["cohort_retention"], [0.5, 0.5])  # 1 of 2 and 1 of 2 kept
+    np.testing.assert_allclose(m["period_retention"][0], 1 - 1 / 3)
+    assert np.isnan(m["period_retention"][1])  # no customers at the start: undefined
+    np.testing.assert_allclose(m["csat"][0], 0.5)
+    # NPS: promoters minus detractors among each firm's customers, in percent
+    promoters, detractors = rules.nps_shares(np.array([0.8, 0.6]), 2.0, 1.5)
+    assert m["nps"][0] == pytest.approx(100 * (promoters - detractors).mean())
+
+
+def test_nps_shares_are_the_expected_survey_answer() -> None:
+    # answer = round(10 T + shift + noise z): promoter if >= 9, i.e. 10 T + shift + noise z >= 8.5
+    t, shift, noise = 0.7, 2.0, 1.5
+    promoters, detractors = rules.nps_shares(np.array([t]), shift, noise)
+    assert promoters[0] == pytest.approx(stats.norm.sf((8.5 - 10 * t - shift) / noise))
+    assert detractors[0] == pytest.approx(stats.norm.cdf((6.5 - 10 * t - shift) / noise))
