@@ -17,7 +17,7 @@ import yaml
 
 from trustsim import experiment as ex
 from trustsim.config import ConfigError
-from trustsim.experiment.store import status
+from trustsim.experiment.runner import status
 
 ROOT = Path(__file__).resolve().parents[1]
 CLASSROOM = str(ROOT / "configs" / "classroom.yaml")

@@ -11,6 +11,7 @@ import argparse
 import hashlib
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -21,6 +22,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from trustsim.config import ConfigError, Scenario, load_scenario, parse_assignment
+from trustsim.experiment.executors import BACKENDS
 from trustsim.experiment.runner import ExperimentFailed
 from trustsim.io import claim, folder_kind
 from trustsim.metrics import overtake_step
@@ -29,6 +31,7 @@ log = logging.getLogger("trustsim")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    os.environ.setdefault("MPLBACKEND", "Agg")  # figures are files: no window, no display needed
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
@@ -81,19 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument(
         "experiment", type=Path, help="experiment YAML, e.g. experiments/strategy_grid.yaml"
     )
-    sweep.add_argument("--out", type=Path, help="results folder (default results/<name>/)")
-    sweep.add_argument(
-        "--backend",
-        default="processes",
-        choices=["serial", "processes", "dask"],
-        help="where runs execute (default: processes, one per core)",
-    )
-    sweep.add_argument("--workers", type=_positive, help="worker count (default: cores)")
-    sweep.add_argument(
-        "--scheduler",
-        metavar="ADDRESS",
-        help="a running Dask scheduler, tcp://HOST:PORT (with --backend dask)",
-    )
+    _add_backend(sweep)
     sweep.add_argument("--no-plots", action="store_true", help="skip the figures at the end")
     sweep.set_defaults(handler=cmd_sweep)
 
@@ -101,10 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
         "sensitivity", help="global sensitivity analysis (SALib) of an experiment; resumable"
     )
     sens.add_argument("experiment", type=Path, help="e.g. experiments/sobol_baseline.yaml")
-    sens.add_argument("--out", type=Path, help="results folder (default results/<name>/)")
-    sens.add_argument("--backend", default="processes", choices=["serial", "processes", "dask"])
-    sens.add_argument("--workers", type=_positive, help="worker count (default: cores)")
-    sens.add_argument("--scheduler", metavar="ADDRESS", help="a running Dask scheduler")
+    _add_backend(sens)
     sens.set_defaults(handler=cmd_sensitivity)
 
     compare = commands.add_parser(
@@ -112,10 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="policy lab: each policy against the baseline policy, paired, in every market",
     )
     compare.add_argument("experiment", type=Path, help="e.g. experiments/warn_policy.yaml")
-    compare.add_argument("--out", type=Path, help="results folder (default results/<name>/)")
-    compare.add_argument("--backend", default="processes", choices=["serial", "processes", "dask"])
-    compare.add_argument("--workers", type=_positive, help="worker count (default: cores)")
-    compare.add_argument("--scheduler", metavar="ADDRESS", help="a running Dask scheduler")
+    _add_backend(compare)
     compare.set_defaults(handler=cmd_compare)
 
     facts = commands.add_parser(
@@ -130,10 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--size", type=_positive, help="customers (default: the config's; --quick 1,000)"
     )
     facts.add_argument("--quick", action="store_true", help="fewer seeds and customers")
-    facts.add_argument("--out", type=Path, help="output folder (default results/facts-<config>/)")
-    facts.add_argument("--backend", default="processes", choices=["serial", "processes", "dask"])
-    facts.add_argument("--workers", type=_positive, help="worker count (default: cores)")
-    facts.add_argument("--scheduler", metavar="ADDRESS", help="a running Dask scheduler")
+    _add_backend(facts, out="output folder (default results/facts-<config>/)")
     _add_set(facts)
     facts.set_defaults(handler=cmd_facts)
 
@@ -182,6 +164,22 @@ def version() -> str:
         return installed("trustsim")
     except PackageNotFoundError:  # run from a source tree that is not installed
         return "unknown (not installed)"
+
+
+def _add_backend(
+    parser: argparse.ArgumentParser, out: str = "results folder (default results/<name>/)"
+) -> None:
+    """``--out``, ``--backend``, ``--workers`` and ``--scheduler``: where a study's runs go."""
+    parser.add_argument("--out", type=Path, help=out)
+    parser.add_argument(
+        "--backend", default="processes", choices=list(BACKENDS),
+        help="where runs execute (default: processes, one per core)",
+    )  # fmt: skip
+    parser.add_argument("--workers", type=_positive, help="worker count (default: cores)")
+    parser.add_argument(
+        "--scheduler", metavar="ADDRESS",
+        help="a running Dask scheduler, tcp://HOST:PORT (with --backend dask)",
+    )  # fmt: skip
 
 
 def _add_set(parser: argparse.ArgumentParser) -> None:
@@ -255,8 +253,6 @@ def _validate_study(args: argparse.Namespace, *, is_policy: bool) -> int:
     print(f"{args.config}: valid, {what}; {runs:,} runs of {base.population.size:,} customers "
           f"x {steps} weeks")  # fmt: skip
     if args.dry_run:
-        import os
-
         cores = os.cpu_count() or 1
         seconds = runs * steps * (STEP_SECONDS + CUSTOMER_WEEK_SECONDS * base.population.size)
         print(
@@ -439,7 +435,6 @@ def _with_progress[T](
 
 
 def cmd_app(args: argparse.Namespace) -> int:
-    import os
     import subprocess
 
     if args.host != "127.0.0.1" and not args.allow_remote:
@@ -453,7 +448,7 @@ def cmd_app(args: argparse.Namespace) -> int:
         f"http://{args.host}:{args.port}/  (Ctrl-C stops)",
         flush=True,
     )
-    env = {**os.environ, "TRUSTSIM_APP_CONFIG": str(args.config.resolve())}
+    env = {**os.environ, "TRUSTSIM_APP_CONFIG": str(args.config.resolve()), "MPLBACKEND": "Agg"}
     command = [
         sys.executable,
         "-m",
@@ -471,7 +466,7 @@ def cmd_app(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from trustsim.experiment.store import status
+    from trustsim.experiment.runner import status
 
     kind = folder_kind(args.folder)
     if kind == "run":

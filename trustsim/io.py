@@ -19,8 +19,19 @@ import pandas as pd
 from trustsim.config import ConfigError
 from trustsim.simulate import RunResult
 
-_UMASK = os.umask(0)  # read once: files get the permissions the user's umask gives
-os.umask(_UMASK)
+
+def umask() -> int:
+    """The process's umask, read without changing it (Linux); else by setting it back."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except OSError:
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
 
 # What made an output folder, by what its manifest says.
 KINDS = {
@@ -67,7 +78,7 @@ def atomic_write(path: Path, write: Callable[[Path], object]) -> None:
     os.close(fd)
     try:
         write(Path(tmp))
-        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; readers need the usual mode
+        os.chmod(tmp, 0o666 & ~umask())  # mkstemp makes 0600; readers need the usual mode
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

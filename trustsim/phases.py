@@ -214,7 +214,11 @@ def care(state: CustomerState, ledger: Ledger, ctx: Context, u_care: np.ndarray)
     cognitive, _, _ = trust_of(state, ctx, rows, f)
     state.balance[rows, f] = rules.deposit(state.balance[rows, f], sc.bank.d_care, cognitive)
     state.beliefs[rows, f, BENEVOLENCE] = rules.learn(
-        state.beliefs[rows, f, BENEVOLENCE], 1.0, sc.trust.eta_up, sc.trust.eta_down, weight=0.5
+        state.beliefs[rows, f, BENEVOLENCE],
+        1.0,
+        sc.trust.eta_up,
+        sc.trust.eta_down,
+        weight=rules.CARE_WEIGHT,
     )
     ledger.costs += _count(f, ctx.n_firms, fp["care_cost"][f])
 
@@ -303,7 +307,7 @@ def decide(
     adopters_share = ctx.network.adopter_counts(has) / degree
     hazard = np.where(
         has,
-        mk.review_rate + mk.warn_search * state.warned + mk.failure_search * state.failed,
+        rules.search_hazard(mk, state.warned, state.failed),
         rules.entry_hazard(
             mk.p_ad, mk.ad_effect, float(fp["advertising"].sum()), mk.q_wom, adopters_share
         ),
@@ -355,5 +359,5 @@ def bookkeeping(
     profit = ledger.revenue - ledger.costs
     accounts.cumulative_profit += profit
     years = step / sc.market.steps_per_year
-    accounts.npv += profit / (1.0 + sc.market.discount_rate) ** years
+    accounts.npv += rules.discounted(profit, sc.market.discount_rate, years)
     return profit

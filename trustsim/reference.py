@@ -62,7 +62,7 @@ class RefFirm(mesa.Agent):
         self.profit = self.flows["revenue"] - self.flows["costs"]
         self.cumulative_profit += self.profit
         years = step / sc.market.steps_per_year
-        self.npv += self.profit / (1.0 + sc.market.discount_rate) ** years
+        self.npv += rules.discounted(self.profit, sc.market.discount_rate, years)
 
 
 class RefCustomer(mesa.Agent):
@@ -243,7 +243,7 @@ class RefCustomer(mesa.Agent):
                     1.0,
                     sc.trust.eta_up,
                     sc.trust.eta_down,
-                    weight=0.5,
+                    weight=rules.CARE_WEIGHT,
                 )
             )
             firm.flows["costs"] += firm.config.care_cost
@@ -301,7 +301,7 @@ class RefCustomer(mesa.Agent):
             if providers[j] != NONE:
                 counts[providers[j]] += 1
         if self.provider != NONE:
-            hazard = mk.review_rate + mk.warn_search * self.warned + mk.failure_search * self.failed
+            hazard = rules.search_hazard(mk, self.warned, self.failed)
         else:
             advertising = sum(f.advertising for f in sc.firms)
             hazard = float(

@@ -135,6 +135,22 @@ def need_probability(trust: Any, need_rate: float, loyalty: float) -> Any:
     return np.clip(need_rate * (1.0 + loyalty * (trust - 0.5)), 0.0, 1.0)
 
 
+# ODD 7.3: a care contact is benevolence evidence 1 at half the weight of an
+# encounter (a reminder shows good intentions, but less than a warning does).
+CARE_WEIGHT = 0.5
+
+
+def search_hazard(market: Any, warned: Any, failed: Any) -> Any:
+    """ODD 7.5: P(a customer reconsiders its provider this week), before clipping:
+    ``review_rate + warn_search * warned + failure_search * failed``."""
+    return market.review_rate + market.warn_search * warned + market.failure_search * failed
+
+
+def discounted(amount: Any, rate: float, years: float) -> Any:
+    """ODD 7.6: ``amount / (1 + rate) ** years``, the present value for NPV."""
+    return amount / (1.0 + rate) ** years
+
+
 def entry_hazard(
     p_ad: float, ad_effect: float, advertising: float, q_wom: float, adopters_share: Any
 ) -> Any:

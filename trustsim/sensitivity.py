@@ -20,113 +20,28 @@ The generic entry point :func:`analyze_function` needs no trust model at all.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from concurrent.futures import Executor
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from SALib.analyze import morris as morris_analyze
-from SALib.analyze import pawn as pawn_analyze
-from SALib.analyze import sobol as sobol_analyze
-from SALib.sample import latin
-from SALib.sample import morris as morris_sample
-from SALib.sample import sobol as sobol_sample
 
+from trustsim.config import ConfigError
+from trustsim.experiment.salib import Problem, problem_for
+from trustsim.experiment.spec import Analysis, Experiment, OutputSpec
+from trustsim.experiment.store import ExperimentResult
 from trustsim.metrics import overtake_step
 
 METHODS = ("sobol", "morris", "pawn")
 NOISE_WARNING = 0.2  # share of variance from replication noise worth a warning
 
 
-@dataclass(frozen=True)
-class Problem:
-    """A SALib problem: parameter names, bounds, optional groups, method and flags."""
-
-    names: list[str]
-    bounds: list[tuple[float, float]]
-    method: str
-    groups: list[str] | None = None
-    second_order: bool = False
-    levels: int = 4
-
-    def salib(self) -> dict[str, Any]:
-        problem: dict[str, Any] = {
-            "num_vars": len(self.names),
-            "names": self.names,
-            "bounds": [list(b) for b in self.bounds],
-        }
-        if self.groups is not None:
-            problem["groups"] = self.groups
-        return problem
-
-    @property
-    def factors(self) -> list[str]:
-        """What the indices are about: the groups when given, else the parameters."""
-        return list(dict.fromkeys(self.groups)) if self.groups else list(self.names)
-
-    def block(self) -> int:
-        """Rows per base sample point (Sobol, Morris) or 1 (PAWN)."""
-        k = len(self.factors)
-        if self.method == "sobol":
-            return 2 * k + 2 if self.second_order else k + 2
-        return k + 1 if self.method == "morris" else 1
-
-    def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
-        if self.method == "sobol":
-            return sobol_sample.sample(
-                self.salib(), n, calc_second_order=self.second_order, scramble=True, seed=rng
-            )
-        if self.method == "morris":
-            return morris_sample.sample(self.salib(), n, num_levels=self.levels, seed=rng)
-        return latin.sample(self.salib(), n, seed=rng)
-
-    def analyze(
-        self, x: np.ndarray, y: np.ndarray, *, bootstrap: int, conf_level: float, seed: int
-    ) -> pd.DataFrame:
-        """Tidy indices: factor, index, value, conf (conf is the half-width, or NaN)."""
-        problem, rows = self.salib(), []
-        # SALib tests `if seed:`, so a seed of 0 would be ignored: keep it positive
-        seed = seed % (2**31 - 1) + 1
-        if self.method == "sobol":
-            s = sobol_analyze.analyze(
-                problem,
-                y,
-                calc_second_order=self.second_order,
-                num_resamples=bootstrap,
-                conf_level=conf_level,
-                seed=seed,
-            )
-            for index in ("S1", "ST"):
-                rows += _rows(self.factors, index, s[index], s[f"{index}_conf"])
-            if self.second_order:
-                for i, a in enumerate(self.factors):
-                    for j in range(i + 1, len(self.factors)):
-                        rows.append(
-                            (f"{a} x {self.factors[j]}", "S2", s["S2"][i, j], s["S2_conf"][i, j])
-                        )
-        elif self.method == "morris":
-            s = morris_analyze.analyze(
-                problem,
-                x,
-                y,
-                num_resamples=bootstrap,
-                conf_level=conf_level,
-                num_levels=self.levels,
-                seed=seed,
-            )
-            rows += _rows(self.factors, "mu_star", s["mu_star"], s["mu_star_conf"])
-            rows += _rows(self.factors, "mu", s["mu"], None)
-            rows += _rows(self.factors, "sigma", s["sigma"], None)
-        else:
-            s = pawn_analyze.analyze(problem, x, y)  # deterministic: no seed needed
-            for stat in ("median", "mean", "maximum", "CV"):
-                rows += _rows(self.factors, f"pawn_{stat.lower()}", s[stat], None)
-        return pd.DataFrame(rows, columns=["factor", "index", "value", "conf"])
-
-
-def _rows(factors: list[str], index: str, values: Any, conf: Any) -> list[tuple[Any, ...]]:
-    conf = [np.nan] * len(factors) if conf is None else conf
-    return [(f, index, float(v), float(c)) for f, v, c in zip(factors, values, conf, strict=True)]
+def analysis_of(experiment: Experiment) -> Analysis:
+    """The experiment's ``analysis`` section (a sensitivity experiment must have one)."""
+    if experiment.analysis is None:
+        raise ConfigError("analysis.outputs: a sensitivity experiment needs outputs to analyse")
+    return experiment.analysis
 
 
 def main_index(method: str) -> str:
@@ -295,7 +210,7 @@ def analyze_function(
 # ---------------------------------------------------------------------- model outputs
 
 
-def output_value(ts: pd.DataFrame, spec: Any, horizon: int) -> float:
+def output_value(ts: pd.DataFrame, spec: OutputSpec, horizon: int) -> float:
     """One scalar of :class:`~trustsim.experiment.spec.OutputSpec` from a run's timeseries."""
     series = ts.pivot(index="step", columns="firm", values=spec.metric)
     if spec.overtake:
@@ -309,24 +224,7 @@ def output_value(ts: pd.DataFrame, spec: Any, horizon: int) -> float:
 # ---------------------------------------------------------------------- experiments
 
 
-def problem_for(experiment: Any) -> Problem:
-    """The SALib problem of a sensitivity experiment (ranges default to the schema's)."""
-    from trustsim.experiment.spec import lhs_ranges
-
-    design = experiment.design
-    ranges = lhs_ranges(experiment)
-    groups = [design.groups[k] for k in ranges] if design.groups else None
-    return Problem(
-        list(ranges),
-        [(float(lo), float(hi)) for lo, hi in ranges.values()],
-        design.kind,
-        groups=groups,
-        second_order=design.second_order,
-        levels=design.levels,
-    )
-
-
-def experiment_outputs(result: Any, experiment: Any) -> dict[str, np.ndarray]:
+def experiment_outputs(result: ExperimentResult, experiment: Experiment) -> dict[str, np.ndarray]:
     """Each analysis output as an array (design points, replications), in design order."""
     runs = result.runs
     failed = runs[runs["status"] != "ok"]
@@ -335,20 +233,22 @@ def experiment_outputs(result: Any, experiment: Any) -> dict[str, np.ndarray]:
             f"{len(failed)} runs failed (first: {failed['run_id'].iloc[0]}: "
             f"{failed['error'].iloc[0]}); resume the sweep before analysing"
         )
-    specs = experiment.analysis.outputs
+    specs = analysis_of(experiment).outputs
     metrics = sorted({s.metric for s in specs})
-    points, reps = runs["design_id"].max() + 1, experiment.replications
+    points, reps = int(runs["design_id"].max()) + 1, experiment.replications
     values = {s.name: np.full((points, reps), np.nan) for s in specs}
-    for row in runs.itertuples():
-        ts = result.timeseries(columns=metrics, run_ids=[row.run_id])
+    for run_id, point, replication in zip(
+        runs["run_id"], runs["design_id"], runs["replication"], strict=True
+    ):
+        ts = result.timeseries(columns=metrics, run_ids=[str(run_id)])
         for spec in specs:
-            values[spec.name][row.design_id, row.replication] = output_value(
+            values[spec.name][int(point), int(replication)] = output_value(
                 ts, spec, experiment.horizon
             )
     return values
 
 
-def design_matrix(result: Any, problem: Problem) -> np.ndarray:
+def design_matrix(result: ExperimentResult, problem: Problem) -> np.ndarray:
     """The sampled parameter values per design point, in design order."""
     points = result.runs.groupby("design_id").first().sort_index()
     return points[[f"param.{name}" for name in problem.names]].to_numpy(dtype=float)
@@ -358,13 +258,13 @@ def censored_share(values: np.ndarray, horizon: int) -> float:
     return float(np.mean(values > horizon))
 
 
-def report(indices: pd.DataFrame, experiment: Any, censored: Mapping[str, float]) -> str:
+def report(indices: pd.DataFrame, experiment: Experiment, censored: Mapping[str, float]) -> str:
     """A short markdown report that ranks the factors of each output in words."""
     method = experiment.design.kind
     key = main_index(method)
     n = int(indices["n"].max())
     final = indices[(indices["n"] == n) & (indices["index"] == key)]
-    level = 100 * experiment.analysis.conf_level
+    level = 100 * analysis_of(experiment).conf_level
     lines = [
         f"# Sensitivity analysis: {experiment.name}",
         "",
@@ -464,21 +364,19 @@ def convergence_in_words(indices: pd.DataFrame, output: str, key: str) -> str:
 
 
 def run_sensitivity(
-    experiment: Any,
+    experiment: Experiment,
     *,
-    out: Any,
-    executor: Any = None,
+    out: str | Path,
+    executor: Executor | None = None,
     source: str = "",
     backend: str = "custom",
-    on_result: Any = None,
+    on_result: Callable[[dict[str, Any], int, int], None] | None = None,
 ) -> pd.DataFrame:
     """Run (or resume) the sample through the experiment runner, then analyse it.
 
     Writes ``sensitivity.parquet``, ``outputs.parquet`` (the scalar outputs per
     run), the figures and ``report.md`` into ``out``; returns the indices.
     """
-    from pathlib import Path
-
     from trustsim.experiment import run_experiment
     from trustsim.io import atomic_write, write_parquet
     from trustsim.plots import save_sensitivity_figures
@@ -489,7 +387,7 @@ def run_sensitivity(
     )
     problem = problem_for(experiment)
     values = experiment_outputs(result, experiment)
-    analysis = experiment.analysis
+    analysis = analysis_of(experiment)
     seed = int(result.manifest["root_entropy"]) % (2**31 - 1)
     indices = analyze_outputs(
         problem,

@@ -8,13 +8,14 @@
 
 from trustsim.experiment.design import plan
 from trustsim.experiment.executors import BACKENDS, SerialExecutor, make_executor
-from trustsim.experiment.runner import run_experiment
+from trustsim.experiment.runner import ExperimentFailed, run_experiment, status
 from trustsim.experiment.spec import Experiment, load
 from trustsim.experiment.store import ExperimentResult, open_results
 
 __all__ = [
     "BACKENDS",
     "Experiment",
+    "ExperimentFailed",
     "ExperimentResult",
     "SerialExecutor",
     "load",
@@ -22,4 +23,5 @@ __all__ = [
     "open_results",
     "plan",
     "run_experiment",
+    "status",
 ]

@@ -17,6 +17,7 @@ import numpy as np
 from scipy.stats import qmc
 
 from trustsim.config import Scenario, is_integer_key
+from trustsim.experiment.salib import problem_for
 from trustsim.experiment.spec import (
     Experiment,
     GridDesign,
@@ -40,8 +41,6 @@ def design_points(experiment: Experiment, root: np.random.SeedSequence) -> list[
     # a sample has its own child of the root, apart from the runs' seeds
     sampler_seed = np.random.SeedSequence(root.entropy, spawn_key=(*root.spawn_key, 2**31))
     if isinstance(design, SensitivityDesign):
-        from trustsim.sensitivity import problem_for
-
         problem = problem_for(experiment)
         x = problem.sample(design.n, np.random.default_rng(sampler_seed))
         return [_typed(dict(zip(problem.names, map(float, row), strict=True))) for row in x]

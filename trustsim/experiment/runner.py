@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from trustsim.config import Scenario
+from trustsim.config import ConfigError, Scenario
 from trustsim.experiment.design import RunSpec, plan
 from trustsim.experiment.executors import make_executor
 from trustsim.experiment.spec import Experiment, Outputs, default_output
@@ -139,7 +140,6 @@ def run_experiment(
     entropy = store.open_for(
         experiment.identity(), as_record(experiment), source, experiment.seed, backend
     )
-    import numpy as np
 
     runs = plan(experiment, np.random.SeedSequence(entropy))
     finished = store.finished()
@@ -230,3 +230,24 @@ def _outcome(future: Future[Any], spec: RunSpec) -> Outcome:
         raise ExperimentFailed(BROKEN_POOL) from None
     except Exception as exc:  # the worker itself died or could not run the task
         return failure(header(spec), exc, float("nan"))
+
+
+def status(folder: str | Path) -> dict[str, int]:
+    """Runs done, failed and missing in an experiment folder."""
+    store = Store(Path(folder))
+    manifest = store.read_manifest()
+    if manifest is None:
+        raise ConfigError(f"{folder}: no manifest.json; not an experiment folder")
+    experiment = from_record(manifest["experiment"])
+    planned = [
+        r.run_id for r in plan(experiment, np.random.SeedSequence(int(manifest["root_entropy"])))
+    ]
+    records, finished = store.records(), store.finished()
+    failed = sum(1 for r in planned if r in records and records[r]["status"] == FAILED)
+    done = sum(1 for r in planned if r in finished)
+    return {
+        "total": len(planned),
+        "done": done,
+        "failed": failed,
+        "missing": len(planned) - done - failed,
+    }

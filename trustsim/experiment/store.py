@@ -254,29 +254,3 @@ def open_results(folder: str | Path) -> ExperimentResult:
     if manifest is None:
         raise ConfigError(f"{folder}: no manifest.json; not an experiment folder")
     return ExperimentResult(store.root, manifest, runs_table(store.records()))
-
-
-def status(folder: str | Path) -> dict[str, int]:
-    """Runs done, failed and missing in an experiment folder."""
-    import numpy as np
-
-    from trustsim.experiment.design import plan
-    from trustsim.experiment.runner import from_record
-
-    store = Store(Path(folder))
-    manifest = store.read_manifest()
-    if manifest is None:
-        raise ConfigError(f"{folder}: no manifest.json; not an experiment folder")
-    experiment = from_record(manifest["experiment"])
-    planned = [
-        r.run_id for r in plan(experiment, np.random.SeedSequence(int(manifest["root_entropy"])))
-    ]
-    records, finished = store.records(), store.finished()
-    failed = sum(1 for r in planned if r in records and records[r]["status"] == FAILED)
-    done = sum(1 for r in planned if r in finished)
-    return {
-        "total": len(planned),
-        "done": done,
-        "failed": failed,
-        "missing": len(planned) - done - failed,
-    }

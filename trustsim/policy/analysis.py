@@ -7,10 +7,14 @@ the long timeseries (``run_id``, ``step``, ``firm``, metrics).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 from scipy import stats
-from sklearn.tree import DecisionTreeClassifier
+
+if TYPE_CHECKING:
+    from sklearn.tree import DecisionTreeClassifier
 
 KEYS = ["scenario", "replication", "firm", "step"]
 
@@ -88,6 +92,8 @@ def discover(
     y = pays.to_numpy(dtype=bool)
     if len(y) < 4 or y.all() or not y.any():
         return pd.DataFrame(columns=columns)
+    from sklearn.tree import DecisionTreeClassifier  # on use: importing it sets env variables
+
     x = conditions.to_numpy(dtype=float)
     leaf = max(2, int(np.ceil(min_leaf * len(y))))
     tree = DecisionTreeClassifier(max_depth=depth, min_samples_leaf=leaf, random_state=0)

@@ -10,9 +10,6 @@ import base64
 import html
 from dataclasses import dataclass
 
-import matplotlib
-
-matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -22,9 +19,6 @@ from matplotlib.ticker import MaxNLocator
 from trustsim.io import write_bytes, write_text
 from trustsim.policy import PolicyResult, analysis
 from trustsim.policy.spec import BASE_SCENARIO
-
-plt.rcParams.update({"font.size": 11, "axes.titlesize": 12})
-
 
 # --------------------------------------------------------------------------- figures
 
@@ -336,7 +330,9 @@ def write_report(result: PolicyResult) -> str:
     import io
 
     images = {}
-    for name, fig in figures(result).items():
+    with plt.rc_context({"font.size": 11, "axes.titlesize": 12}):  # the report's style only
+        drawn = figures(result)
+    for name, fig in drawn.items():
         buffer = io.BytesIO()
         fig.savefig(buffer, format="png", dpi=110)
         plt.close(fig)
