@@ -31,6 +31,7 @@ log = logging.getLogger("trustsim")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The ``trustsim`` command: returns the exit code (2 for bad input)."""
     os.environ.setdefault("MPLBACKEND", "Agg")  # figures are files: no window, no display needed
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -53,6 +54,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every subcommand."""
     parser = argparse.ArgumentParser(
         prog="trustsim", description="Simulate customer trust, word-of-mouth and strategy."
     )
@@ -157,6 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def version() -> str:
+    """The installed package's version."""
     from importlib.metadata import PackageNotFoundError
     from importlib.metadata import version as installed
 
@@ -217,6 +220,7 @@ def _scenario(args: argparse.Namespace) -> Scenario:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    """``trustsim validate``: check a scenario, experiment or study file."""
     from trustsim.config import read_yaml
 
     raw = read_yaml(args.config, "scenario, experiment or study")
@@ -268,6 +272,7 @@ def _policy_runs(study: Any) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    """``trustsim run``: one run, its tables and figures."""
     from trustsim.io import write_parquet, write_run
     from trustsim.plots import save_run_figures
     from trustsim.simulate import run
@@ -298,6 +303,7 @@ def default_run_folder(config: Path, overrides: list[str]) -> Path:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
+    """``trustsim sweep``: an experiment through the runner, then its figures."""
     from trustsim import experiment as ex
 
     experiment = ex.load(args.experiment)
@@ -319,6 +325,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def cmd_sensitivity(args: argparse.Namespace) -> int:
+    """``trustsim sensitivity``: a SALib study through the runner, then its report."""
     from trustsim import experiment as ex
     from trustsim.experiment.spec import SENSITIVITY
     from trustsim.sensitivity import run_sensitivity
@@ -344,6 +351,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
+    """``trustsim compare``: a policy study and its report."""
     from trustsim import policy
     from trustsim.policy.report import write_report
 
@@ -366,6 +374,7 @@ QUICK_SEEDS, QUICK_SIZE = 8, 1000
 
 
 def cmd_facts(args: argparse.Namespace) -> int:
+    """``trustsim facts``: the calibration targets with intervals."""
     from trustsim import experiment as ex
     from trustsim import facts, plots
     from trustsim.io import write_parquet, write_text
@@ -435,6 +444,7 @@ def _with_progress[T](
 
 
 def cmd_app(args: argparse.Namespace) -> int:
+    """``trustsim app``: serve the classroom app (loopback unless --allow-remote)."""
     import subprocess
 
     if args.host != "127.0.0.1" and not args.allow_remote:
@@ -466,6 +476,7 @@ def cmd_app(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
+    """``trustsim status``: runs done, failed and missing in a folder."""
     from trustsim.experiment.runner import status
 
     kind = folder_kind(args.folder)
@@ -484,6 +495,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_plot(args: argparse.Namespace) -> int:
+    """``trustsim plot``: redraw the figures of a run or an experiment folder."""
     kind = folder_kind(args.folder)
     if kind == "run":  # redraw the run's own figures
         from trustsim.io import read_run

@@ -49,10 +49,14 @@ def prob(default: float, lo: float, hi: float, doc: str) -> Any:
 
 
 class Section(BaseModel):
+    """A frozen block of the scenario schema; unknown keys are errors."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 class Population(Section):
+    """ODD 2 and 5: how many customers, and their propensity, values and talkativeness."""
+
     size: int = Field(2000, ge=2, description="number of customers N")
     trust_mean: float = param(
         0.5, 0.3, 0.7, "mean propensity to trust (Beta prior)", ge=0.01, le=0.99
@@ -76,6 +80,8 @@ NetworkKind = Literal[
 
 
 class Network(Section):
+    """ODD 9: the social network's kind and the parameters of its generator."""
+
     kind: NetworkKind = "watts_strogatz"
     k: int = Field(
         8,
@@ -96,6 +102,8 @@ class Network(Section):
 
 
 class Trust(Section):
+    """ODD 4: how beliefs learn (asymmetry, buffer, forgetting) and combine into trust."""
+
     weakest_link: float = param(
         -2.0, -8.0, 1.0, "power-mean exponent rho of cognitive trust", le=1.0
     )
@@ -108,6 +116,8 @@ class Trust(Section):
 
 
 class Bank(Section):
+    """ODD 4: the emotional bank account's deposits, withdrawals and decay."""
+
     decay: float = prob(0.02, 0.0, 0.1, "weekly decay of the emotional bank balance")
     loss_aversion: float = param(2.25, 1.0, 4.0, "weight of a withdrawal vs a deposit", ge=0.0)
     scale: float = param(
@@ -124,6 +134,8 @@ class Bank(Section):
 
 
 class Market(Section):
+    """ODD 7: the market's conditions: events, search, awareness, choice and money."""
+
     risk: float = prob(0.3, 0.0, 1.0, "cost and irreversibility of a bad service")
     need_rate: float = prob(0.5, 0.2, 0.9, "lambda0: weekly probability of a need")
     loyalty: float = param(0.5, 0.0, 1.0, "how much trust raises purchase frequency", ge=0.0)
@@ -170,6 +182,8 @@ class Market(Section):
 
 
 class WordOfMouth(Section):
+    """ODD 7.4: who tells whom, how often, and with what weight."""
+
     p_positive: float = prob(0.3, 0.05, 0.6, "P(tell a neighbour | good story)")
     p_negative: float = prob(0.6, 0.1, 1.0, "P(tell a neighbour | bad story)")
     p_story: float = prob(
@@ -179,11 +193,15 @@ class WordOfMouth(Section):
 
 
 class News(Section):
+    """ODD 7.1: how far news of a data breach travels, and its weight."""
+
     reach: float = prob(0.5, 0.0, 1.0, "P(a non-customer hears of a breach)")
     weight: float = prob(0.5, 0.1, 1.0, "weight of breach news relative to own experience")
 
 
 class Reviews(Section):
+    """ODD 7.4: who posts reviews, with how many stars, and the public rating."""
+
     enabled: bool = Field(True, description="false: a market without a review platform")
     p_post: float = prob(0.02, 0.005, 0.1, "P(a buyer posts a review | a 3-star experience)")
     extremity: float = param(
@@ -237,6 +255,8 @@ PRESETS: dict[str, dict[str, float]] = {
 
 
 class Firm(Section):
+    """ODD 7: one firm's strategy (a preset plus overrides), prices and costs."""
+
     name: str = Field(min_length=1)
     strategy: Strategy = "custom"
     quality: float = prob(0.7, 0.5, 0.9, "mean delivered quality")
@@ -327,6 +347,7 @@ class Scenario(Section):
 
     @property
     def firm_names(self) -> list[str]:
+        """The firms' names, in order."""
         return [f.name for f in self.firms]
 
     def with_overrides(self, overrides: Mapping[str, object]) -> Scenario:
@@ -341,6 +362,7 @@ def memory_needed(customers: int, firms: int) -> int:
 
 
 def physical_memory() -> int:
+    """This machine's physical memory in bytes."""
     return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
 
 

@@ -32,6 +32,7 @@ class Streams:
 
     @classmethod
     def from_seed(cls, seed: int | np.random.SeedSequence | None) -> Streams:
+        """The named streams of a run from one seed (an int, a SeedSequence or None)."""
         root = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
         # appending children never changes the earlier ones (keys are indices)
         network, init, dynamics, mesa, shocks = children(root, 5)
@@ -59,6 +60,8 @@ def children(parent: np.random.SeedSequence, n: int) -> list[np.random.SeedSeque
 
 @dataclass(frozen=True)
 class InitDraws:
+    """The random numbers of initialisation (ODD 5)."""
+
     propensity: np.ndarray  # (N,)
     talkativeness: np.ndarray  # (N,)
     customer_values: np.ndarray  # (N, D) unit vectors
@@ -68,6 +71,7 @@ class InitDraws:
 
 
 def init_draws(scenario: Scenario, rng: np.random.Generator) -> InitDraws:
+    """Draw everything initialisation needs, from the ``init`` stream."""
     pop = scenario.population
     n, m, dims = pop.size, len(scenario.firms), pop.value_dims
     mean, conc = pop.trust_mean, pop.trust_concentration
@@ -90,16 +94,21 @@ def _unit_vectors(rng: np.random.Generator, n: int, dims: int) -> np.ndarray:
 
 @dataclass(frozen=True)
 class BreachDraws:
+    """This week's breach and breach-news uniforms (ODD 7.1)."""
+
     u_breach: np.ndarray  # (M,)
     u_news: np.ndarray  # (N, M)
 
 
 def breach_draws(rng: np.random.Generator, n: int, m: int) -> BreachDraws:
+    """Draw this week's breach and news uniforms."""
     return BreachDraws(rng.random(m), rng.random((n, m)))
 
 
 @dataclass(frozen=True)
 class EncounterDraws:
+    """This week's encounter randomness: need, mistake, warning, quality, ... (ODD 7.2)."""
+
     u_need: np.ndarray
     u_mistake: np.ndarray
     u_warn: np.ndarray
@@ -129,10 +138,13 @@ def uniforms(rng: np.random.Generator, *shape: int) -> np.ndarray:
 
 @dataclass(frozen=True)
 class DecisionDraws:
+    """This week's consideration and choice uniforms (ODD 7.5)."""
+
     u_consider: np.ndarray
     u_choice: np.ndarray
 
 
 def decision_draws(rng: np.random.Generator, n: int) -> DecisionDraws:
+    """Draw this week's consideration and choice uniforms."""
     u = rng.random((2, n))
     return DecisionDraws(u[0], u[1])

@@ -116,6 +116,7 @@ class Runs:
         return ts.pivot_table(index=["replication", "step"], columns="firm", values=metric)
 
     def panels(self, variant: str) -> list[pd.DataFrame]:
+        """The per-customer panels of a variant's runs, in replication order."""
         return [self.result.panel(str(r)) for r in self._ids(variant)["run_id"]]
 
     def measure(self, fact: Fact) -> tuple[np.ndarray, float | None]:
@@ -136,12 +137,15 @@ def _at(table: pd.DataFrame, step: int = HORIZON) -> pd.DataFrame:
 
 
 def wom_ratio(runs: Runs) -> tuple[np.ndarray, float | None]:
+    """Positive : negative word-of-mouth messages in weeks 1-52, per seed."""
     positive = _sum_to(runs.table("scenario", "wom_positive")).sum(axis=1)
     negative = _sum_to(runs.table("scenario", "wom_negative")).sum(axis=1)
     return (positive / negative).to_numpy(), None
 
 
 def listeners_ratio(runs: Runs) -> tuple[np.ndarray, float | None]:
+    """Listeners per negative story over listeners per positive story, per seed."""
+
     def per_story(kind: str) -> pd.Series:
         told = _sum_to(runs.table("scenario", f"wom_{kind}")).sum(axis=1)
         stories = _sum_to(runs.table("scenario", f"stories_{kind}")).sum(axis=1)
@@ -185,20 +189,24 @@ def left_after_warning(runs: Runs) -> tuple[np.ndarray, np.ndarray]:
 
 
 def warning_search(runs: Runs) -> tuple[np.ndarray, float | None]:
+    """Share leaving within 13 weeks, warned over exploited-unaware, per seed."""
     warned, control = left_after_warning(runs)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(control > 0, warned / control, np.nan), None
 
 
 def churn_control(runs: Runs) -> tuple[np.ndarray, float | None]:
+    """Percent of exploited-unaware customers who leave within 13 weeks, per seed."""
     return 100 * left_after_warning(runs)[1], None
 
 
 def churn_warned(runs: Runs) -> tuple[np.ndarray, float | None]:
+    """Percent of warned customers who leave within 13 weeks, per seed."""
     return 100 * left_after_warning(runs)[0], None
 
 
 def price_elasticity(runs: Runs) -> tuple[np.ndarray, float | None]:
+    """Elasticity of the raising firm's share at week 52 for a 10% price rise."""
     base = _at(runs.table("price_equal", "share"))["raises"]
     raised = _at(runs.table("price_raised", "share"))["raises"]
     return ((raised - base) / base / PRICE_RISE).to_numpy(), None
@@ -211,6 +219,7 @@ def honest_firm(scenario: Scenario) -> str | None:
 
 
 def honest_rating(runs: Runs) -> tuple[np.ndarray, float | None]:
+    """The public rating at week 52 of the firm that promises what it delivers."""
     firm = honest_firm(runs.scenario)
     if firm is None:
         return np.array([np.nan]), None
@@ -242,10 +251,12 @@ def _nps_of(runs: Runs, pick: Callable[[pd.Series], str]) -> np.ndarray:
 
 
 def nps_leader(runs: Runs) -> tuple[np.ndarray, float | None]:
+    """NPS at week 52 of the firm most trusted by its customers."""
     return _nps_of(runs, lambda rep: str(rep.idxmax())), None
 
 
 def nps_distrusted(runs: Runs) -> tuple[np.ndarray, float | None]:
+    """NPS at week 52 of the firm least trusted by its customers."""
     return _nps_of(runs, lambda rep: str(rep.idxmin())), None
 
 
@@ -254,6 +265,7 @@ def _final_shares(runs: Runs, variant: str) -> np.ndarray:
 
 
 def gini_gain(runs: Runs) -> tuple[np.ndarray, float | None]:
+    """Gini of final shares among identical firms, social proof on minus off."""
     on, off = (_final_shares(runs, v) for v in ("proof_on", "proof_off"))
     return np.array([gini(a) - gini(b) for a, b in zip(on, off, strict=True)]), None
 

@@ -86,18 +86,22 @@ def atomic_write(path: Path, write: Callable[[Path], object]) -> None:
 
 
 def write_text(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically."""
     atomic_write(path, lambda tmp: tmp.write_text(text))
 
 
 def write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically."""
     atomic_write(path, lambda tmp: tmp.write_bytes(data))
 
 
 def write_json(path: Path, data: Any) -> None:
+    """Write ``data`` as indented JSON to ``path`` atomically."""
     write_text(path, json.dumps(data, indent=2, default=str))
 
 
 def write_parquet(path: Path, frame: pd.DataFrame) -> None:
+    """Write ``frame`` (without its index) as Parquet to ``path`` atomically."""
     atomic_write(path, lambda tmp: frame.to_parquet(tmp, index=False))
 
 

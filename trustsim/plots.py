@@ -35,6 +35,7 @@ def _finish(fig: Figure, axes: list[plt.Axes], title: str) -> Figure:
 
 
 def retention_figure(ts: pd.DataFrame) -> Figure:
+    """Cohort and period retention per firm over the weeks of one run."""
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
     (100 * _by_firm(ts, "cohort_retention")).plot(ax=left)
     left.set_ylabel("customers of week 0 still with the firm (%)")
@@ -47,6 +48,7 @@ def retention_figure(ts: pd.DataFrame) -> Figure:
 
 
 def reputation_figure(ts: pd.DataFrame) -> Figure:
+    """Reputation (mean trust of all customers) and the public rating, per firm, over one run."""
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
     _by_firm(ts, "reputation").plot(ax=left)
     left.set_ylabel("mean trust of all customers (0 to 1)")
@@ -58,6 +60,7 @@ def reputation_figure(ts: pd.DataFrame) -> Figure:
 
 
 def trust_figure(ts: pd.DataFrame) -> Figure:
+    """Mean cognitive, affective and overall trust of each firm's customers."""
     parts = [
         ("mean_trust", "overall"),
         ("mean_cognitive", "cognitive"),
@@ -72,6 +75,7 @@ def trust_figure(ts: pd.DataFrame) -> Figure:
 
 
 def profit_figure(ts: pd.DataFrame) -> Figure:
+    """Cumulative profit per firm, with the week the final leader took the lead for good."""
     fig, ax = plt.subplots(figsize=(7, 4.2))
     profit = _by_firm(ts, "cumulative_profit")
     profit.plot(ax=ax)
@@ -426,6 +430,7 @@ def convergence_figure(indices: pd.DataFrame, index: str) -> Figure:
 def save_sensitivity_figures(
     indices: pd.DataFrame, method: str, index: str, out: Path
 ) -> list[Path]:
+    """Write the indices, Morris and convergence figures of a sensitivity study."""
     paths: list[Path] = []
     if method == "sobol":
         paths += _save(indices_figure(indices), out / "indices")

@@ -255,6 +255,7 @@ def design_matrix(result: ExperimentResult, problem: Problem) -> np.ndarray:
 
 
 def censored_share(values: np.ndarray, horizon: int) -> float:
+    """Share of runs in which an overtaking never happened."""
     return float(np.mean(values > horizon))
 
 

@@ -52,6 +52,7 @@ class RunResult:
 
 
 def versions() -> dict[str, str]:
+    """Versions of Python and the packages that decide results, for the manifest."""
     out = {"python": platform.python_version()}
     for name in PACKAGES:
         try:
@@ -69,6 +70,7 @@ def seed_sequence(seed: int | np.random.SeedSequence | None) -> np.random.SeedSe
 def manifest(
     scenario: Scenario, seed: np.random.SeedSequence, steps: int, implementation: str
 ) -> dict[str, Any]:
+    """What made a run: its scenario, steps, seed entropy and spawn key, and versions."""
     return {
         "scenario": scenario.model_dump(mode="json"),
         "steps": steps,
@@ -82,6 +84,7 @@ def manifest(
 def tables(
     firm_records: list[dict[str, Any]], population_records: list[dict[str, Any]]
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The per-firm and population records as DataFrames with fixed columns."""
     timeseries = pd.DataFrame.from_records(firm_records, columns=["step", "firm", *FIRM_COLUMNS])
     population = pd.DataFrame.from_records(
         population_records, columns=["step", *POPULATION_COLUMNS]

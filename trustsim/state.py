@@ -77,13 +77,16 @@ class CustomerState:
 
     @property
     def n(self) -> int:
+        """Number of customers."""
         return int(self.provider.size)
 
     @property
     def n_firms(self) -> int:
+        """Number of firms."""
         return int(self.balance.shape[1])
 
     def reset_events(self) -> None:
+        """Clear this step's event flags (ODD 3: at the start of a week)."""
         n = self.n
         self.served = self.provider.copy()
         for name in PANEL_EVENTS:
@@ -127,6 +130,7 @@ class Ledger:
 
     @classmethod
     def empty(cls, n_firms: int) -> Ledger:
+        """A ledger of zeros for ``m`` firms."""
         return cls(**{f.name: np.zeros(n_firms) for f in fields(cls)})
 
     def flows(self) -> dict[str, np.ndarray]:
@@ -144,6 +148,7 @@ class Accounts:
 
     @classmethod
     def empty(cls, n_firms: int) -> Accounts:
+        """Accounts of zeros for ``m`` firms."""
         return cls(np.zeros(n_firms), np.zeros(n_firms), [])
 
     def reviews(self, window: int | None) -> tuple[np.ndarray, np.ndarray]:

@@ -69,12 +69,14 @@ class RunSpec:
 
     @property
     def spawn_key(self) -> tuple[int, ...]:
+        """The run's position in the experiment's SeedSequence tree."""
         return tuple(self.seed.spawn_key)
 
 
 def run_seed(
     root: np.random.SeedSequence, design_id: int, replication: int, common_random_numbers: bool
 ) -> np.random.SeedSequence:
+    """The seed of run (d, r): ``(r,)`` under common random numbers, else ``(d, r)``."""
     key = (replication,) if common_random_numbers else (design_id, replication)
     return np.random.SeedSequence(root.entropy, spawn_key=(*root.spawn_key, *key))
 
@@ -98,4 +100,5 @@ def plan(experiment: Experiment, root: np.random.SeedSequence) -> list[RunSpec]:
 
 
 def scenario_for(experiment: Experiment, run: RunSpec) -> Scenario:
+    """The scenario of one run: the base with its design point's overrides."""
     return experiment.base.with_overrides(run.parameters)

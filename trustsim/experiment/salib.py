@@ -35,6 +35,7 @@ class Problem:
     levels: int = 4
 
     def salib(self) -> dict[str, Any]:
+        """The problem as the dict SALib takes."""
         problem: dict[str, Any] = {
             "num_vars": len(self.names),
             "names": self.names,
@@ -57,6 +58,7 @@ class Problem:
         return k + 1 if self.method == "morris" else 1
 
     def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        """A SALib sample of ``n`` base points (rows: design points)."""
         if self.method == "sobol":
             return sobol_sample.sample(
                 self.salib(), n, calc_second_order=self.second_order, scramble=True, seed=rng

@@ -118,6 +118,8 @@ class OutputSpec(_Strict):
 
 
 class Analysis(_Strict):
+    """What a sensitivity study analyses: its outputs, bootstrap and confidence level."""
+
     outputs: list[OutputSpec] = Field(min_length=1)
     bootstrap: int = Field(200, ge=10, description="resamples for confidence intervals")
     conf_level: float = Field(0.95, gt=0, lt=1)
@@ -145,6 +147,7 @@ class Outputs(_Strict):
 
     @property
     def columns(self) -> list[str]:
+        """The metrics kept: the listed ones, or all firm metrics."""
         return list(self.metrics) if self.metrics else list(FIRM_COLUMNS)
 
 
@@ -165,6 +168,7 @@ class Experiment(_Strict):
 
     @property
     def horizon(self) -> int:
+        """Weeks per run: ``steps``, or the scenario's."""
         return self.base.steps if self.steps is None else self.steps
 
     def identity(self) -> str:
@@ -291,6 +295,7 @@ def lhs_ranges(experiment: Experiment) -> dict[str, tuple[float, float]]:
 
 
 def default_output(experiment: Experiment) -> Path:
+    """``results/<experiment name>/``."""
     return Path("results") / experiment.name
 
 

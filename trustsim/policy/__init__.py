@@ -118,6 +118,7 @@ def label_runs(study: PolicyExperiment, runs: pd.DataFrame) -> pd.DataFrame:
 
 
 def scenario_name(index: int) -> str:
+    """``base`` for scenario 0, else ``s001``, ``s002``, ..."""
     return BASE_SCENARIO if index == 0 else f"s{index:03d}"
 
 
@@ -133,6 +134,7 @@ def scenario_table(study: PolicyExperiment, entropy: int) -> pd.DataFrame:
 
 
 def acting_firm(study: PolicyExperiment, policy: str) -> str:
+    """The firm a policy acts on: the first firm its levers name (else the first firm)."""
     names = [f.name for f in study.base.firms]
     for key in study.policies[policy]:
         parts = key.split(".")

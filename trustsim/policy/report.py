@@ -104,6 +104,7 @@ def slug(name: str) -> str:
 
 
 def figures(result: PolicyResult) -> dict[str, Figure]:
+    """Every figure of the report, by file name."""
     out = {"contrasts": contrast_figure(result)}
     if len(result.scenarios) > 1:
         out["breakeven"] = breakeven_figure(result)
@@ -119,6 +120,8 @@ def figures(result: PolicyResult) -> dict[str, Figure]:
 
 @dataclass(frozen=True)
 class Block:
+    """One piece of the report: a heading, a paragraph, a table or a figure."""
+
     kind: str  # "h1", "h2", "p", "table" or "figure"
     text: str = ""
     table: pd.DataFrame | None = None
@@ -198,6 +201,7 @@ def _levers(levers: dict[str, object]) -> str:
 
 
 def blocks(result: PolicyResult, figure_names: list[str]) -> list[Block]:
+    """The report as blocks, rendered to Markdown and to HTML alike."""
     study = result.study
     out = [
         Block("h1", f"Policy study: {study.name}"),
@@ -282,6 +286,7 @@ def _rules_table(result: PolicyResult) -> pd.DataFrame:
 
 
 def to_markdown(report: list[Block]) -> str:
+    """The report's blocks as Markdown (figures as links to the PNG files)."""
     lines: list[str] = []
     for block in report:
         if block.kind == "h1":
@@ -301,6 +306,7 @@ def to_markdown(report: list[Block]) -> str:
 
 
 def to_html(report: list[Block], images: dict[str, bytes]) -> str:
+    """The report's blocks as one self-contained HTML page (figures embedded)."""
     body = []
     for block in report:
         if block.kind in ("h1", "h2"):

@@ -68,6 +68,7 @@ class PolicyExperiment(_Strict):
 
     @property
     def horizon(self) -> int:
+        """Weeks per run: ``steps``, or the scenario's."""
         return self.base.steps if self.steps is None else self.steps
 
     @property
