@@ -28,6 +28,7 @@ import pandas as pd
 
 from trustsim.config import Market
 from trustsim.experiment.store import open_results
+from trustsim.metrics import overtake_step
 
 CHALLENGER, INCUMBENT = "trust_first", "short_term"
 HORIZON = 156
@@ -36,12 +37,8 @@ CALIBRATED_SEARCH = Market().review_rate  # the default, calibrated in ODD 8.4
 
 def overtaking_week(profit: pd.DataFrame) -> float:
     """First week from which CHALLENGER stays ahead on cumulative profit (NaN: never)."""
-    ahead = (profit[CHALLENGER] > profit[INCUMBENT]).to_numpy()
-    behind = np.flatnonzero(~ahead)
-    if behind.size == 0:
-        return float(profit.index[0])
-    last_behind = behind[-1]
-    return float(profit.index[last_behind + 1]) if last_behind + 1 < ahead.size else np.nan
+    index = overtake_step(profit[INCUMBENT].to_numpy(), profit[CHALLENGER].to_numpy())
+    return np.nan if index is None else float(profit.index[index])
 
 
 def markets(folder: Path) -> pd.DataFrame:

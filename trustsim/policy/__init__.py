@@ -143,6 +143,17 @@ def acting_firm(study: PolicyExperiment, policy: str) -> str:
     return names[0]
 
 
+def final_gain(study: PolicyExperiment, contrasts: pd.DataFrame, policy: str) -> pd.Series:
+    """By scenario: the mean paired NPV gain at the horizon for the firm ``policy`` acts on."""
+    rows = contrasts[
+        (contrasts["policy"] == policy)
+        & (contrasts["firm"] == acting_firm(study, policy))
+        & (contrasts["metric"] == "npv")
+        & (contrasts["step"] == study.horizon)
+    ]
+    return rows.set_index("scenario")["mean"]
+
+
 def discovery(
     study: PolicyExperiment, scenarios: pd.DataFrame, contrasts: pd.DataFrame
 ) -> pd.DataFrame:
@@ -151,13 +162,7 @@ def discovery(
     conditions = scenarios.set_index("scenario").select_dtypes("number")
     frames = []
     for policy in study.others:
-        final = contrasts[
-            (contrasts["policy"] == policy)
-            & (contrasts["firm"] == acting_firm(study, policy))
-            & (contrasts["metric"] == "npv")
-            & (contrasts["step"] == study.horizon)
-        ].set_index("scenario")["mean"]
-        pays = final.reindex(conditions.index) > 0
+        pays = final_gain(study, contrasts, policy).reindex(conditions.index) > 0
         boxes = analysis.discover(conditions, pays)
         frames.append(boxes.assign(policy=policy))
     rules = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()

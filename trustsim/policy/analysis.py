@@ -13,6 +13,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from trustsim.metrics import overtake_step
+
 if TYPE_CHECKING:
     from sklearn.tree import DecisionTreeClassifier
 
@@ -47,11 +49,8 @@ def contrasts(differences: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
 
 def breakeven_week(steps: np.ndarray, mean: np.ndarray) -> float:
     """The first step from which ``mean`` stays above 0 to the horizon (NaN: never)."""
-    not_above = np.flatnonzero(mean <= 0)
-    if not_above.size == 0:
-        return float(steps[0])
-    last = not_above[-1]
-    return float(steps[last + 1]) if last + 1 < steps.size else np.nan
+    index = overtake_step(np.zeros_like(mean), mean)
+    return np.nan if index is None else float(steps[index])
 
 
 def breakeven(

@@ -17,7 +17,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from trustsim.io import write_bytes, write_text
-from trustsim.policy import PolicyResult, analysis
+from trustsim.policy import PolicyResult, analysis, final_gain
 from trustsim.policy.spec import BASE_SCENARIO
 
 # --------------------------------------------------------------------------- figures
@@ -92,9 +92,7 @@ def regime_figure(result: PolicyResult, policy: str) -> Figure | None:
 
 
 def _final_npv(result: PolicyResult, policy: str) -> pd.DataFrame:
-    c = result.contrasts
-    gain = c[(c.policy == policy) & (c.firm == result.policy_firm(policy)) & (c.metric == "npv")
-             & (c.step == result.study.horizon)].set_index("scenario")["mean"]  # fmt: skip
+    gain = final_gain(result.study, result.contrasts, policy)
     return result.scenarios.set_index("scenario").assign(gain=gain)
 
 
