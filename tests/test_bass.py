@@ -1,4 +1,4 @@
-"""The Bass limit of MODEL.md 6.5 and its ring-lattice lower bound."""
+"""The Bass limit of ODD 7.5 and its ring-lattice lower bound."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The trust rules of MODEL.md section 4, one function at a time."""
+"""The trust rules of ODD section 4, one function at a time."""
 
 from __future__ import annotations
 

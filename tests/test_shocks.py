@@ -1,4 +1,4 @@
-"""Shocks change the state as MODEL.md says; classroom model resets and layout."""
+"""Shocks change the state as ODD 8a says; classroom model resets and layout."""
 
 from __future__ import annotations
 

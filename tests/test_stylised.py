@@ -1,4 +1,4 @@
-"""Stylised facts of MODEL.md section 10 that must come out of the mechanisms.
+"""Stylised facts of ODD section 1 that must come out of the mechanisms.
 
 The comparisons use common random numbers (the same seeds on both sides) and
 average over seeds; the figures asserted were measured, not written in.
