@@ -1,7 +1,9 @@
 """Read the contestability sweeps of ODD 8.4: who wins where, and what moves the crossover.
 
-    trustsim sweep experiments/regime_map.yaml --out results/regime_map
-    python experiments/contestability.py regime results/regime_map [--figure docs/regime_map.png]
+    trustsim sweep experiments/regime_map_full.yaml --out results/regime_map_full
+    python experiments/contestability.py regime results/regime_map_full [--figure FILE]
+    trustsim sweep experiments/regime_map.yaml --out results/regime_map   # named conditions
+    python experiments/contestability.py regime results/regime_map
     trustsim sweep experiments/levers.yaml --out results/levers
     python experiments/contestability.py levers results/levers
 
@@ -29,6 +31,7 @@ import pandas as pd
 from trustsim.config import Market
 from trustsim.experiment.store import open_results
 from trustsim.metrics import overtake_step
+from trustsim.policy.analysis import describe_box, discover
 
 CHALLENGER, INCUMBENT = "trust_first", "short_term"
 HORIZON = 156
@@ -69,8 +72,24 @@ def summary(table: pd.DataFrame) -> str:
         *(f"  {name:40s} {value:+.2f}" for name, value in corr.items()),
         f"markets with review_rate <= {3 * CALIBRATED_SEARCH:g} (3x the calibrated default): "
         f"{len(near)}, {CHALLENGER} wins {(near['npv_gap'] > 0).mean():.1%}",
+        "where each preset wins (decision tree of depth 3, leaves of at least 5% of markets):",
+        *boxes(table),
     ]
     return "\n".join(lines)
+
+
+def boxes(table: pd.DataFrame) -> list[str]:
+    """Scenario discovery: boxes of market conditions and the preset that wins inside."""
+    conditions = table.drop(columns=["npv_gap", "overtakes"])
+    found = discover(conditions, table["npv_gap"] > 0, depth=3)
+    lines = []
+    for _, box in found.groupby("box", sort=False):
+        winner = CHALLENGER if box["outcome"].iloc[0] == "pays" else INCUMBENT
+        lines.append(
+            f"  {winner} wins {box['density'].iloc[0]:.0%} of {box['scenarios'].iloc[0]} "
+            f"markets (coverage {box['coverage'].iloc[0]:.0%}) where {describe_box(box)}"
+        )
+    return lines
 
 
 def figure(table: pd.DataFrame, path: Path) -> None:
@@ -82,6 +101,8 @@ def figure(table: pd.DataFrame, path: Path) -> None:
         ax.scatter(table.loc[mask, x], table.loc[mask, y], marker=marker, label=f"{label} wins")
     if x == "market.review_rate":
         ax.axvline(CALIBRATED_SEARCH, color="grey", linestyle="--", label="calibrated default")
+    if y == "market.review_rate":
+        ax.axhline(CALIBRATED_SEARCH, color="grey", linestyle="--", label="calibrated default")
     ax.set_xlabel(x)
     ax.set_ylabel(y)
     ax.set_title("Which preset wins NPV at week 156, by market")
