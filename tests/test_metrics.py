@@ -3,12 +3,25 @@ functions, so the reference equivalence cannot catch a bug in them."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from scipy import stats
 
 from trustsim import rules
-from trustsim.metrics import EVENT_COUNTS, firm_metrics, gini, overtake_step, ratio
+from trustsim.metrics import (
+    EVENT_COUNTS,
+    FIRM_COLUMNS,
+    FIRM_METRICS,
+    LEDGER_FLOWS,
+    firm_metrics,
+    gini,
+    markdown_table,
+    overtake_step,
+    ratio,
+    tally,
+)
 
 
 @pytest.mark.parametrize(
@@ -43,23 +56,42 @@ def test_overtake_step() -> None:
     assert overtake_step([0, 0], [1, 1]) == 0
 
 
-def test_firm_metrics_by_hand() -> None:
-    # 4 customers, 2 firms: customers 0 and 1 with firm 0, customer 2 with firm 1, 3 none
-    provider = np.array([0, 0, 1, -1])
+def hand_case() -> dict[str, np.ndarray]:
+    """4 customers, 2 firms: customers 0 and 1 with firm 0, customer 2 with firm 1, 3 none."""
     trust = np.array([[0.8, 0.2], [0.6, 0.4], [0.1, 0.9], [0.5, 0.5]])
-    cognitive, affect = trust + 0.05, trust - 0.05
-    names = ("acquisitions", "churns", "entries", "exits", "revenue", "costs", "satisfied")
-    flows = {k: np.zeros(2) for k in (*names, "encounters", *EVENT_COUNTS)}
-    flows["customers_start"] = np.array([3.0, 0.0])
+    return tally(
+        provider=np.array([0, 0, 1, -1]), cohort=np.array([True, False, True, False]),
+        cognitive=trust + 0.05, affect=trust - 0.05, trust=trust,
+        aware=np.array([[1, 0], [1, 1], [0, 1], [1, 0]], dtype=bool), nps=(2.0, 1.5),
+    )  # fmt: skip
+
+
+def test_tally_by_hand() -> None:
+    sums = hand_case()
+    np.testing.assert_allclose(sums["customers"], [2, 1])
+    np.testing.assert_allclose(sums["cohort_customers"], [1, 1])
+    np.testing.assert_allclose(sums["trust_sum"], [1.4, 0.9])
+    np.testing.assert_allclose(sums["cognitive_sum"], [1.5, 0.95])
+    np.testing.assert_allclose(sums["reputation"], [0.5, 0.5])
+    np.testing.assert_allclose(sums["awareness"], [0.75, 0.5])
+    promoters, detractors = rules.nps_shares(np.array([0.8, 0.6]), 2.0, 1.5)
+    assert sums["promoters"][0] == pytest.approx(promoters.sum())
+    assert sums["detractors"][0] == pytest.approx(detractors.sum())
+
+
+def test_firm_metrics_by_hand() -> None:
+    flows = {k: np.zeros(2) for k in (*LEDGER_FLOWS, *EVENT_COUNTS)}
     flows["churns"] = np.array([1.0, 0.0])
     flows["satisfied"], flows["encounters"] = np.array([1.0, 0.0]), np.array([2.0, 0.0])
     m = firm_metrics(
-        provider=provider, cohort=np.array([True, False, True, False]),
-        cohort_start=np.array([2.0, 2.0]), cognitive=cognitive, affect=affect, trust=trust,
-        aware=np.array([[1, 0], [1, 1], [0, 1], [1, 0]], dtype=bool), nps=(2.0, 1.5),
-        flows=flows, profit=np.zeros(2), cumulative_profit=np.zeros(2), npv=np.zeros(2),
-        rating=np.array([3.0, 4.0]), reviews=np.array([5.0, 1.0]),
+        {
+            **hand_case(), **flows, "population": 4, "customers_start": np.array([3.0, 0.0]),
+            "cohort_start": np.array([2.0, 2.0]), "profit": np.zeros(2),
+            "cumulative_profit": np.zeros(2), "npv": np.zeros(2),
+            "rating": np.array([3.0, 4.0]), "reviews": np.array([5.0, 1.0]),
+        }
     )  # fmt: skip
+    assert list(m) == list(FIRM_COLUMNS)
     np.testing.assert_allclose(m["customers"], [2, 1])
     np.testing.assert_allclose(m["share"], [0.5, 0.25])
     np.testing.assert_allclose(m["mean_trust"], [0.7, 0.9])
@@ -74,6 +106,18 @@ def test_firm_metrics_by_hand() -> None:
     # NPS: promoters minus detractors among each firm's customers, in percent
     promoters, detractors = rules.nps_shares(np.array([0.8, 0.6]), 2.0, 1.5)
     assert m["nps"][0] == pytest.approx(100 * (promoters - detractors).mean())
+
+
+def test_registry_names_are_unique_and_documented() -> None:
+    names = [metric.name for metric in FIRM_METRICS]
+    assert len(names) == len(set(names))
+    assert all(metric.unit and metric.definition for metric in FIRM_METRICS)
+
+
+def test_odd_shows_the_registry() -> None:
+    # the table in ODD 4 (observation) is the registry's, so the docs cannot drift
+    odd = (Path(__file__).parents[1] / "docs" / "ODD.md").read_text(encoding="utf-8")
+    assert markdown_table() in odd
 
 
 def test_nps_shares_are_the_expected_survey_answer() -> None:

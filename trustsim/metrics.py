@@ -1,63 +1,120 @@
 """Observation (ODD section 4, observation): pure functions from arrays to metrics.
 
-``firm_metrics`` gives one record per firm and step, ``population_metrics`` one
-per step; their keys are the columns of ``RunResult.timeseries`` and
-``RunResult.population``.
+:data:`FIRM_METRICS` is the registry: every per-firm metric's name, unit,
+definition and formula, in one place. Each engine sums its customers into
+tallies its own way (the fast one with :func:`tally`, the reference agent by
+agent); ``firm_metrics`` turns the tallies into the columns of
+``RunResult.timeseries``, and ``population_metrics`` gives those of
+``RunResult.population``. ``markdown_table`` is the table in ``docs/ODD.md``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from trustsim import rules
 
-# this step's counts of events, per firm (straight from the ledger)
-EVENT_COUNTS = (
-    "encounters",
-    "stories_positive",
-    "stories_negative",
-    "wom_positive",
-    "wom_negative",
-    "warnings",
-    "exploited",
-    "discovered",
-    "complaints",
-    "recoveries",
-    "breaches",
-    "new_reviews",
-    "stars_1",
-    "stars_2",
-    "stars_3",
-    "stars_4",
-    "stars_5",
+EVENT_COUNTS: dict[str, str] = {
+    "encounters": "purchases (service encounters)",
+    "stories_positive": "customers with a good story to tell",
+    "stories_negative": "customers with a bad story to tell",
+    "wom_positive": "positive word-of-mouth messages delivered",
+    "wom_negative": "negative word-of-mouth messages delivered",
+    "warnings": "customers warned before a costly mistake",
+    "exploited": "mistakes exploited (not warned)",
+    "discovered": "exploited mistakes the customer found out",
+    "complaints": "complaints after a failed service",
+    "recoveries": "complaints resolved",
+    "breaches": "data breaches",
+    "new_reviews": "reviews posted",
+    **{f"stars_{k}": f"{k}-star reviews posted" for k in range(1, 6)},
+}
+"""This step's counts of events per firm, straight from the ledger, with their meaning."""
+
+LEDGER_FLOWS = ("acquisitions", "churns", "entries", "exits", "revenue", "costs", "satisfied")
+"""The other ledger flows the metrics read (besides the event counts)."""
+
+Tallies = Mapping[str, Any]
+"""Per-firm arrays (and the scalar ``population``) from which every metric is computed:
+sums over each firm's customers (:func:`tally`), this step's ledger flows and the
+firm's accounts. Both engines build them their own way; the formulas are here."""
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One per-firm column of ``RunResult.timeseries``: its name, unit, definition and
+    formula over the :data:`Tallies` (ODD 4, observation)."""
+
+    name: str
+    unit: str
+    definition: str
+    formula: Callable[[Tallies], Any]
+
+
+def _read(key: str) -> Callable[[Tallies], Any]:
+    return lambda t: t[key]
+
+
+def _per_customer(key: str) -> Callable[[Tallies], Any]:
+    return lambda t: ratio(t[key], t["customers"])
+
+
+FIRM_METRICS: tuple[Metric, ...] = (
+    Metric("customers", "customers", "current customers", _read("customers")),
+    Metric("share", "fraction", "customers / N", lambda t: t["customers"] / t["population"]),
+    Metric("acquisitions", "customers", "customers gained this step", _read("acquisitions")),
+    Metric("churns", "customers", "customers lost this step", _read("churns")),
+    Metric("entries", "customers", "acquisitions of prospects", _read("entries")),
+    Metric("exits", "customers", "churns to the outside option", _read("exits")),
+    Metric(
+        "period_retention",
+        "fraction",
+        "1 - churns / customers at the step's start",
+        lambda t: 1.0 - ratio(t["churns"], t["customers_start"]),
+    ),
+    Metric(
+        "cohort_retention",
+        "fraction",
+        "share of the firm's t = 0 customers who have never moved",
+        lambda t: ratio(t["cohort_customers"], t["cohort_start"]),
+    ),
+    Metric("revenue", "money", "this step's revenue, exploited mistakes in", _read("revenue")),
+    Metric("costs", "money", "this step's costs, advertising included", _read("costs")),
+    Metric("profit", "money", "revenue - costs", _read("profit")),
+    Metric("cumulative_profit", "money", "profit summed to this step", _read("cumulative_profit")),
+    Metric("npv", "money", "profit discounted at market.discount_rate", _read("npv")),
+    Metric("mean_trust", "0..1", "mean T over the firm's customers", _per_customer("trust_sum")),
+    Metric(
+        "mean_cognitive", "0..1", "mean C over the firm's customers", _per_customer("cognitive_sum")
+    ),
+    Metric(
+        "mean_affective", "0..1", "mean F over the firm's customers", _per_customer("affective_sum")
+    ),
+    Metric("reputation", "0..1", "mean T over all N customers", _read("reputation")),
+    Metric("awareness", "fraction", "share of N aware of the firm", _read("awareness")),
+    Metric("rating", "stars", "public rating (Bayesian average, ODD 7.4)", _read("rating")),
+    Metric("reviews", "reviews", "reviews posted since t = 0", _read("reviews")),
+    Metric(
+        "nps",
+        "-100..100",
+        "100 (promoters - detractors) / customers, expected answers (ODD 7.7)",
+        lambda t: 100.0 * ratio(t["promoters"] - t["detractors"], t["customers"]),
+    ),
+    Metric(
+        "csat",
+        "fraction",
+        "share of encounters in which the promise was kept",
+        lambda t: ratio(t["satisfied"], t["encounters"]),
+    ),
+    *(Metric(name, "count", meaning, _read(name)) for name, meaning in EVENT_COUNTS.items()),
 )
-FIRM_COLUMNS = (
-    "customers",
-    "share",
-    "acquisitions",
-    "churns",
-    "entries",
-    "exits",
-    "period_retention",
-    "cohort_retention",
-    "revenue",
-    "costs",
-    "profit",
-    "cumulative_profit",
-    "npv",
-    "mean_trust",
-    "mean_cognitive",
-    "mean_affective",
-    "reputation",
-    "awareness",
-    "rating",
-    "reviews",
-    "nps",
-    "csat",
-    *EVENT_COUNTS,
-)
+"""Every per-firm metric, in column order: the one place a metric is defined."""
+
+FIRM_COLUMNS = tuple(metric.name for metric in FIRM_METRICS)
 POPULATION_COLUMNS = ("customers", "prospects", "prospect_share", "gini", "mean_reputation")
 
 
@@ -79,30 +136,44 @@ def gini(values: Any) -> float:
     return float(2.0 * (ranks * x).sum() / (n * total) - (n + 1.0) / n)
 
 
-def firm_metrics(
+def firm_metrics(tallies: Tallies) -> dict[str, np.ndarray]:
+    """Every per-firm metric of :data:`FIRM_METRICS`, as float arrays over firms."""
+    return {m.name: np.asarray(m.formula(tallies), dtype=float) for m in FIRM_METRICS}
+
+
+def tally(
     *,
     provider: np.ndarray,
     cohort: np.ndarray,
-    cohort_start: np.ndarray,
     cognitive: np.ndarray,
     affect: np.ndarray,
     trust: np.ndarray,
     aware: np.ndarray,
     nps: tuple[float, float],
-    flows: dict[str, np.ndarray],
-    profit: np.ndarray,
-    cumulative_profit: np.ndarray,
-    npv: np.ndarray,
-    rating: np.ndarray,
-    reviews: np.ndarray,
 ) -> dict[str, np.ndarray]:
-    """Every per-firm metric (ODD 4, observation), as arrays over firms.
+    """The customer sums behind the metrics, per firm, from the state arrays.
 
-    ``cognitive``, ``affect``, ``trust`` and ``aware`` are (N, M); ``nps`` is
-    the survey's (shift, noise); ``flows`` holds this step's ledger
-    (acquisitions, churns, revenue, ...).
+    Parameters
+    ----------
+    provider : (N,) int array
+        Each customer's firm, -1 for a prospect.
+    cohort : (N,) bool array
+        Whether the customer has been with its t = 0 firm all along.
+    cognitive, affect, trust : (N, M) float arrays
+        C, F and T of every customer in every firm.
+    aware : (N, M) bool array
+        Whether the customer knows the firm.
+    nps : (shift, noise)
+        The survey's response parameters (ODD 7.7).
+
+    Returns
+    -------
+    dict of (M,) arrays
+        ``customers``, ``cohort_customers``, ``trust_sum``, ``cognitive_sum``,
+        ``affective_sum``, ``promoters``, ``detractors`` (expected counts),
+        ``reputation`` and ``awareness`` (means over all N).
     """
-    n, m = trust.shape
+    m = trust.shape[1]
     rows = np.flatnonzero(provider >= 0)
     f = provider[rows]
     pair = rows * m + f  # flat index of (customer, provider)
@@ -113,34 +184,25 @@ def firm_metrics(
     def own(values: np.ndarray) -> np.ndarray:
         return values.ravel().take(pair)
 
-    customers = count()
     own_trust = own(trust)
     promoters, detractors = rules.nps_shares(own_trust, *nps)
     return {
-        "customers": customers,
-        "share": customers / n,
-        "acquisitions": flows["acquisitions"],
-        "churns": flows["churns"],
-        "entries": flows["entries"],
-        "exits": flows["exits"],
-        "period_retention": 1.0 - ratio(flows["churns"], flows["customers_start"]),
-        "cohort_retention": ratio(count(cohort[rows]), cohort_start),
-        "revenue": flows["revenue"],
-        "costs": flows["costs"],
-        "profit": profit,
-        "cumulative_profit": cumulative_profit,
-        "npv": npv,
-        "mean_trust": ratio(count(own_trust), customers),
-        "mean_cognitive": ratio(count(own(cognitive)), customers),
-        "mean_affective": ratio(count(own(affect)), customers),
+        "customers": count(),
+        "cohort_customers": count(cohort[rows]),
+        "trust_sum": count(own_trust),
+        "cognitive_sum": count(own(cognitive)),
+        "affective_sum": count(own(affect)),
+        "promoters": count(promoters),
+        "detractors": count(detractors),
         "reputation": trust.mean(axis=0),
         "awareness": aware.mean(axis=0),
-        "rating": rating,
-        "reviews": reviews,
-        "nps": 100.0 * ratio(count(promoters) - count(detractors), customers),
-        "csat": ratio(flows["satisfied"], flows["encounters"]),
-        **{k: flows[k] for k in EVENT_COUNTS},
     }
+
+
+def markdown_table() -> str:
+    """The per-firm metrics as a Markdown table (name, unit, definition), as ODD 4 shows it."""
+    rows = [f"| `{m.name}` | {m.unit} | {m.definition} |" for m in FIRM_METRICS]
+    return "\n".join(["| metric | unit | definition |", "|---|---|---|", *rows])
 
 
 def population_metrics(customers: np.ndarray, n: int, reputation: np.ndarray) -> dict[str, float]:

@@ -181,21 +181,27 @@ class TrustModel(mesa.Model):
         st, acc = self.state, self.accounts
         cognitive, affect, trust = phases.trust_matrix(st, self.context)
         count, _ = acc.reviews(None)
-        values = metrics.firm_metrics(
+        sums = metrics.tally(
             provider=st.provider,
             cohort=st.cohort,
-            cohort_start=self.cohort_start,
             cognitive=cognitive,
             affect=affect,
             trust=trust,
             aware=st.aware,
             nps=(self.config.survey.nps_shift, self.config.survey.nps_noise),
-            flows=self.ledger.flows(),
-            profit=self._profit,
-            cumulative_profit=acc.cumulative_profit,
-            npv=acc.npv,
-            rating=phases.rating(acc, self.context),
-            reviews=count,
+        )
+        values = metrics.firm_metrics(
+            {
+                **sums,
+                **self.ledger.flows(),
+                "population": st.n,
+                "cohort_start": self.cohort_start,
+                "profit": self._profit,
+                "cumulative_profit": acc.cumulative_profit,
+                "npv": acc.npv,
+                "rating": phases.rating(acc, self.context),
+                "reviews": count,
+            }
         )
         step = self.n_steps
         for f, name in enumerate(self.config.firm_names):

@@ -15,10 +15,9 @@ from collections import defaultdict
 import mesa
 import numpy as np
 
-from trustsim import draws, rules
+from trustsim import draws, metrics, rules
 from trustsim.config import Firm as FirmConfig
 from trustsim.config import Scenario
-from trustsim.metrics import EVENT_COUNTS, gini
 from trustsim.network import build_network
 from trustsim.simulate import RunResult, manifest, seed_sequence, tables
 
@@ -468,6 +467,8 @@ class ReferenceModel(mesa.Model):
             firm.review_log.append((count, star_sum))
 
     def collect(self) -> None:
+        """Tally every customer agent by agent, then compute the metrics from the
+        shared registry (``metrics.FIRM_METRICS``), as the fast engine does."""
         customers, firms, n = self.customer_agents, self.firm_agents, len(self.customer_agents)
         totals: dict[int, dict[str, float]] = {f.index: defaultdict(float) for f in firms}
         reputation = [0.0] * len(firms)
@@ -491,54 +492,46 @@ class ReferenceModel(mesa.Model):
                     t["detractors"] += float(detractor)
                 if c.aware[f]:
                     aware[f] += 1 / n
-        customers_total = 0.0
-        for firm in firms:
-            t, flows, k = totals[firm.index], firm.flows, firm.index
-            count = t["customers"]
-            customers_total += count
 
-            def per(x: float, den: float) -> float:
-                return x / den if den > 0 else float("nan")
+        def column(key: str) -> np.ndarray:
+            return np.array([totals[firm.index][key] for firm in firms])
 
+        def flow(key: str) -> np.ndarray:
+            return np.array([firm.flows[key] for firm in firms])
+
+        counts = column("customers")
+        values = metrics.firm_metrics(
+            {
+                **{key: flow(key) for key in (*metrics.EVENT_COUNTS, *metrics.LEDGER_FLOWS)},
+                "customers": counts,
+                "cohort_customers": column("cohort"),
+                "trust_sum": column("trust"),
+                "cognitive_sum": column("cognitive"),
+                "affective_sum": column("affective"),
+                "promoters": column("promoters"),
+                "detractors": column("detractors"),
+                "customers_start": counts - flow("acquisitions") + flow("churns"),
+                "reputation": np.array(reputation),
+                "awareness": np.array(aware),
+                "population": n,
+                "cohort_start": np.array([firm.cohort_start for firm in firms]),
+                "profit": np.array([firm.profit for firm in firms]),
+                "cumulative_profit": np.array([firm.cumulative_profit for firm in firms]),
+                "npv": np.array([firm.npv for firm in firms]),
+                "rating": np.array([firm.rating() for firm in firms]),
+                "reviews": np.array([sum(c for c, _ in firm.review_log) for firm in firms]),
+            }
+        )
+        for k, firm in enumerate(firms):
             self.firm_records.append(
                 {
                     "step": self.n_steps,
                     "firm": firm.config.name,
-                    "customers": count,
-                    "share": count / n,
-                    "acquisitions": flows["acquisitions"],
-                    "churns": flows["churns"],
-                    "entries": flows["entries"],
-                    "exits": flows["exits"],
-                    "period_retention": 1.0
-                    - per(flows["churns"], count - flows["acquisitions"] + flows["churns"]),
-                    "cohort_retention": per(t["cohort"], firm.cohort_start),
-                    "revenue": flows["revenue"],
-                    "costs": flows["costs"],
-                    "profit": firm.profit,
-                    "cumulative_profit": firm.cumulative_profit,
-                    "npv": firm.npv,
-                    "mean_trust": per(t["trust"], count),
-                    "mean_cognitive": per(t["cognitive"], count),
-                    "mean_affective": per(t["affective"], count),
-                    "reputation": reputation[k],
-                    "awareness": aware[k],
-                    "rating": firm.rating(),
-                    "reviews": sum(c for c, _ in firm.review_log),
-                    "nps": 100.0 * per(t["promoters"] - t["detractors"], count),
-                    "csat": per(flows["satisfied"], flows["encounters"]),
-                    **{key: flows[key] for key in EVENT_COUNTS},
+                    **{key: float(values[key][k]) for key in values},
                 }
             )
         self.population_records.append(
-            {
-                "step": self.n_steps,
-                "customers": customers_total,
-                "prospects": n - customers_total,
-                "prospect_share": (n - customers_total) / n,
-                "gini": gini([totals[f.index]["customers"] for f in firms]),
-                "mean_reputation": sum(reputation) / len(firms),
-            }
+            {"step": self.n_steps, **metrics.population_metrics(counts, n, np.array(reputation))}
         )
 
 
