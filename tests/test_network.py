@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import networkx as nx
 import numpy as np
 import pytest
+from pydantic import ValidationError
 
-from trustsim.config import ConfigError
-from trustsim.config import Network as NetworkConfig
+from trustsim.config import ConfigError, Scenario, sensitivity_ranges
 from trustsim.network import (
+    KINDS,
     CompleteNetwork,
+    RealGraph,
     SparseNetwork,
     barabasi_albert_edges,
     build_network,
     erdos_renyi_edges,
+    network_spec,
     watts_strogatz_edges,
 )
 
@@ -56,7 +60,7 @@ def test_barabasi_albert_is_connected_and_heavy_tailed() -> None:
 
 @pytest.mark.parametrize("kind", ["watts_strogatz", "erdos_renyi", "barabasi_albert"])
 def test_same_generator_state_same_graph(kind: str) -> None:
-    cfg = NetworkConfig(kind=kind)  # type: ignore[arg-type]
+    cfg = network_spec(kind=kind)
     a, b, c = (build_network(cfg, 500, rng(s)) for s in (1, 1, 2))
     assert isinstance(a, SparseNetwork) and isinstance(b, SparseNetwork)
     assert isinstance(c, SparseNetwork)
@@ -65,7 +69,7 @@ def test_same_generator_state_same_graph(kind: str) -> None:
 
 
 def test_complete_network_stores_no_edges_and_counts_neighbours() -> None:
-    net = build_network(NetworkConfig(kind="complete"), 1_000_000, rng())
+    net = build_network(network_spec(kind="complete"), 1_000_000, rng())
     assert isinstance(net, CompleteNetwork)
     assert net.n_edges == 1_000_000 * 999_999 // 2
     provider = np.array([0, 1, -1, 0])
@@ -75,7 +79,7 @@ def test_complete_network_stores_no_edges_and_counts_neighbours() -> None:
 
 def test_sparse_neighbour_counts_match_networkx() -> None:
     g = nx.karate_club_graph()
-    net = build_network(NetworkConfig(kind="karate_club"), 34, rng())
+    net = build_network(network_spec(kind="karate_club"), 34, rng())
     provider = rng(3).integers(-1, 2, size=34)
     counts = net.neighbour_counts(provider, 2)
     for i in range(34):
@@ -107,13 +111,61 @@ def test_contacts_reach_each_neighbour_with_probability_p(
 
 def test_real_graph_needs_matching_size() -> None:
     with pytest.raises(ConfigError, match=r"population.size must be 34"):
-        build_network(NetworkConfig(kind="karate_club"), 100, rng())
+        build_network(network_spec(kind="karate_club"), 100, rng())
 
 
 def test_file_network(tmp_path: Path) -> None:
     path = tmp_path / "edges.txt"
     path.write_text("a b\nb c\nc a\nc d\n")
-    net = build_network(NetworkConfig(kind="file", path=str(path)), 4, rng())
+    net = build_network(network_spec(kind="file", path=str(path)), 4, rng())
     assert net.n_edges == 4
     with pytest.raises(ConfigError, match=r"network\.path"):
-        build_network(NetworkConfig(kind="file", path=str(tmp_path / "no.txt")), 4, rng())
+        build_network(network_spec(kind="file", path=str(tmp_path / "no.txt")), 4, rng())
+
+
+@pytest.mark.parametrize(
+    ("build", "key"),
+    [
+        (lambda: watts_strogatz_edges(8, 8, 0.1, rng()), "k"),
+        (lambda: watts_strogatz_edges(8, 1, 0.1, rng()), "k"),
+        (lambda: watts_strogatz_edges(8, 4, 1.5, rng()), "p"),
+        (lambda: barabasi_albert_edges(4, 4, rng()), "m"),
+        (lambda: erdos_renyi_edges(5, 6.0, rng()), "mean_degree"),
+    ],
+)
+def test_builders_check_their_own_arguments(build: Any, key: str) -> None:
+    # as networkx's generators do: no silent graph from impossible arguments
+    with pytest.raises(ValueError, match=rf"^{key}: "):
+        build()
+
+
+def test_scenario_error_names_the_key_and_the_size() -> None:
+    with pytest.raises(ConfigError, match=r"network\.k: .*below the number of nodes 6"):
+        build_network(network_spec(kind="watts_strogatz", k=8), 6, rng())
+
+
+def test_each_kind_declares_only_the_parameters_it_uses() -> None:
+    assert set(KINDS) == {
+        "watts_strogatz", "barabasi_albert", "erdos_renyi", "complete", "karate_club",
+        "les_miserables", "florentine_families", "davis_southern_women", "file",
+    }  # fmt: skip
+    assert set(RealGraph.GRAPHS) == {k for k, cls in KINDS.items() if cls is RealGraph}
+    with pytest.raises(ValidationError, match="p"):
+        network_spec(kind="erdos_renyi", p=0.1)  # p is watts_strogatz's
+    # sensitivity ranges follow the kind: p only for watts_strogatz, mean_degree only for G(n, p)
+    ws = sensitivity_ranges(Scenario())
+    er = sensitivity_ranges(Scenario().with_overrides({"network.kind": "erdos_renyi"}))
+    assert "network.p" in ws and "network.mean_degree" not in ws
+    assert "network.mean_degree" in er and "network.p" not in er
+
+
+def test_switching_kind_drops_the_old_kinds_parameters() -> None:
+    base = Scenario().with_overrides({"network.k": 4})
+    assert base.with_overrides({"network.kind": "complete"}).network.kind == "complete"
+    kept = base.with_overrides({"network.kind": "watts_strogatz", "network.p": 0.2})
+    assert kept.network.k == 4 and kept.network.p == 0.2
+
+
+def test_unknown_kind_lists_the_kinds() -> None:
+    with pytest.raises(ConfigError, match=r"network\.kind: unknown kind 'moebius'; allowed: "):
+        Scenario().with_overrides({"network.kind": "moebius"})

@@ -21,37 +21,12 @@ from pathlib import Path
 from typing import Any, Literal, Self, cast
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, Field, ValidationError, model_validator
 
+from trustsim.network import KINDS, NetworkSpec, WattsStrogatz, keep_fields_of
+from trustsim.schema import ConfigError, Section, param, prob
 
-class ConfigError(ValueError):
-    """An invalid scenario: the message names the key and what is allowed."""
-
-
-def param(
-    default: float,
-    lo: float,
-    hi: float,
-    doc: str,
-    *,
-    ge: float | None = None,
-    le: float | None = None,
-) -> Any:
-    """A numeric field with hard bounds ``ge``/``le`` and a sensitivity range [lo, hi]."""
-    return Field(
-        default, ge=ge, le=le, description=doc, json_schema_extra={"sensitivity": [lo, hi]}
-    )
-
-
-def prob(default: float, lo: float, hi: float, doc: str) -> Any:
-    """A probability in [0, 1]."""
-    return param(default, lo, hi, doc, ge=0.0, le=1.0)
-
-
-class Section(BaseModel):
-    """A frozen block of the scenario schema; unknown keys are errors."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
+__all__ = ["ConfigError", "Scenario", "load_scenario", "param", "prob"]
 
 
 class Population(Section):
@@ -64,41 +39,6 @@ class Population(Section):
     trust_concentration: float = param(10.0, 4.0, 40.0, "Beta concentration of propensity", ge=0.1)
     value_dims: int = Field(3, ge=1, le=50, description="dimension of value vectors")
     talk_shape: float = param(2.0, 0.5, 8.0, "Gamma shape of talkativeness (mean 1)", ge=0.01)
-
-
-NetworkKind = Literal[
-    "watts_strogatz",
-    "barabasi_albert",
-    "erdos_renyi",
-    "complete",
-    "karate_club",
-    "les_miserables",
-    "florentine_families",
-    "davis_southern_women",
-    "file",
-]
-
-
-class Network(Section):
-    """ODD 9: the social network's kind and the parameters of its generator."""
-
-    kind: NetworkKind = "watts_strogatz"
-    k: int = Field(
-        8,
-        ge=2,
-        description="ring-lattice degree (watts_strogatz; k // 2 "
-        "neighbours on each side, so an odd k acts as k - 1)",
-    )
-    p: float = prob(0.1, 0.0, 0.5, "rewiring probability (watts_strogatz)")
-    m: int = Field(4, ge=1, description="edges per new node (barabasi_albert)")
-    mean_degree: float = param(8.0, 2.0, 20.0, "expected degree (erdos_renyi)", ge=0.0)
-    path: str | None = Field(None, description="edge list or GraphML file (kind=file)")
-
-    @model_validator(mode="after")
-    def _file_needs_path(self) -> Self:
-        if self.kind == "file" and not self.path:
-            raise ValueError("network.kind=file needs network.path (an edge list or .graphml)")
-        return self
 
 
 class Trust(Section):
@@ -305,7 +245,7 @@ class Scenario(Section):
     name: str = "scenario"
     steps: int = Field(156, ge=0, description="horizon in steps (weeks)")
     population: Population = Population()
-    network: Network = Network()
+    network: NetworkSpec = Field(default_factory=WattsStrogatz)
     trust: Trust = Trust()
     bank: Bank = Bank()
     market: Market = Market()
@@ -454,7 +394,9 @@ def build_scenario(
 ) -> Scenario:
     """Validate a raw mapping (after dotted overrides) into a :class:`Scenario`."""
     data = _plain(raw)
-    for key, value in (overrides or {}).items():
+    # a new network kind first: it drops the old kind's parameters, not the ones given here
+    ordered = sorted((overrides or {}).items(), key=lambda item: item[0] != "network.kind")
+    for key, value in ordered:
         set_dotted(data, key, value)
     try:
         return Scenario.model_validate(data)
@@ -488,6 +430,8 @@ def set_dotted(data: dict[str, Any], key: str, value: object) -> None:
     last = parts[-1]
     if last == "strategy" and isinstance(node, dict):
         _drop_preset(node)
+    if parts == ["network", "kind"] and isinstance(node, dict):
+        keep_fields_of(node, value)
     if isinstance(node, list):
         node[_list_index(node, last, key)] = value
     elif isinstance(node, dict):
@@ -537,12 +481,22 @@ def _explain(exc: ValidationError, data: Mapping[str, Any]) -> str:
     lines = []
     for err in exc.errors():
         loc = ".".join(_named(err["loc"], data))
+        if err["type"] in ("union_tag_invalid", "union_tag_not_found"):
+            kinds = ", ".join(KINDS)
+            got = err["input"].get("kind") if isinstance(err["input"], dict) else None
+            lines.append(f"{loc}.kind: unknown kind {got!r}; allowed: {kinds}")
+            continue
         if err["type"] == "extra_forbidden":
             fields = _fields_at(err["loc"][:-1])
             close = difflib.get_close_matches(str(err["loc"][-1]), fields, n=1)
             guess = f"did you mean {close[0]!r}? " if close else ""
             allowed = ", ".join(sorted(fields))
-            lines.append(f"{loc}: unknown key; {guess}allowed keys here: {allowed}")
+            owner = _network_kind_of(err["loc"])
+            lines.append(f"{loc}: unknown key; {guess}allowed keys here: {allowed}{owner}")
+            continue
+        if err["type"] == "missing":
+            doc = _description(loc)
+            lines.append(f"{loc}: required" + (f" ({doc})" if doc else ""))
             continue
         got = err.get("input")
         shown = "" if isinstance(got, dict | list) else f" (got {got!r})"
@@ -551,8 +505,25 @@ def _explain(exc: ValidationError, data: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _network_kind_of(loc: tuple[Any, ...]) -> str:
+    """For a network parameter given to the wrong kind: which kinds use it."""
+    if loc[:1] != ("network",):
+        return ""
+    owners = [kind for kind, cls in KINDS.items() if str(loc[-1]) in cls.model_fields]
+    return f" ({loc[-1]} is a parameter of network.kind={' or '.join(owners)})" if owners else ""
+
+
+def _description(key: str) -> str:
+    try:
+        return str(_field(key).description or "")
+    except (AttributeError, KeyError, TypeError):
+        return ""
+
+
 def _named(loc: tuple[Any, ...], data: Mapping[str, Any]) -> list[str]:
     """A location with firms named by name (``firms.trust_first.promise``), not index."""
+    if loc[:1] == ("network",) and len(loc) > 1 and loc[1] in KINDS:
+        loc = loc[:1] + loc[2:]  # pydantic names the union member; users know the section
     parts = [str(p) for p in loc]
     if len(loc) > 1 and loc[0] == "firms" and isinstance(loc[1], int):
         firms = data.get("firms")
@@ -562,6 +533,8 @@ def _named(loc: tuple[Any, ...], data: Mapping[str, Any]) -> list[str]:
 
 
 def _fields_at(loc: tuple[Any, ...]) -> list[str]:
+    if loc[:1] == ("network",):
+        return list(KINDS[str(loc[1])].model_fields) if len(loc) > 1 else ["kind"]
     model: type[BaseModel] = Scenario
     for part in loc:
         if isinstance(part, int):
@@ -611,6 +584,11 @@ def _sections(scenario: Scenario) -> Iterator[tuple[str, BaseModel]]:
 
 def _field(key: str) -> Any:
     section, _, name = key.rpartition(".")
+    if section == "network":  # the first kind that declares the parameter
+        for cls in KINDS.values():
+            if name in cls.model_fields:
+                return cls.model_fields[name]
+        raise KeyError(key)
     model: type[BaseModel] = (
         Firm if section.startswith("firms") else type(getattr(Scenario(), section))
     )

@@ -1,28 +1,30 @@
-"""Social networks as CSR adjacency, built from the run's own Generator.
+"""Social networks (ODD 8.3): the registry of kinds, their builders, and CSR adjacency.
+
+Each network kind is one class below: its ``kind`` name, the parameters it uses
+(with their ranges, so a sensitivity analysis varies only what the kind reads)
+and its ``build``. :data:`NetworkSpec`, the union of those classes, is the
+``network`` section of a scenario; adding a kind means adding a class and
+naming it in the union.
 
 Large populations never go through networkx's dict-of-dicts graph: the random
-builders here produce edge arrays with numpy, and ``complete`` is implicit
-(no N^2 edges in memory). networkx is used for the real graphs it ships, for
-files, and to hand a small graph to the classroom view.
+builders here produce edge arrays with numpy and check their own arguments, and
+``complete`` is implicit (no N^2 edges in memory). networkx is used for the
+real graphs it ships, for files, and to hand a small graph to the classroom
+view.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Annotated, Any, ClassVar, Literal
 
 import networkx as nx
 import numpy as np
 import scipy.sparse as sp
+from pydantic import Field, TypeAdapter
 
-from trustsim.config import ConfigError
-from trustsim.config import Network as NetworkConfig
-
-REAL_GRAPHS = {
-    "karate_club": nx.karate_club_graph,
-    "les_miserables": nx.les_miserables_graph,
-    "florentine_families": nx.florentine_families_graph,
-    "davis_southern_women": nx.davis_southern_women_graph,
-}
+from trustsim.schema import ConfigError, Section, param, prob
 
 
 class SparseNetwork:
@@ -141,25 +143,127 @@ def _onehot(provider: np.ndarray, n_firms: int) -> np.ndarray:
     return onehot
 
 
-# --------------------------------------------------------------------------- builders
+# --------------------------------------------------------------------------- kinds
 
 
-def build_network(config: NetworkConfig, n: int, rng: np.random.Generator) -> Network:
-    """Build the network a scenario asks for; the same Generator state gives the same graph."""
-    kind = config.kind
-    if kind == "complete":
+class WattsStrogatz(Section):
+    """Small world (Watts & Strogatz 1998): a ring lattice with rewired edges."""
+
+    kind: Literal["watts_strogatz"] = "watts_strogatz"
+    k: int = Field(
+        8,
+        ge=2,
+        description="ring-lattice degree (k // 2 neighbours on each side, so an odd k acts "
+        "as k - 1)",
+    )
+    p: float = prob(0.1, 0.0, 0.5, "rewiring probability")
+
+    def build(self, n: int, rng: np.random.Generator) -> Network:
+        """The graph on ``n`` customers, drawn from ``rng``."""
+        return _sparse(n, watts_strogatz_edges, self.k, self.p, rng)
+
+
+class BarabasiAlbert(Section):
+    """Preferential attachment (Barabasi & Albert 1999)."""
+
+    kind: Literal["barabasi_albert"] = "barabasi_albert"
+    m: int = Field(4, ge=1, description="edges per new node")
+
+    def build(self, n: int, rng: np.random.Generator) -> Network:
+        """The graph on ``n`` customers, drawn from ``rng``."""
+        return _sparse(n, barabasi_albert_edges, self.m, rng)
+
+
+class ErdosRenyi(Section):
+    """G(n, p) with a given expected degree (Erdos & Renyi 1959)."""
+
+    kind: Literal["erdos_renyi"] = "erdos_renyi"
+    mean_degree: float = param(8.0, 2.0, 20.0, "expected degree", ge=0.0)
+
+    def build(self, n: int, rng: np.random.Generator) -> Network:
+        """The graph on ``n`` customers, drawn from ``rng``."""
+        return _sparse(n, erdos_renyi_edges, self.mean_degree, rng)
+
+
+class Complete(Section):
+    """Everyone knows everyone (the Bass limit, ODD 7.6), never stored edge by edge."""
+
+    kind: Literal["complete"] = "complete"
+
+    def build(self, n: int, rng: np.random.Generator) -> Network:
+        """The complete graph on ``n`` customers (``rng`` is not used)."""
         return CompleteNetwork(n)
-    if kind == "watts_strogatz":
-        if config.k >= n:
-            raise ConfigError(f"network.k: must be below population.size = {n} (got {config.k})")
-        return SparseNetwork(n, *watts_strogatz_edges(n, config.k, config.p, rng))
-    if kind == "erdos_renyi":
-        return SparseNetwork(n, *erdos_renyi_edges(n, config.mean_degree, rng))
-    if kind == "barabasi_albert":
-        if config.m >= n:
-            raise ConfigError(f"network.m: must be below population.size = {n} (got {config.m})")
-        return SparseNetwork(n, *barabasi_albert_edges(n, config.m, rng))
-    graph = REAL_GRAPHS[kind]() if kind in REAL_GRAPHS else read_graph(config.path)
+
+
+class RealGraph(Section):
+    """One of the small real social networks networkx ships."""
+
+    GRAPHS: ClassVar[dict[str, Callable[[], nx.Graph]]] = {
+        "karate_club": nx.karate_club_graph,
+        "les_miserables": nx.les_miserables_graph,
+        "florentine_families": nx.florentine_families_graph,
+        "davis_southern_women": nx.davis_southern_women_graph,
+    }
+    kind: Literal["karate_club", "les_miserables", "florentine_families", "davis_southern_women"]
+
+    def build(self, n: int, rng: np.random.Generator) -> Network:
+        """The graph; ``n`` must be its node count (``rng`` is not used)."""
+        return _sized(self.kind, self.GRAPHS[self.kind](), n)
+
+
+class FileGraph(Section):
+    """A graph read from an edge list (whitespace-separated pairs) or a GraphML file."""
+
+    kind: Literal["file"] = "file"
+    path: str = Field(description="edge list or GraphML file")
+
+    def build(self, n: int, rng: np.random.Generator) -> Network:
+        """The graph; ``n`` must be its node count (``rng`` is not used)."""
+        return _sized(self.kind, read_graph(self.path), n)
+
+
+NetworkSpec = Annotated[
+    WattsStrogatz | BarabasiAlbert | ErdosRenyi | Complete | RealGraph | FileGraph,
+    Field(discriminator="kind"),
+]
+"""The ``network`` section of a scenario: one of the kinds above, chosen by ``kind``."""
+
+_ADAPTER: TypeAdapter[Any] = TypeAdapter(NetworkSpec)
+KINDS: dict[str, type[Section]] = {
+    name: cls
+    for cls in (WattsStrogatz, BarabasiAlbert, ErdosRenyi, Complete, RealGraph, FileGraph)
+    for name in cls.model_fields["kind"].annotation.__args__  # type: ignore[union-attr]
+}
+"""Every kind name and the class that declares its parameters and builds it."""
+
+
+def network_spec(**fields: Any) -> Any:
+    """A validated network section, e.g. ``network_spec(kind="complete")``."""
+    return _ADAPTER.validate_python(fields)
+
+
+def keep_fields_of(section: dict[str, Any], kind: object) -> None:
+    """Drop the keys of ``section`` that network ``kind`` does not use, so switching
+    kinds (``--set network.kind=complete``) does not carry the old kind's parameters."""
+    cls = KINDS.get(str(kind))
+    if cls is not None:
+        for key in [k for k in section if k not in cls.model_fields]:
+            del section[key]
+
+
+def build_network(spec: Any, n: int, rng: np.random.Generator) -> Network:
+    """Build the network a scenario asks for; the same Generator state gives the same graph."""
+    return spec.build(n, rng)
+
+
+def _sparse(n: int, edges: Callable[..., tuple[np.ndarray, np.ndarray]], *args: Any) -> Network:
+    try:
+        return SparseNetwork(n, *edges(n, *args))
+    except ValueError as exc:  # the builder names its own argument
+        raise ConfigError(f"network.{exc} (population.size = {n})") from None
+
+
+def _sized(kind: str, graph: nx.Graph, n: int) -> Network:
     if graph.number_of_nodes() != n:
         raise ConfigError(
             f"population.size: network.kind={kind} has "
@@ -181,10 +285,8 @@ def from_networkx(graph: nx.Graph) -> SparseNetwork:
     return SparseNetwork(len(nodes), edges[:, 0], edges[:, 1])
 
 
-def read_graph(path: str | None) -> nx.Graph:
+def read_graph(path: str) -> nx.Graph:
     """Read an edge list (whitespace-separated pairs) or a GraphML file."""
-    if path is None:
-        raise ConfigError("network.path: needed for network.kind=file")
     try:
         if Path(path).suffix.lower() == ".graphml":
             return nx.Graph(nx.read_graphml(path))
@@ -207,7 +309,13 @@ def watts_strogatz_edges(
     uniformly drawn node with probability ``p``. A move that would create a
     self-loop or a duplicate edge is not made, so the edge count stays
     ``n * (k // 2)``. ``p = 0`` is the ring lattice.
+
+    Raises ``ValueError`` unless ``2 <= k < n`` and ``0 <= p <= 1``.
     """
+    if not 2 <= k < n:
+        raise ValueError(f"k: must be at least 2 and below the number of nodes {n} (got {k})")
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"p: must be a probability (got {p})")
     half = k // 2
     src = np.tile(np.arange(n, dtype=np.int64), half)
     offset = np.repeat(np.arange(1, half + 1, dtype=np.int64), n)
@@ -230,9 +338,17 @@ def watts_strogatz_edges(
 def erdos_renyi_edges(
     n: int, mean_degree: float, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray]:
-    """G(n, p) with ``p = mean_degree / (n - 1)``: a Binomial number of distinct pairs."""
+    """G(n, p) with ``p = mean_degree / (n - 1)``: a Binomial number of distinct pairs.
+
+    Raises ``ValueError`` unless ``0 <= mean_degree <= n - 1``.
+    """
+    if not 0.0 <= mean_degree <= max(n - 1, 0):
+        raise ValueError(
+            f"mean_degree: must be between 0 and the number of nodes - 1 = {n - 1} "
+            f"(got {mean_degree})"
+        )
     pairs = n * (n - 1) // 2
-    m = int(rng.binomial(pairs, min(1.0, mean_degree / max(n - 1, 1))))
+    m = int(rng.binomial(pairs, mean_degree / max(n - 1, 1)))
     keys = np.empty(0, dtype=np.int64)
     while keys.size < m:
         u = rng.integers(0, n, size=2 * (m - keys.size))
@@ -252,7 +368,11 @@ def barabasi_albert_edges(
     Starts from a star on ``m + 1`` nodes; each new node links to ``m``
     distinct existing nodes drawn with probability proportional to degree
     (uniform draws from the list of edge endpoints).
+
+    Raises ``ValueError`` unless ``1 <= m < n``.
     """
+    if not 1 <= m < n:
+        raise ValueError(f"m: must be at least 1 and below the number of nodes {n} (got {m})")
     ends = np.empty(2 * m * n, dtype=np.int64)
     src = np.empty(m * n, dtype=np.int64)
     dst = np.empty(m * n, dtype=np.int64)

@@ -9,6 +9,7 @@ figures; the network layout is computed once per network and cached.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -22,11 +23,11 @@ from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from trustsim.config import PRESETS, Network, Scenario, describe, load_scenario
+from trustsim.config import PRESETS, Scenario, describe, load_scenario
 from trustsim.config import sensitivity_ranges as declared_ranges
 from trustsim.draws import Streams
 from trustsim.model import TrustModel
-from trustsim.network import build_network
+from trustsim.network import build_network, network_spec
 
 DEFAULT_CONFIG = Path(__file__).resolve().parents[2] / "configs" / "classroom.yaml"
 PROSPECT_GREY = "#c8c8c8"
@@ -94,7 +95,7 @@ def _layout(seed: int, n: int, network: str) -> np.ndarray:
 @lru_cache(maxsize=16)
 def _graph(seed: int, n: int, network: str) -> nx.Graph:
     """The same graph the model built: same config, same seed, same network stream."""
-    net = build_network(Network.model_validate_json(network), n, Streams.from_seed(seed).network)
+    net = build_network(network_spec(**json.loads(network)), n, Streams.from_seed(seed).network)
     return net.to_networkx()
 
 
