@@ -1,0 +1,171 @@
+"""Sensitivity indices from SALib, on replication means, with their flags.
+
+:func:`analyze_function` is the generic entry point: any function of named
+parameters and a seed, no trust model needed. :func:`analyze_outputs` does the
+work for a design already run: indices at the full sample and on growing
+sub-samples (:mod:`.convergence`), the replication-noise share, and a flag for
+each index that is negative or whose interval includes zero.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+import numpy as np
+import pandas as pd
+
+from trustsim.experiment.salib import Problem
+from trustsim.sensitivity.convergence import subsample_sizes
+
+METHODS = ("sobol", "morris", "pawn")
+
+
+def main_index(method: str) -> str:
+    """The index used for ranking, convergence and flags."""
+    return {"sobol": "ST", "morris": "mu_star", "pawn": "pawn_median"}[method]
+
+
+def flag(value: float, conf: float, index: str) -> str:
+    """'negative', 'includes zero' (the interval covers 0) or ''."""
+    if not np.isfinite(value):
+        return "constant output"
+    if index in ("mu", "sigma") or index.startswith("pawn"):
+        return ""
+    if value < 0:
+        return "negative"
+    if np.isfinite(conf) and value - conf <= 0:
+        return "includes zero"
+    return ""
+
+
+def noise_share(values: np.ndarray) -> float:
+    """Share of the output's variance that is replication noise (NaN with one replication).
+
+    Within-point variance (mean over points of the variance across
+    replications) over the variance of all runs, clipped to [0, 1]: with few
+    replications the estimate itself is noisy and can exceed 1.
+    """
+    if values.shape[1] < 2:
+        return float("nan")
+    total = values.var(ddof=1)
+    if total == 0:
+        return 0.0
+    return float(min(1.0, values.var(axis=1, ddof=1).mean() / total))
+
+
+def analyze_outputs(
+    problem: Problem,
+    x: np.ndarray,
+    y: Mapping[str, np.ndarray],
+    *,
+    bootstrap: int = 200,
+    conf_level: float = 0.95,
+    seed: int = 1,
+) -> pd.DataFrame:
+    """Indices of every output, at the full sample and on growing sub-samples.
+
+    ``x`` has one row per design point; each ``y[output]`` is (points, replications),
+    rows in design order. Returns a tidy table: output, factor, index, value, conf,
+    n (base sample size), flag, noise_share.
+    """
+    block = problem.block()
+    n = x.shape[0] // block
+    frames = []
+    for output, values in y.items():
+        values = np.asarray(values, dtype=float).reshape(x.shape[0], -1)
+        noise = noise_share(values)
+        means = values.mean(axis=1)
+        for size in subsample_sizes(n):
+            rows = size * block
+            if np.ptp(means[:rows]) == 0:  # a constant output has no sensitivity to share out
+                table = problem.analyze(
+                    x[:rows],
+                    np.arange(rows, dtype=float),
+                    bootstrap=10,
+                    conf_level=conf_level,
+                    seed=seed,
+                )
+                table[["value", "conf"]] = np.nan
+            else:
+                table = problem.analyze(
+                    x[:rows], means[:rows], bootstrap=bootstrap, conf_level=conf_level, seed=seed
+                )
+            table.insert(0, "output", output)
+            table["n"] = size
+            table["noise_share"] = noise
+            frames.append(table)
+    result = pd.concat(frames, ignore_index=True)
+    result["flag"] = [
+        flag(v, c, i)
+        for v, c, i in zip(result["value"], result["conf"], result["index"], strict=True)
+    ]
+    return result
+
+
+def analyze_function(
+    func: Callable[[dict[str, float], int], Mapping[str, float]],
+    ranges: Mapping[str, tuple[float, float]],
+    *,
+    method: str = "sobol",
+    n: int,
+    seed: int,
+    replications: int = 1,
+    second_order: bool = False,
+    bootstrap: int = 200,
+    conf_level: float = 0.95,
+) -> pd.DataFrame:
+    """Sensitivity indices of any function, without the trust model.
+
+    Parameters
+    ----------
+    func
+        ``func(params, seed) -> {output: value}``; called once per sample
+        point and replication (the replication's seed is the same at every
+        point: common random numbers).
+    ranges
+        ``{parameter: (low, high)}``, sampled uniformly.
+    method
+        ``sobol`` (``n`` a power of two), ``morris`` or ``pawn``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per output and parameter. Sobol: ``S1``, ``S1_conf``, ``ST``,
+        ``ST_conf``. Morris: ``mu_star``, ``mu_star_conf``, ``sigma``. PAWN:
+        ``pawn_median`` and friends. Each has the output's ``noise_share``.
+    """
+    if method not in METHODS:
+        raise ValueError(f"method: must be one of {', '.join(METHODS)} (got {method!r})")
+    if method == "sobol" and n & (n - 1):
+        raise ValueError(f"n: Sobol sampling needs a power of two (got {n})")
+    problem = Problem(
+        list(ranges),
+        [(float(lo), float(hi)) for lo, hi in ranges.values()],
+        method,
+        second_order=second_order,
+    )
+    root = np.random.SeedSequence(seed)
+    x = problem.sample(n, np.random.default_rng(root.spawn(1)[0]))
+    rep_seeds = [int(s.generate_state(1)[0]) for s in root.spawn(replications)]
+    outputs: dict[str, np.ndarray] = {}
+    for p, row in enumerate(x):
+        params = dict(zip(problem.names, map(float, row), strict=True))
+        for r, rep_seed in enumerate(rep_seeds):
+            for name, value in func(params, rep_seed).items():
+                outputs.setdefault(name, np.full((len(x), replications), np.nan))[p, r] = value
+    full = analyze_outputs(
+        problem, x, outputs, bootstrap=bootstrap, conf_level=conf_level, seed=seed
+    )
+    final = full[full["n"] == n]
+    wide = final.pivot_table(
+        index=["output", "factor"], columns="index", values="value", sort=False
+    )
+    conf = final.dropna(subset=["conf"]).pivot_table(
+        index=["output", "factor"], columns="index", values="conf", sort=False
+    )
+    wide = wide.join(conf.add_suffix("_conf"))
+    noise = final.groupby("output", sort=False)["noise_share"].first()
+    wide = wide.reset_index().rename(columns={"factor": "parameter"})
+    wide["noise_share"] = wide["output"].map(noise)
+    wide.columns.name = None
+    return wide

@@ -1,0 +1,102 @@
+"""The sensitivity report in words: what matters most, and how far to trust it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from trustsim.experiment.spec import Experiment
+from trustsim.sensitivity.analysis import main_index
+from trustsim.sensitivity.convergence import convergence_in_words
+from trustsim.sensitivity.outputs import analysis_of
+
+NOISE_WARNING = 0.2  # share of variance from replication noise worth a warning
+
+
+def report(indices: pd.DataFrame, experiment: Experiment, censored: Mapping[str, float]) -> str:
+    """A short markdown report that ranks the factors of each output in words."""
+    method = experiment.design.kind
+    key = main_index(method)
+    n = int(indices["n"].max())
+    final = indices[(indices["n"] == n) & (indices["index"] == key)]
+    level = 100 * analysis_of(experiment).conf_level
+    lines = [
+        f"# Sensitivity analysis: {experiment.name}",
+        "",
+        f"Method: {method}, base sample n = {n}, {experiment.replications} replication(s) "
+        f"per point with common random numbers; ranking by `{key}`"
+        f"{'' if method == 'pawn' else f' with {level:g}% bootstrap intervals'}.",
+        "",
+    ]
+    for output, table in final.groupby("output", sort=False):
+        table = table.sort_values("value", ascending=False)
+        top = table.iloc[0]
+        lines.append(f"## {output}")
+        lines.append("")
+        if not np.isfinite(top.value):
+            lines += ["This output is the same in every run, so no parameter moves it.", ""]
+            continue
+        ranked = [
+            f"`{factor}` ({key} = {value:.3f}" + (f" ± {conf:.3f})" if pd.notna(conf) else ")")
+            for factor, value, conf in zip(
+                table["factor"], table["value"], table["conf"], strict=True
+            )
+        ]
+        clear = table[~table["flag"].astype(bool)]
+        if len(clear):
+            lines.append(f"`{clear.iloc[0].factor}` matters most. In order: {', '.join(ranked)}.")
+        else:
+            lines.append(
+                f"No factor is clearly above zero at this sample size. In order: "
+                f"{', '.join(ranked)}."
+            )
+        weak = [str(r.factor) for r in table.itertuples() if r.flag]
+        if weak:
+            lines.append(
+                f"Indistinguishable from zero (negative, or interval includes zero): "
+                f"{', '.join(f'`{w}`' for w in weak)}."
+            )
+        lines += small_sample_warnings(table, key, n)
+        noise = float(table["noise_share"].iloc[0])
+        if np.isfinite(noise):
+            verdict = (
+                "**Warning: replication noise is large against the parameter "
+                "effects**; add replications or treat small indices as noise"
+                if noise > NOISE_WARNING
+                else "small against the parameter effects"
+            )
+            lines.append(
+                f"Replication noise is {100 * noise:.0f}% of this output's variance: {verdict}."
+            )
+        else:
+            lines.append(
+                "Replication noise was not measured (one replication per point): "
+                "add replications to know how much of the variance is chance."
+            )
+        lines.append(convergence_in_words(indices, str(output), key))
+        if censored.get(str(output), 0) > 0:
+            lines.append(
+                f"In {100 * censored[str(output)]:.0f}% of runs the overtaking never "
+                f"happened; those runs count as week {experiment.horizon + 1} "
+                f"(censored at the horizon)."
+            )
+        lines.append("")
+    return "\n".join(lines)
+
+
+def small_sample_warnings(table: pd.DataFrame, key: str, n: int) -> list[str]:
+    """Say when the base sample is too small to separate the indices."""
+    problems = []
+    if key == "ST" and (table["value"] > 1).any():
+        problems.append("total-order indices above 1, which is impossible in the limit")
+    conf, value = table["conf"], table["value"].abs()
+    if conf.notna().any() and (conf > value).mean() > 0.5:
+        problems.append("intervals wider than most indices")
+    if not problems:
+        return []
+    return [
+        f"**Warning: n = {n} is too small to separate the factors** "
+        f"({'; '.join(problems)}); raise `design.n`."
+    ]
