@@ -1,4 +1,4 @@
-"""Shocks change the state as ODD 8a says; classroom model resets and layout."""
+"""Shocks change the state as ODD 8a says."""
 
 from __future__ import annotations
 
@@ -11,13 +11,6 @@ import trustsim
 from trustsim import shocks
 from trustsim.config import ConfigError
 from trustsim.model import TrustModel
-from trustsim.viz.classroom import (
-    ClassroomModel,
-    Settings,
-    controls,
-    network_figure,
-    node_at,
-)
 
 CLASSROOM = Path(__file__).resolve().parents[1] / "configs" / "classroom.yaml"
 
@@ -113,38 +106,3 @@ def test_live_changes_apply_and_world_shaping_keys_are_refused(model: TrustModel
     assert model.context.scenario.market.beta_proof == 3.0
     with pytest.raises(ConfigError, match=r"network\.k"):
         model.reconfigure({"network.k": 4})
-
-
-def test_reset_keeps_the_network_and_new_network_changes_it() -> None:
-    settings = Settings(config=CLASSROOM, seed=3)
-    first = ClassroomModel(settings)
-    first.set_parameter("market.beta_proof", 2.5)
-    again = ClassroomModel(settings)  # what SolaraViz's Reset does
-    assert again.config.market.beta_proof == 2.5  # the controls' values survive a reset
-    assert (first.network.adjacency != again.network.adjacency).nnz == 0
-    assert first.positions is again.positions  # the layout is computed once per network
-    settings.seed += 1
-    other = ClassroomModel(settings)
-    assert (first.network.adjacency != other.network.adjacency).nnz > 0
-
-
-def test_clicking_a_node_finds_it_and_controls_come_from_the_schema() -> None:
-    m = ClassroomModel(Settings(config=CLASSROOM))
-    fig = network_figure(m)
-    fig.canvas.draw()
-    height = fig.get_size_inches()[1] * fig.dpi
-    for k in (0, 17, 101):
-        x, y = fig.axes[0].transData.transform(m.positions[k])
-        assert node_at(m, fig, x, height - y) == k
-    keys = {c["key"] for c in controls(m)}
-    assert {
-        "market.beta_proof",
-        "wom.p_negative",
-        "firms.0.strategy",
-        "firms.1.warn_rate",
-        "firms.1.promise",
-    } <= keys
-    social = next(c for c in controls(m) if c["key"] == "market.beta_proof")
-    assert (social["min"], social["max"], social["value"]) == (0.0, 4.0, 1.0)  # the schema's
-    m.set_parameter("firms.1.strategy", "short_term")
-    assert m.config.firms[1].warn_rate == 0.0 and m.config.firms[1].promise == 0.85

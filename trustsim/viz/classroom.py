@@ -9,9 +9,7 @@ figures; the network layout is computed once per network and cached.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -25,9 +23,7 @@ from matplotlib.ticker import MaxNLocator
 
 from trustsim.config import PRESETS, Scenario, describe, load_scenario
 from trustsim.config import sensitivity_ranges as declared_ranges
-from trustsim.draws import Streams
 from trustsim.model import TrustModel
-from trustsim.network import build_network, network_spec
 
 DEFAULT_CONFIG = Path(__file__).resolve().parents[2] / "configs" / "classroom.yaml"
 PROSPECT_GREY = "#c8c8c8"
@@ -62,9 +58,12 @@ class ClassroomModel(TrustModel):
     @property
     def positions(self) -> np.ndarray:
         """Node positions, (N, 2): one spring layout per network, reused across steps."""
-        return _layout(
-            self.settings.seed, self.config.population.size, self.config.network.model_dump_json()
-        )
+        return _drawing(self)[0]
+
+    @property
+    def edges(self) -> np.ndarray:
+        """The network's edges as (E, 2) node pairs, for drawing."""
+        return _drawing(self)[1]
 
     def collect_shock(self, line: str) -> None:
         """Note a shock and refresh this step's records, so the plots show it at once."""
@@ -86,17 +85,26 @@ class ClassroomModel(TrustModel):
             self.settings.overrides[key] = value
 
 
-@lru_cache(maxsize=16)
-def _layout(seed: int, n: int, network: str) -> np.ndarray:
-    pos = nx.spring_layout(_graph(seed, n, network), seed=seed, iterations=100)
-    return np.array([pos[i] for i in range(n)])
+_DRAWINGS: dict[tuple[int, int, str], tuple[np.ndarray, np.ndarray]] = {}
+_DRAWINGS_KEPT = 16
 
 
-@lru_cache(maxsize=16)
-def _graph(seed: int, n: int, network: str) -> nx.Graph:
-    """The same graph the model built: same config, same seed, same network stream."""
-    net = build_network(network_spec(**json.loads(network)), n, Streams.from_seed(seed).network)
-    return net.to_networkx()
+def _drawing(model: ClassroomModel) -> tuple[np.ndarray, np.ndarray]:
+    """Positions and edges of the model's own network. The spring layout is the slow
+    part, so it is kept per (seed, size, network) and reused after a Reset."""
+    key = (
+        model.settings.seed,
+        model.config.population.size,
+        model.config.network.model_dump_json(),
+    )
+    if key not in _DRAWINGS:
+        graph = model.network.to_networkx()
+        pos = nx.spring_layout(graph, seed=key[0], iterations=100)
+        positions = np.array([pos[i] for i in range(key[1])])
+        _DRAWINGS[key] = positions, np.array(graph.edges, dtype=np.int64).reshape(-1, 2)
+        while len(_DRAWINGS) > _DRAWINGS_KEPT:
+            del _DRAWINGS[next(iter(_DRAWINGS))]
+    return _DRAWINGS[key]
 
 
 # ---------------------------------------------------------------------- controls
@@ -169,10 +177,7 @@ def network_figure(model: ClassroomModel, selected: int | None = None) -> Figure
     trust[has] = model.trust_of(rows[has], provider[has])[2]
     fig = Figure(figsize=(NETWORK_INCHES, NETWORK_INCHES), dpi=NETWORK_DPI)
     ax = fig.add_axes((0.01, 0.01, 0.98, 0.88))
-    graph = _graph(
-        model.settings.seed, model.config.population.size, model.config.network.model_dump_json()
-    )
-    segments = [(pos[u], pos[v]) for u, v in graph.edges]
+    segments = pos[model.edges]  # (E, 2 ends, 2 coordinates)
     ax.add_collection(LineCollection(segments, colors="#dddddd", linewidths=0.6, zorder=1))
     face = [colours[names[f]] if f >= 0 else PROSPECT_GREY for f in provider]
     ax.scatter(
@@ -282,22 +287,20 @@ def plots_figure(model: TrustModel) -> Figure:
     return LivePlots(model.config.firm_names).update(model)
 
 
-def describe_customer(model: TrustModel, i: int) -> list[dict[str, Any]]:
-    """Beliefs and trust of customer ``i`` in each firm, for the inspector."""
-    names = model.config.firm_names
+def describe_customer(model: ClassroomModel, i: int) -> list[dict[str, Any]]:
+    """Beliefs and trust of customer ``i`` in each firm, for the inspector (read
+    through the customer's Mesa agent, :class:`trustsim.agents.Customer`)."""
+    customer = model.customers[i]
     rows = []
-    for f, name in enumerate(names):
-        beliefs = model.state.beliefs[i, f]
-        c, a, t = (float(v[0]) for v in model.trust_of(np.array([i]), np.array([f])))
+    for f, name in enumerate(model.config.firm_names):
+        trust = customer.trust(f)
         rows.append(
             {
                 "firm": name,
-                "ability": beliefs[0],
-                "benevolence": beliefs[1],
-                "integrity": beliefs[2],
-                "cognitive": c,
-                "affective": a,
-                "trust": t,
+                **customer.beliefs(f),
+                "cognitive": trust["cognitive"],
+                "affective": trust["affective"],
+                "trust": trust["overall"],
             }
         )
     return rows
