@@ -1,7 +1,9 @@
-"""House rules that are cheap to check: no global randomness, no print in the library."""
+"""House rules that are cheap to check: no global randomness, no print in the library,
+no ``assert`` standing in for validation, and a docstring on every public name."""
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
@@ -29,3 +31,49 @@ def test_library_does_not_print() -> None:
         if path.name != "cli.py" and re.search(r"^\s*print\(", path.read_text(), re.M)
     ]
     assert offenders == []
+
+
+def test_library_validates_without_assert() -> None:
+    # python -O strips asserts: input checks must raise real errors
+    offenders = [
+        f"{path.relative_to(PACKAGE)}:{node.lineno}"
+        for path in PACKAGE.rglob("*.py")
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Assert)
+    ]
+    assert offenders == []
+
+
+def public_definitions(tree: ast.AST, prefix: str = "") -> list[tuple[str, ast.AST]]:
+    """Public functions, classes and methods (recursively into classes)."""
+    found: list[tuple[str, ast.AST]] = []
+    for node in ast.iter_child_nodes(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            if node.name.startswith("_"):
+                continue
+            found.append((prefix + node.name, node))
+            if isinstance(node, ast.ClassDef):
+                found += public_definitions(node, f"{prefix}{node.name}.")
+    return found
+
+
+def test_every_public_name_has_a_docstring() -> None:
+    missing = [
+        f"{path.relative_to(PACKAGE)}: {name}"
+        for path in sorted(PACKAGE.rglob("*.py"))
+        for name, node in public_definitions(ast.parse(path.read_text()))
+        if not ast.get_docstring(node)  # type: ignore[arg-type]
+    ]
+    assert missing == []
+
+
+def test_docstring_examples_run() -> None:
+    import doctest
+    import importlib
+
+    with_examples = [p for p in PACKAGE.rglob("*.py") if ">>> " in p.read_text()]
+    assert with_examples  # trustsim.run has one
+    for path in with_examples:
+        name = ".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+        result = doctest.testmod(importlib.import_module(name))
+        assert result.failed == 0, name

@@ -30,11 +30,13 @@ class Customer(mesa.Agent):
 
     @property
     def provider(self) -> int | None:
+        """The customer's firm index, or None for a prospect."""
         f = int(self.model.state.provider[self.index])
         return None if f < 0 else f
 
     @property
     def neighbours(self) -> np.ndarray:
+        """The customer's neighbours on the network, in ascending order."""
         return self.model.network.neighbours(self.index)
 
     def beliefs(self, firm: int) -> dict[str, float]:
@@ -60,12 +62,15 @@ class Firm(mesa.Agent):
 
     @property
     def name(self) -> str:
+        """The firm's name, as in the scenario."""
         return self.config.name
 
     @property
     def customers(self) -> int:
+        """How many customers the firm has now."""
         return int(np.count_nonzero(self.model.state.provider == self.index))
 
     @property
     def cumulative_profit(self) -> float:
+        """The firm's profit summed over the steps so far."""
         return float(self.model.accounts.cumulative_profit[self.index])

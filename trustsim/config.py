@@ -315,6 +315,19 @@ MAX_NODES = 100_000  # YAML aliases can expand exponentially ("billion laughs")
 def load_scenario(path: str | Path, overrides: Mapping[str, object] | None = None) -> Scenario:
     """Read a scenario YAML file, apply dotted overrides, validate.
 
+    Parameters
+    ----------
+    path : str or Path
+        A scenario YAML file (``configs/baseline.yaml``).
+    overrides : mapping, optional
+        Dotted keys and values, applied before validation:
+        ``{"market.review_rate": 0.01, "firms.trust_first.price": 1.1}``.
+
+    Returns
+    -------
+    Scenario
+        The frozen, validated scenario.
+
     Raises
     ------
     ConfigError

@@ -405,7 +405,31 @@ def measure_facts(
     executor: Executor | None = None,
     on_result: Callable[[dict[str, Any], int, int], None] | None = None,
 ) -> tuple[pd.DataFrame, Runs]:
-    """Run the variants (resumably, into ``out``) and measure every fact."""
+    """Run the fact variants of a scenario and measure every calibration target (ODD 8.4).
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario whose facts are measured; each fact runs in its own
+        variant of it (two identical firms, a price rise, one firm on a
+        complete network, ...).
+    seeds : int
+        Replications per variant; the intervals are over these seeds.
+    size : int, optional
+        Customers per run (default: the scenario's).
+    out : str or Path, optional
+        Where the runs are kept, so an interrupted measurement resumes.
+    executor : Executor, optional
+        Where runs execute (default: one process per core).
+    on_result : callable, optional
+        Called as ``on_result(record, done, total)`` after each run.
+
+    Returns
+    -------
+    (pandas.DataFrame, Runs)
+        One row per fact (measure, target, value, 95% interval, holds) and
+        the runs the values came from.
+    """
     from trustsim.experiment.runner import run_experiment
 
     experiment = facts_experiment(scenario, seeds, size=size)

@@ -145,6 +145,10 @@ class TrustModel(mesa.Model):
     def trust_of(
         self, rows: np.ndarray, firms: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Cognitive, affective and overall trust of customers ``rows`` in ``firms`` (ODD 4).
+
+        ``rows`` and ``firms`` are index arrays of equal length.
+        """
         return phases.trust_of(self.state, self.context, rows, firms)
 
     def step(self) -> None:

@@ -45,6 +45,7 @@ class SparseNetwork:
 
     @property
     def n_edges(self) -> int:
+        """The number of undirected edges."""
         return int(self.adjacency.nnz // 2)
 
     def neighbours(self, i: int) -> np.ndarray:
@@ -90,6 +91,7 @@ class SparseNetwork:
         return owner, self.adjacency.indices[first + np.arange(owner.size)]
 
     def to_networkx(self) -> nx.Graph:
+        """The graph as a networkx Graph on nodes 0..n-1."""
         return nx.from_scipy_sparse_array(self.adjacency)
 
 
@@ -102,19 +104,23 @@ class CompleteNetwork:
 
     @property
     def n_edges(self) -> int:
+        """The number of undirected edges, n (n - 1) / 2 (none are stored)."""
         return self.n * (self.n - 1) // 2
 
     def neighbours(self, i: int) -> np.ndarray:
+        """Everyone but customer ``i``."""
         return np.delete(np.arange(self.n), i)
 
     def neighbour_counts(
         self, provider: np.ndarray, n_firms: int, rows: np.ndarray | None = None
     ) -> np.ndarray:
+        """Per row, how many others are customers of each firm: shape (rows, M)."""
         onehot = _onehot(provider, n_firms)
         own = onehot if rows is None else onehot[rows]
         return onehot.sum(axis=0) - own
 
     def adopter_counts(self, adopted: np.ndarray) -> np.ndarray:
+        """Per customer, how many others have ``adopted``."""
         return np.count_nonzero(adopted) - adopted.astype(np.float64)
 
     def contacts(self, rng: np.random.Generator, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -130,6 +136,7 @@ class CompleteNetwork:
         return np.concatenate(src), np.concatenate(dst).astype(np.int64)
 
     def to_networkx(self) -> nx.Graph:
+        """The complete graph as a networkx Graph (small n only: it has n^2 / 2 edges)."""
         return nx.complete_graph(self.n)
 
 
@@ -252,7 +259,21 @@ def keep_fields_of(section: dict[str, Any], kind: object) -> None:
 
 
 def build_network(spec: Any, n: int, rng: np.random.Generator) -> Network:
-    """Build the network a scenario asks for; the same Generator state gives the same graph."""
+    """Build the network a scenario asks for.
+
+    Parameters
+    ----------
+    spec : NetworkSpec
+        The scenario's ``network`` section (one of the kinds above).
+    n : int
+        The number of customers.
+    rng : numpy.random.Generator
+        The run's ``network`` stream; the same state gives the same graph.
+
+    Returns
+    -------
+    SparseNetwork or CompleteNetwork
+    """
     return spec.build(n, rng)
 
 

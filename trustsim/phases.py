@@ -30,10 +30,12 @@ class Context:
 
     @property
     def n_firms(self) -> int:
+        """The number of firms M."""
         return len(self.scenario.firms)
 
     @property
     def omega(self) -> float:
+        """The weight of cognitive trust in overall trust at this market's risk (ODD 4)."""
         sc = self.scenario
         return rules.cognitive_weight(sc.market.risk, sc.trust.omega0)
 

@@ -39,9 +39,11 @@ class RefFirm(mesa.Agent):
         self.start_step()
 
     def start_step(self) -> None:
+        """Open a fresh ledger of this step's flows."""
         self.flows = defaultdict(float)
 
     def rating(self) -> float:
+        """The public rating: Bayesian average of the stars in the window (ODD 7.4)."""
         rv = self.model.config.reviews
         log = self.review_log if rv.window is None else self.review_log[-rv.window :]
         count = sum(c for c, _ in log)
@@ -49,10 +51,12 @@ class RefFirm(mesa.Agent):
         return float(rules.bayesian_rating(star_sum, count, rv.prior_mean, rv.prior_weight))
 
     def has_breach(self, u: float) -> bool:
+        """Whether the firm is breached this step, given its uniform draw ``u`` (ODD 7.1)."""
         hazard = self.model.config.market.breach_rate * (1.0 - self.config.data_protection)
         return u < hazard
 
     def close_books(self, customers_start: int, step: int) -> None:
+        """Add protection and advertising costs, then book profit, cumulative profit and NPV."""
         cfg, sc = self.config, self.model.config
         self.flows["costs"] += (
             cfg.protection_cost * cfg.data_protection * customers_start
@@ -115,6 +119,10 @@ class RefCustomer(mesa.Agent):
     def learn(
         self, f: int, aspect: int, evidence: float, trust: float, weight: float = 1.0, k: int = 1
     ) -> None:
+        """Move belief ``aspect`` about firm ``f`` toward ``evidence`` (ODD 7, learning).
+
+        Learning is asymmetric and bad news is buffered by current ``trust``.
+        """
         tr = self.model.config.trust
         down = rules.buffered(tr.eta_down, trust, tr.buffer)
         self.beliefs[f][aspect] = float(
@@ -122,6 +130,7 @@ class RefCustomer(mesa.Agent):
         )
 
     def reset_events(self) -> None:
+        """Clear this step's events and story; remember who served the customer."""
         self.served = self.provider
         self.warned = self.exploited = self.discovered = self.failed = False
         self.complained = self.recovered = self.breached = self.left = False
@@ -329,6 +338,7 @@ class RefCustomer(mesa.Agent):
         return choice if choice < m else NONE
 
     def switch_to(self, new: int) -> None:
+        """Move to firm ``new`` (or to none), booking churn, exit, acquisition and entry."""
         firms = self.model.firm_agents
         if new == self.provider:
             return
@@ -384,9 +394,11 @@ class ReferenceModel(mesa.Model):
         return int(self.time)
 
     def providers(self) -> list[int]:
+        """Every customer's provider index (-1 for none), in customer order."""
         return [c.provider for c in self.customer_agents]
 
     def step(self) -> None:
+        """One week, agent by agent, in the order and with the draws of the fast engine."""
         customers, firms, rng = self.customer_agents, self.firm_agents, self.streams.phase
         n, m = len(customers), len(firms)
         customers_start = [0] * m
@@ -438,6 +450,7 @@ class ReferenceModel(mesa.Model):
         self.collect()
 
     def word_of_mouth(self) -> None:
+        """Each teller tells neighbours (ODD 7.4); every hearer learns from each message."""
         customers, firms, rng = self.customer_agents, self.firm_agents, self.streams.phase
         p = np.array([c.talk_probability() for c in customers])
         tellers, hearers = self.network.contacts(rng["talk"], p)

@@ -99,9 +99,34 @@ def run(
     steps: int | None = None,
     panel_every: int | None = None,
 ) -> RunResult:
-    """Run the vectorised model for ``steps`` (default ``scenario.steps``) steps.
+    """Run the vectorised model.
 
-    ``panel_every=k`` also fills ``RunResult.panel`` every k steps.
+    Parameters
+    ----------
+    scenario : Scenario
+        A validated scenario (:func:`trustsim.load_scenario`).
+    seed : int, SeedSequence or None
+        The root seed. ``None`` draws fresh entropy and records it in the
+        manifest, so the run can be repeated.
+    steps : int, optional
+        Weeks to run (default ``scenario.steps``).
+    panel_every : int, optional
+        Record the per-customer panel every ``panel_every`` steps (ODD 4,
+        observation). ``None``, the default, records none and costs nothing.
+
+    Returns
+    -------
+    RunResult
+        ``timeseries`` (one row per step and firm, the columns of
+        :data:`trustsim.metrics.FIRM_METRICS`), ``population`` (one row per
+        step), ``panel`` (empty unless asked for) and the ``manifest``.
+
+    Examples
+    --------
+    >>> import trustsim
+    >>> result = trustsim.run(trustsim.Scenario(), seed=1, steps=4)
+    >>> sorted(result.timeseries["firm"].unique())
+    ['short_term', 'trust_first']
     """
     from trustsim.model import TrustModel
 

@@ -23,6 +23,7 @@ class SerialExecutor(Executor):
     """Runs each call at submission, in this process: simple to debug and to interrupt."""
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        """Run ``fn(*args, **kwargs)`` now; its result or exception goes into the future."""
         future: Future[Any] = Future()
         try:
             future.set_result(fn(*args, **kwargs))

@@ -289,7 +289,8 @@ def check_analysis(experiment: Experiment) -> None:
 
 def lhs_ranges(experiment: Experiment) -> dict[str, tuple[float, float]]:
     """The LHS or SALib ranges with declared defaults filled in."""
-    assert isinstance(experiment.design, LhsDesign | SensitivityDesign)
+    if not isinstance(experiment.design, LhsDesign | SensitivityDesign):
+        raise TypeError(f"design.kind: {experiment.design.kind} has no ranges")
     declared = sensitivity_ranges(experiment.base)
     return {k: (v if v is not None else declared[k]) for k, v in experiment.design.ranges.items()}
 

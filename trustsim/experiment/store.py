@@ -34,6 +34,7 @@ OK, FAILED = "ok", "failed"
 
 
 def now() -> str:
+    """The current UTC time as an ISO 8601 string, to the second."""
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
@@ -55,6 +56,7 @@ def fresh_entropy() -> int:
 
 
 def git_commit() -> str | None:
+    """The commit of the installed package's checkout (None outside a git checkout)."""
     try:
         out = subprocess.run(
             ["git", "rev-parse", "HEAD"],
@@ -77,20 +79,25 @@ class Store:
 
     @property
     def manifest_path(self) -> Path:
+        """The experiment's ``manifest.json``."""
         return self.root / "manifest.json"
 
     def timeseries_path(self, run_id: str) -> Path:
+        """Where run ``run_id``'s timeseries is stored."""
         return self.root / "timeseries" / f"{run_id}.parquet"
 
     def panel_path(self, run_id: str) -> Path:
+        """Where run ``run_id``'s per-customer panel is stored."""
         return self.root / "panel" / f"{run_id}.parquet"
 
     def record_path(self, run_id: str) -> Path:
+        """Where run ``run_id``'s record (status, parameters, final values) is stored."""
         return self.root / "runs" / f"{run_id}.json"
 
     # ------------------------------------------------------------------ manifest
 
     def read_manifest(self) -> dict[str, Any] | None:
+        """The manifest as a dict (None if the folder has none yet)."""
         if not self.manifest_path.exists():
             return None
         return json.loads(self.manifest_path.read_text())
@@ -153,8 +160,10 @@ class Store:
                 leftover.unlink(missing_ok=True)
 
     def close_session(self, summary: dict[str, Any]) -> None:
+        """Stamp the current session's end and ``summary`` (counts) into the manifest."""
         manifest = self.read_manifest()
-        assert manifest is not None
+        if manifest is None:
+            raise RuntimeError(f"{self.manifest_path}: no session to close (none was opened)")
         manifest["sessions"][-1].update({"finished": now(), **summary})
         write_json(self.manifest_path, manifest)
 
@@ -174,6 +183,7 @@ class Store:
         write_json(self.record_path(record["run_id"]), record)
 
     def records(self) -> dict[str, dict[str, Any]]:
+        """Every run record on disk, by run id."""
         folder = self.root / "runs"
         if not folder.exists():
             return {}

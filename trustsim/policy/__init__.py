@@ -69,7 +69,34 @@ def compare(
     backend: str = "custom",
     on_result: Any = None,
 ) -> PolicyResult:
-    """Run (or resume) the study into ``out/runs/`` and write its tables into ``out``."""
+    """Run (or resume) a policy study and write its tables, figures and report.
+
+    Parameters
+    ----------
+    study : PolicyExperiment
+        The policies, the scenarios to test them in, and the outcomes
+        (:func:`trustsim.policy.load`).
+    out : str or Path
+        The study folder: runs go into ``out/runs/`` (resumable), the tables
+        (contrasts, break-even, discovery) and the report into ``out``.
+    executor : Executor, optional
+        Where runs execute (default: one process per core).
+    source, backend : str
+        Recorded in the manifest.
+    on_result : callable, optional
+        Called as ``on_result(record, done, total)`` after each run.
+
+    Returns
+    -------
+    PolicyResult
+        The paired differences, their contrasts with intervals, the break-even
+        weeks and the scenario-discovery boxes (ODD 8.5).
+
+    Raises
+    ------
+    RuntimeError
+        If runs failed; the same command retries them.
+    """
     out = Path(out)
     entropy = study.seed if study.seed is not None else _stored_or_fresh(out / RUNS_FOLDER)
     experiment = study.runner_experiment(entropy)

@@ -105,7 +105,8 @@ class PolicyExperiment(_Strict):
         )
 
     def _scenario_experiment(self, entropy: int) -> Experiment:
-        assert self.scenarios is not None
+        if self.scenarios is None:
+            raise ValueError("scenarios: this policy study has no scenario design")
         return Experiment(
             name=self.name, scenario=self.scenario, seed=entropy, design=self.scenarios,
             base=self.base,

@@ -37,8 +37,27 @@ def run_sensitivity(
 ) -> pd.DataFrame:
     """Run (or resume) the sample through the experiment runner, then analyse it.
 
-    Writes ``sensitivity.parquet``, ``outputs.parquet`` (the scalar outputs per
-    run), the figures and ``report.md`` into ``out``; returns the indices.
+    Parameters
+    ----------
+    experiment : Experiment
+        An experiment with a ``sobol``, ``morris`` or ``pawn`` design and an
+        ``analysis`` section naming the outputs.
+    out : str or Path
+        The results folder; a rerun resumes what is missing.
+    executor : Executor, optional
+        Where runs execute (default: one process per core).
+    source, backend : str
+        Recorded in the manifest: the experiment file and the backend's name.
+    on_result : callable, optional
+        Called as ``on_result(record, done, total)`` after each run.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The tidy indices: output, method, factor, index, value, conf, n,
+        noise_share and flag, at the full sample and on sub-samples.
+        ``sensitivity.parquet``, ``outputs.parquet`` (the scalar outputs per
+        run), the figures and ``report.md`` are written into ``out``.
     """
     from trustsim.experiment import run_experiment
     from trustsim.io import atomic_write, write_parquet

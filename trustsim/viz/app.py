@@ -48,6 +48,7 @@ on the leader. Give the short-term firm a warning month.</p>"""
 
 
 def png(fig: Figure) -> str:
+    """The figure as a PNG data URL, for an <img> element."""
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
@@ -78,6 +79,7 @@ def NetworkView(model: ClassroomModel) -> None:
 
 
 def Plots(model: ClassroomModel) -> None:
+    """The live plots and each firm's share and rating in words."""
     update_counter.get()
     solara.v.Html(
         tag="img",
@@ -99,6 +101,7 @@ def Plots(model: ClassroomModel) -> None:
 
 
 def Inspector(model: ClassroomModel) -> None:
+    """Beliefs and trust of the selected customer in each firm, as a table."""
     i = model.selected
     if i is None:
         solara.Text("Click a node to see that customer's trust.")
@@ -148,6 +151,7 @@ def make_sidebar(model_ref: solara.Reactive[ClassroomModel]) -> Callable[..., No
 
 
 def Parameters(model: ClassroomModel) -> None:
+    """Sliders and selectors for the live parameters, generated from the schema."""
     with solara.Card("Parameters (apply at once)"):
         for item in controls(model):
             key = item["key"]
@@ -176,6 +180,7 @@ def Parameters(model: ClassroomModel) -> None:
 
 
 def Shocks(model: ClassroomModel) -> None:
+    """One button per shock and firm, and the latest shocks in words."""
     with solara.Card("Shocks"):
         for f, firm in enumerate(model.config.firm_names):
             for label, shock in SHOCKS.items():
@@ -196,11 +201,13 @@ def Shocks(model: ClassroomModel) -> None:
 
 
 def config_path() -> Path:
+    """The scenario the app serves (``TRUSTSIM_APP_CONFIG``, set by ``trustsim app``)."""
     return Path(os.environ.get("TRUSTSIM_APP_CONFIG", str(DEFAULT_CONFIG)))
 
 
 @solara.component
 def Page() -> None:
+    """The classroom page: network, plots and sidebar, on Mesa's SolaraViz."""
     settings = solara.use_memo(lambda: Settings(config=config_path()), [])
     first: ClassroomModel = solara.use_memo(lambda: ClassroomModel(settings), [])
     model: solara.Reactive[ClassroomModel] = solara.use_reactive(first)

@@ -42,6 +42,7 @@ class Settings:
     seed: int = 1
 
     def scenario(self) -> Scenario:
+        """The scenario: the config file with the controls' overrides applied."""
         return load_scenario(self.config, self.overrides)
 
 
@@ -161,6 +162,7 @@ def _value(scenario: Scenario, key: str) -> Any:
 
 
 def firm_colours(names: list[str]) -> dict[str, str]:
+    """A colour per firm name, from matplotlib's default cycle."""
     palette = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     return {name: palette[i % len(palette)] for i, name in enumerate(names)}
 
@@ -226,6 +228,7 @@ def node_at(
 
 
 def history(model: TrustModel) -> pd.DataFrame:
+    """The model's per-firm records so far, as a DataFrame."""
     return pd.DataFrame.from_records(model.firm_records)
 
 
@@ -268,6 +271,7 @@ class LivePlots:
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
 
     def update(self, model: TrustModel) -> Figure:
+        """Redraw the lines from the model's records and return the figure."""
         ts = history(model)
         for (column, firm), line in self.lines.items():
             if firm:
