@@ -290,7 +290,10 @@ def test_lhs_uses_declared_ranges_and_is_reproducible(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("fields", "key"),
     [
-        ({"design": {"kind": "spiral"}}, "kind must be one of grid, list, lhs"),
+        (
+            {"design": {"kind": "spiral"}},
+            "kind must be one of grid, list, lhs, sobol, morris, pawn",
+        ),
         (
             {"design": {"kind": "grid", "parameters": {"network.kind": ["moebius"]}}},
             "design.parameters.network.kind",

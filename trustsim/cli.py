@@ -24,6 +24,7 @@ from tqdm import tqdm
 from trustsim.config import ConfigError, Scenario, load_scenario, parse_assignment
 from trustsim.experiment.executors import BACKENDS
 from trustsim.experiment.runner import ExperimentFailed
+from trustsim.experiment.store import FAILED
 from trustsim.io import claim, folder_kind
 from trustsim.metrics import overtake_step
 
@@ -317,11 +318,11 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         f"{len(result.runs)} runs in {out}/: {counts.get('ok', 0)} ok, "
         f"{counts.get('failed', 0)} failed"
     )
-    for _, row in result.runs[result.runs["status"] == "failed"].head(5).iterrows():
+    for _, row in result.runs[result.runs["status"] == FAILED].head(5).iterrows():
         print(f"  {row['run_id']} failed: {row['error']}")
     if not args.no_plots:
         _plot(out)
-    return 0 if counts.get("failed", 0) == 0 else 1
+    return 0 if counts.get(FAILED, 0) == 0 else 1
 
 
 def cmd_sensitivity(args: argparse.Namespace) -> int:
@@ -530,7 +531,7 @@ class Progress:
         self.failed = 0
 
     def __call__(self, record: dict[str, object], done: int, total: int) -> None:
-        self.failed += record["status"] == "failed"
+        self.failed += record["status"] == FAILED
         if self.bar is None:  # runs finished in earlier sessions do not count toward the rate
             earlier = done + self.failed - 1
             self.bar = tqdm(total=total, initial=earlier, unit="run", disable=None, leave=True)

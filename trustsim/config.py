@@ -462,6 +462,12 @@ def _plain(obj: Any) -> Any:
     return copy.copy(obj)
 
 
+def preset_overrides(firm: str, strategy: str) -> dict[str, float]:
+    """Dotted overrides that set every field of ``strategy``'s preset on ``firm``
+    (``firms.1`` or ``firms.trust_first``), replacing earlier customisations."""
+    return {f"{firm}.{key}": value for key, value in PRESETS[strategy].items()}
+
+
 def _drop_preset(firm: dict[str, Any]) -> None:
     """Forget the values a firm took from its old preset, so a new one applies."""
     for key, value in PRESETS.get(str(firm.get("strategy", "custom")), {}).items():

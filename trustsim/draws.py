@@ -33,7 +33,7 @@ class Streams:
     @classmethod
     def from_seed(cls, seed: int | np.random.SeedSequence | None) -> Streams:
         """The named streams of a run from one seed (an int, a SeedSequence or None)."""
-        root = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+        root = seed_sequence(seed)
         # appending children never changes the earlier ones (keys are indices)
         network, init, dynamics, mesa, shocks = children(root, 5)
         phases = dict(zip(PHASES, children(dynamics, len(PHASES)), strict=True))
@@ -47,15 +47,23 @@ class Streams:
         )
 
 
+def seed_sequence(seed: int | np.random.SeedSequence | None) -> np.random.SeedSequence:
+    """The run's root SeedSequence; with no seed, fresh entropy that is then recorded."""
+    return seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+
+
+def child(parent: np.random.SeedSequence, *key: int) -> np.random.SeedSequence:
+    """The descendant of ``parent`` at spawn key ``key``, made directly: the same key
+    always gives the same stream, and ``parent`` is not advanced."""
+    return np.random.SeedSequence(
+        parent.entropy, spawn_key=(*parent.spawn_key, *key), pool_size=parent.pool_size
+    )
+
+
 def children(parent: np.random.SeedSequence, n: int) -> list[np.random.SeedSequence]:
     """The first ``n`` children ``parent.spawn(n)`` would give, without advancing the
     parent, so one SeedSequence object always seeds the same run."""
-    return [
-        np.random.SeedSequence(
-            parent.entropy, spawn_key=(*parent.spawn_key, i), pool_size=parent.pool_size
-        )
-        for i in range(n)
-    ]
+    return [child(parent, i) for i in range(n)]
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from scipy import stats
 from trustsim import rules
 from trustsim.config import Scenario
 from trustsim.experiment.spec import Experiment, ListDesign, Outputs
-from trustsim.experiment.store import ExperimentResult
+from trustsim.experiment.store import OK, ExperimentResult
 from trustsim.metrics import gini
 
 HORIZON = 52  # every fact is read at or up to week 52
@@ -434,7 +434,7 @@ def measure_facts(
 
     experiment = facts_experiment(scenario, seeds, size=size)
     result = run_experiment(experiment, out=out, executor=executor, on_result=on_result)
-    failed = result.runs[result.runs["status"] != "ok"]
+    failed = result.runs[result.runs["status"] != OK]
     if not failed.empty:
         raise RuntimeError(f"{len(failed)} fact runs failed, e.g. {failed['error'].iloc[0]}")
     runs = Runs(result, experiment.base)

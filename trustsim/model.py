@@ -11,7 +11,7 @@ import numpy as np
 
 from trustsim import draws, metrics, phases, rules
 from trustsim.agents import Customer, Firm
-from trustsim.config import ConfigError, Scenario, load_scenario
+from trustsim.config import ConfigError, Scenario, get_dotted, load_scenario
 from trustsim.network import build_network
 from trustsim.phases import Context
 from trustsim.rules import ABILITY
@@ -21,7 +21,6 @@ from trustsim.state import (
     Accounts,
     CustomerState,
     Ledger,
-    firm_table,
 )
 
 AGENT_HANDLES_UP_TO = 20_000
@@ -89,7 +88,7 @@ class TrustModel(mesa.Model):
         self.config = scenario
         n = scenario.population.size
         self.network = build_network(scenario.network, n, self.streams.network)
-        self.context = Context(scenario, firm_table(scenario), self.network)
+        self.context = Context.of(scenario, self.network)
         self.state = initial_state(scenario, draws.init_draws(scenario, self.streams.init))
         m = len(scenario.firms)
         self.ledger = Ledger.empty(m)
@@ -115,11 +114,9 @@ class TrustModel(mesa.Model):
 
     def schedule_override(self, key: str, value: object, steps: int) -> None:
         """Set ``key`` to ``value`` for the next ``steps`` steps, then restore it."""
-        previous = self.config.model_dump()
-        for part in key.split("."):
-            previous = previous[int(part)] if isinstance(previous, tuple) else previous[part]
+        previous = get_dotted(self.config, key)
+        self.reconfigure({key: value})  # an invalid key or value fails here, before it is kept
         self._temporary[key] = (steps, previous)
-        self.reconfigure({key: value})
 
     def _expire_overrides(self) -> None:
         for key, (left, previous) in list(self._temporary.items()):
@@ -140,7 +137,7 @@ class TrustModel(mesa.Model):
         if fixed:
             raise ConfigError(f"{fixed[0]}: cannot change while the model runs; reset instead")
         self.config = self.config.with_overrides(overrides)
-        self.context = Context(self.config, firm_table(self.config), self.network)
+        self.context = Context.of(self.config, self.network)
 
     def trust_of(
         self, rows: np.ndarray, firms: np.ndarray

@@ -17,7 +17,7 @@ from trustsim.config import Scenario
 from trustsim.draws import BreachDraws, DecisionDraws, EncounterDraws
 from trustsim.network import Network
 from trustsim.rules import BENEVOLENCE, INTEGRITY
-from trustsim.state import NO_PROVIDER, Accounts, CustomerState, Ledger
+from trustsim.state import NO_PROVIDER, Accounts, CustomerState, Ledger, firm_table
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,11 @@ class Context:
     scenario: Scenario
     firms: dict[str, np.ndarray]
     network: Network
+
+    @classmethod
+    def of(cls, scenario: Scenario, network: Network) -> Context:
+        """The context of ``scenario`` on ``network`` (the firm table read from it)."""
+        return cls(scenario, firm_table(scenario), network)
 
     @property
     def n_firms(self) -> int:

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from trustsim.experiment.store import OK
 from trustsim.io import atomic_write
 from trustsim.metrics import overtake_step
 
@@ -233,7 +234,7 @@ def is_grid(designs: pd.DataFrame) -> bool:
 def scatter_figure(runs: pd.DataFrame, metric: str) -> Figure | None:
     """For sampled designs (LHS, Sobol, ...): the final ``metric`` of each firm in each
     run against each varied parameter, one panel per parameter."""
-    ok = runs[runs["status"] == "ok"]
+    ok = runs[runs["status"] == OK]
     params = [c for c in design_table(ok).columns if ok[c].nunique() > 1][:MAX_PANELS]
     columns = sorted(c for c in ok.columns if c.startswith("final.") and c.endswith(f".{metric}"))
     if not params or not columns:
@@ -263,7 +264,7 @@ def heatmap_figure(runs: pd.DataFrame, metric: str) -> Figure | None:
     if designs.shape[1] != 2 or not is_grid(designs):
         return None
     y_key, x_key = designs.columns
-    ok = runs[runs["status"] == "ok"]
+    ok = runs[runs["status"] == OK]
     columns = sorted(c for c in ok.columns if c.startswith("final.") and c.endswith(f".{metric}"))
     if not columns:
         return None
@@ -310,7 +311,7 @@ def _save_as(fig: Figure, fmt: str, path: Path) -> None:
 def save_experiment_figures(ts: pd.DataFrame, runs: pd.DataFrame, out: Path) -> list[Path]:
     """Ensemble retention and reputation figures, and heatmaps for two-parameter grids."""
     paths: list[Path] = []
-    ok_runs = runs[runs["status"] == "ok"]
+    ok_runs = runs[runs["status"] == OK]
     designs = design_table(ok_runs)
     over_time = ts["step"].nunique() > 2  # not with outputs.every: final
     # small multiples for grids, few parameters, or lists of named variants (keys differ)

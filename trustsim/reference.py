@@ -18,8 +18,9 @@ import numpy as np
 from trustsim import draws, metrics, rules
 from trustsim.config import Firm as FirmConfig
 from trustsim.config import Scenario
+from trustsim.draws import seed_sequence
 from trustsim.network import build_network
-from trustsim.simulate import RunResult, manifest, seed_sequence, tables
+from trustsim.simulate import RunResult, manifest, tables
 
 NONE = -1
 

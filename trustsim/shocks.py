@@ -23,7 +23,6 @@ import numpy as np
 from trustsim import phases, rules
 from trustsim.draws import BreachDraws
 from trustsim.rules import BENEVOLENCE
-from trustsim.state import firm_table
 
 if TYPE_CHECKING:
     from trustsim.model import TrustModel
@@ -55,7 +54,7 @@ def data_breach(model: TrustModel, firm: int) -> None:
     certain = model.config.with_overrides(
         {"market.breach_rate": 1.0, f"firms.{firm}.data_protection": 0.0}
     )
-    context = phases.Context(certain, firm_table(certain), model.network)
+    context = phases.Context.of(certain, model.network)
     u_breach = np.ones(m)
     u_breach[firm] = 0.0
     phases.breach(

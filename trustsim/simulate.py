@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from trustsim.config import Scenario
+from trustsim.draws import seed_sequence
 from trustsim.metrics import FIRM_COLUMNS, POPULATION_COLUMNS
 from trustsim.state import PANEL_EVENTS
 
@@ -60,11 +61,6 @@ def versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             out[name] = "not installed"
     return out
-
-
-def seed_sequence(seed: int | np.random.SeedSequence | None) -> np.random.SeedSequence:
-    """The run's root SeedSequence; with no seed, fresh entropy that is then recorded."""
-    return seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
 
 
 def manifest(

@@ -1,6 +1,6 @@
 """Design points and run seeds, in design order.
 
-Seeds follow ARCHITECTURE.md: one root SeedSequence per experiment; run
+Seeds: one root SeedSequence per experiment (docs/architecture.md); run
 (design point d, replication r) gets ``SeedSequence(root, spawn_key=(r,))``
 with common random numbers (the same streams at every design point) and
 ``spawn_key=(d, r)`` without. A seed never depends on the backend or on the
@@ -17,6 +17,7 @@ import numpy as np
 from scipy.stats import qmc
 
 from trustsim.config import Scenario, is_integer_key
+from trustsim.draws import child
 from trustsim.experiment.salib import problem_for
 from trustsim.experiment.spec import (
     Experiment,
@@ -25,6 +26,10 @@ from trustsim.experiment.spec import (
     SensitivityDesign,
     lhs_ranges,
 )
+
+# the sampler's spawn key: beyond any replication index, so a design's sample never
+# shares a stream with one of its runs
+SAMPLER_KEY = 2**31
 
 
 def design_points(experiment: Experiment, root: np.random.SeedSequence) -> list[dict[str, Any]]:
@@ -39,7 +44,7 @@ def design_points(experiment: Experiment, root: np.random.SeedSequence) -> list[
     if isinstance(design, ListDesign):
         return [dict(point) for point in design.points]
     # a sample has its own child of the root, apart from the runs' seeds
-    sampler_seed = np.random.SeedSequence(root.entropy, spawn_key=(*root.spawn_key, 2**31))
+    sampler_seed = child(root, SAMPLER_KEY)
     if isinstance(design, SensitivityDesign):
         problem = problem_for(experiment)
         x = problem.sample(design.n, np.random.default_rng(sampler_seed))
@@ -78,7 +83,7 @@ def run_seed(
 ) -> np.random.SeedSequence:
     """The seed of run (d, r): ``(r,)`` under common random numbers, else ``(d, r)``."""
     key = (replication,) if common_random_numbers else (design_id, replication)
-    return np.random.SeedSequence(root.entropy, spawn_key=(*root.spawn_key, *key))
+    return child(root, *key)
 
 
 def plan(experiment: Experiment, root: np.random.SeedSequence) -> list[RunSpec]:

@@ -85,6 +85,11 @@ class SensitivityDesign(_Strict):
 Design = Annotated[
     GridDesign | ListDesign | LhsDesign | SensitivityDesign, Field(discriminator="kind")
 ]
+DESIGN_KINDS = tuple(
+    kind
+    for cls in (GridDesign, ListDesign, LhsDesign, SensitivityDesign)
+    for kind in cls.model_fields["kind"].annotation.__args__  # type: ignore[union-attr]
+)
 
 
 class OutputSpec(_Strict):
@@ -225,7 +230,7 @@ def _explain_experiment(exc: ValidationError) -> str:
         if err["type"] == "extra_forbidden":
             lines.append(f"{loc}: unknown key")
         elif err["type"] == "union_tag_invalid":
-            lines.append(f"{loc}: kind must be one of grid, list, lhs")
+            lines.append(f"{loc}: kind must be one of {', '.join(DESIGN_KINDS)}")
         else:
             lines.append(f"{loc}: {err['msg'].removeprefix('Value error, ')}")
     return "\n".join(lines)

@@ -21,7 +21,7 @@ import pandas as pd
 
 from trustsim.config import get_dotted
 from trustsim.experiment.runner import run_experiment
-from trustsim.experiment.store import ExperimentResult, Store, fresh_entropy
+from trustsim.experiment.store import OK, ExperimentResult, Store, fresh_entropy
 from trustsim.io import write_parquet
 from trustsim.policy import analysis
 from trustsim.policy.spec import (
@@ -104,7 +104,7 @@ def compare(
         experiment, out=out / RUNS_FOLDER, executor=executor, source=source, backend=backend,
         on_result=on_result,
     )  # fmt: skip
-    failed = result.runs[result.runs["status"] != "ok"]
+    failed = result.runs[result.runs["status"] != OK]
     if not failed.empty:
         raise RuntimeError(
             f"{len(failed)} of {len(result.runs)} runs failed, e.g. {failed['error'].iloc[0]}; "

@@ -8,7 +8,7 @@ import pandas as pd
 from trustsim.config import ConfigError
 from trustsim.experiment.salib import Problem
 from trustsim.experiment.spec import Analysis, Experiment, OutputSpec
-from trustsim.experiment.store import ExperimentResult
+from trustsim.experiment.store import OK, ExperimentResult
 from trustsim.metrics import overtake_step
 
 
@@ -33,7 +33,7 @@ def output_value(ts: pd.DataFrame, spec: OutputSpec, horizon: int) -> float:
 def experiment_outputs(result: ExperimentResult, experiment: Experiment) -> dict[str, np.ndarray]:
     """Each analysis output as an array (design points, replications), in design order."""
     runs = result.runs
-    failed = runs[runs["status"] != "ok"]
+    failed = runs[runs["status"] != OK]
     if len(failed):
         raise RuntimeError(
             f"{len(failed)} runs failed (first: {failed['run_id'].iloc[0]}: "

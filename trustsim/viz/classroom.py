@@ -21,7 +21,7 @@ from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from trustsim.config import PRESETS, Scenario, describe, load_scenario
+from trustsim.config import PRESETS, Scenario, describe, get_dotted, load_scenario, preset_overrides
 from trustsim.config import sensitivity_ranges as declared_ranges
 from trustsim.model import TrustModel
 
@@ -76,14 +76,11 @@ class ClassroomModel(TrustModel):
 
     def set_parameter(self, key: str, value: Any) -> None:
         """A control moved: apply now, and keep it for the next reset."""
-        if key.endswith(".strategy"):
-            firm = key.split(".")[1]
-            preset = {f"firms.{firm}.{k}": v for k, v in PRESETS[str(value)].items()}
-            self.reconfigure({key: value, **preset})
-            self.settings.overrides.update({key: value, **preset})
-        else:
-            self.reconfigure({key: value})
-            self.settings.overrides[key] = value
+        change = {key: value}
+        if key.endswith(".strategy"):  # a strategy picked from the list: its whole preset
+            change.update(preset_overrides(key.removesuffix(".strategy"), str(value)))
+        self.reconfigure(change)
+        self.settings.overrides.update(change)
 
 
 _DRAWINGS: dict[tuple[int, int, str], tuple[np.ndarray, np.ndarray]] = {}
@@ -136,7 +133,7 @@ def controls(model: ClassroomModel) -> list[dict[str, Any]]:
 def _slider(
     model: ClassroomModel, key: str, label: str, bounds: tuple[float, float]
 ) -> dict[str, Any]:
-    value = _value(model.config, key)
+    value = get_dotted(model.config, key)
     low, high = min(bounds[0], value), max(bounds[1], value)
     text = label if label != key else f"{describe(key)}"
     step = 10.0 ** np.floor(np.log10((high - low) / 20))  # a round step: 0.01, 0.1, ...
@@ -149,13 +146,6 @@ def _slider(
         "step": float(step),
         "value": value,
     }
-
-
-def _value(scenario: Scenario, key: str) -> Any:
-    node: Any = scenario
-    for part in key.split("."):
-        node = node[int(part)] if isinstance(node, tuple) else getattr(node, part)
-    return node
 
 
 # ---------------------------------------------------------------------- pictures
