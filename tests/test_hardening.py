@@ -230,6 +230,9 @@ def test_mesa_batch_run_works_as_mesa_users_expect() -> None:
         direct.step()
     expected = direct.datacollector.get_model_vars_dataframe()["share_trust_first"]
     assert one["share_trust_first"].tolist() == pytest.approx(expected.tolist())
+    # the collector reads the model's own records: one value per step, none copied twice
+    records = [r["share"] for r in direct.firm_records if r["firm"] == "trust_first"]
+    assert expected.tolist() == records and len(records) == 5
 
 
 def sweep_figures(tmp_path: Path, **fields: object) -> list[str]:

@@ -287,7 +287,7 @@ def review(
     ledger.new_stars += star_sum
     for k in range(5):
         getattr(ledger, f"stars_{k + 1}")[:] += by_stars[:, k]
-    accounts.review_log.append((count, star_sum))
+    accounts.add_reviews(count, star_sum)
 
 
 def rating(accounts: Accounts, ctx: Context) -> np.ndarray:

@@ -36,7 +36,7 @@ def viral_bad_review(model: TrustModel, firm: int) -> int:
     sc, st = model.config, model.state
     count = np.zeros(len(sc.firms))
     count[firm] = VIRAL_REVIEWS
-    model.accounts.review_log.append((count, count * 1.0))
+    model.accounts.add_reviews(count, count * 1.0)
     readers = np.flatnonzero(model.streams.shocks.random(st.n) < sc.news.reach)
     _, _, trust = model.trust_of(readers, np.full(readers.size, firm))
     down = rules.buffered(sc.trust.eta_down, trust, sc.trust.buffer)

@@ -144,16 +144,26 @@ class Accounts:
 
     cumulative_profit: np.ndarray
     npv: np.ndarray
-    review_log: list[tuple[np.ndarray, np.ndarray]]  # per step: (count, star sum)
+    review_log: list[tuple[np.ndarray, np.ndarray]]  # per entry: (count, star sum)
+    review_count: np.ndarray  # running totals of the log, so a step costs O(1) in the run
+    star_sum: np.ndarray
 
     @classmethod
     def empty(cls, n_firms: int) -> Accounts:
         """Accounts of zeros for ``m`` firms."""
-        return cls(np.zeros(n_firms), np.zeros(n_firms), [])
+        return cls(np.zeros(n_firms), np.zeros(n_firms), [], np.zeros(n_firms), np.zeros(n_firms))
+
+    def add_reviews(self, count: np.ndarray, star_sum: np.ndarray) -> None:
+        """Log this step's new reviews per firm (count and sum of their stars)."""
+        self.review_log.append((count, star_sum))
+        self.review_count = self.review_count + count
+        self.star_sum = self.star_sum + star_sum
 
     def reviews(self, window: int | None) -> tuple[np.ndarray, np.ndarray]:
-        """Review count and star sum over the whole run or the last ``window`` steps."""
-        log = self.review_log if window is None else self.review_log[-window:]
+        """Review count and star sum over the whole run or the last ``window`` entries."""
+        if window is None:
+            return self.review_count, self.star_sum
+        log = self.review_log[-window:]
         if not log:
             return np.zeros_like(self.npv), np.zeros_like(self.npv)
         counts, stars = zip(*log, strict=True)
