@@ -259,7 +259,7 @@ class RecordsCollector(mesa.DataCollector):
 
     @model_vars.setter
     def model_vars(self, value: dict[str, list[float]]) -> None:
-        pass  # the base class sets an empty dict; the values live in the records
+        """Ignored: the base class sets an empty dict; the values live in the records."""
 
     def collect(self, model: mesa.Model) -> None:
         """Note the step; a second call in the same step (after a shock) replaces it."""
