@@ -1,5 +1,6 @@
 """Metrics against hand computations (ODD 4, observation): both engines share these
-functions, so the reference equivalence cannot catch a bug in them."""
+formulas, so the reference equivalence cannot catch a bug in them. The customer
+sums (the tallies) are checked by hand in test_phases.py."""
 
 from __future__ import annotations
 
@@ -20,7 +21,6 @@ from trustsim.metrics import (
     markdown_table,
     overtake_step,
     ratio,
-    tally,
 )
 
 
@@ -56,27 +56,26 @@ def test_overtake_step() -> None:
     assert overtake_step([0, 0], [1, 1]) == 0
 
 
+def nps_of(trust: float) -> tuple[float, float]:
+    return rules.nps_shares(trust, 2.0, 1.5)
+
+
 def hand_case() -> dict[str, np.ndarray]:
-    """4 customers, 2 firms: customers 0 and 1 with firm 0, customer 2 with firm 1, 3 none."""
-    trust = np.array([[0.8, 0.2], [0.6, 0.4], [0.1, 0.9], [0.5, 0.5]])
-    return tally(
-        provider=np.array([0, 0, 1, -1]), cohort=np.array([True, False, True, False]),
-        cognitive=trust + 0.05, affect=trust - 0.05, trust=trust,
-        aware=np.array([[1, 0], [1, 1], [0, 1], [1, 0]], dtype=bool), nps=(2.0, 1.5),
-    )  # fmt: skip
-
-
-def test_tally_by_hand() -> None:
-    sums = hand_case()
-    np.testing.assert_allclose(sums["customers"], [2, 1])
-    np.testing.assert_allclose(sums["cohort_customers"], [1, 1])
-    np.testing.assert_allclose(sums["trust_sum"], [1.4, 0.9])
-    np.testing.assert_allclose(sums["cognitive_sum"], [1.5, 0.95])
-    np.testing.assert_allclose(sums["reputation"], [0.5, 0.5])
-    np.testing.assert_allclose(sums["awareness"], [0.75, 0.5])
-    promoters, detractors = rules.nps_shares(np.array([0.8, 0.6]), 2.0, 1.5)
-    assert sums["promoters"][0] == pytest.approx(promoters.sum())
-    assert sums["detractors"][0] == pytest.approx(detractors.sum())
+    """Tallies of 4 customers and 2 firms: customers 0 and 1 with firm 0 (trust 0.8
+    and 0.6), customer 2 with firm 1 (trust 0.9), customer 3 none; C is T + 0.05
+    and F is T - 0.05 for everyone."""
+    (p0, d0), (p1, d1), (p2, d2) = nps_of(0.8), nps_of(0.6), nps_of(0.9)
+    return {
+        "customers": np.array([2.0, 1.0]),
+        "cohort_customers": np.array([1.0, 1.0]),
+        "trust_sum": np.array([1.4, 0.9]),
+        "cognitive_sum": np.array([1.5, 0.95]),
+        "affective_sum": np.array([1.3, 0.85]),
+        "promoters": np.array([p0 + p1, p2]),
+        "detractors": np.array([d0 + d1, d2]),
+        "reputation": np.array([0.5, 0.5]),
+        "awareness": np.array([0.75, 0.5]),
+    }
 
 
 def test_firm_metrics_by_hand() -> None:
@@ -104,8 +103,8 @@ def test_firm_metrics_by_hand() -> None:
     assert np.isnan(m["period_retention"][1])  # no customers at the start: undefined
     np.testing.assert_allclose(m["csat"][0], 0.5)
     # NPS: promoters minus detractors among each firm's customers, in percent
-    promoters, detractors = rules.nps_shares(np.array([0.8, 0.6]), 2.0, 1.5)
-    assert m["nps"][0] == pytest.approx(100 * (promoters - detractors).mean())
+    (p0, d0), (p1, d1) = nps_of(0.8), nps_of(0.6)
+    assert m["nps"][0] == pytest.approx(100 * (p0 + p1 - d0 - d1) / 2)
 
 
 def test_registry_names_are_unique_and_documented() -> None:
@@ -123,6 +122,6 @@ def test_odd_shows_the_registry() -> None:
 def test_nps_shares_are_the_expected_survey_answer() -> None:
     # answer = round(10 T + shift + noise z): promoter if >= 9, i.e. 10 T + shift + noise z >= 8.5
     t, shift, noise = 0.7, 2.0, 1.5
-    promoters, detractors = rules.nps_shares(np.array([t]), shift, noise)
-    assert promoters[0] == pytest.approx(stats.norm.sf((8.5 - 10 * t - shift) / noise))
-    assert detractors[0] == pytest.approx(stats.norm.cdf((6.5 - 10 * t - shift) / noise))
+    promoters, detractors = rules.nps_shares(t, shift, noise)
+    assert promoters == pytest.approx(stats.norm.sf((8.5 - 10 * t - shift) / noise))
+    assert detractors == pytest.approx(stats.norm.cdf((6.5 - 10 * t - shift) / noise))

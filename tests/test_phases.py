@@ -17,7 +17,7 @@ from trustsim import rules
 from trustsim.config import Scenario
 from trustsim.draws import BreachDraws, EncounterDraws
 from trustsim.network import SparseNetwork
-from trustsim.phases import Context, breach, encounter, talk
+from trustsim.phases import Context, breach, encounter, talk, tally
 from trustsim.state import Accounts, CustomerState, Ledger
 
 N, M = 4, 2
@@ -152,3 +152,25 @@ def test_one_teller_reaches_its_three_neighbours() -> None:
     np.testing.assert_array_equal(st.beliefs[0], before.beliefs[0])  # the teller learns nothing
     np.testing.assert_allclose(ledger.wom_negative, [3, 0])
     np.testing.assert_allclose(ledger.stories_negative, [1, 0])
+
+
+def test_tally_sums_each_firms_customers_by_hand() -> None:
+    st = state()
+    sums = tally(st, context())
+    own = [(0, 0), (1, 0), (2, 1)]  # (customer, firm) of the three customers
+    for f in range(M):
+        mine = [i for i, g in own if g == f]
+        assert sums["customers"][f] == len(mine)
+        assert sums["trust_sum"][f] == pytest.approx(sum(hand_trust(st, i, f) for i in mine))
+        assert sums["cognitive_sum"][f] == pytest.approx(
+            sum(hand_cognitive(st, i, f) for i in mine)
+        )
+        every = [hand_trust(st, i, f) for i in range(N)]
+        assert sums["reputation"][f] == pytest.approx(np.mean(every))
+        promoters = sum(
+            0.5 * math.erfc(-(10 * hand_trust(st, i, f) + 2.0 - 8.5) / 1.5 / math.sqrt(2))
+            for i in mine
+        )
+        assert sums["promoters"][f] == pytest.approx(promoters)
+    np.testing.assert_allclose(sums["awareness"], [0.5, 0.25])
+    np.testing.assert_allclose(sums["cohort_customers"], [2, 1])

@@ -64,9 +64,9 @@ def test_one_broken_promise_costs_more_than_a_kept_one_gives() -> None:
 def test_after_a_broken_promise_several_kept_ones_are_needed() -> None:
     model = lone_customer(0.7)
     start = float(model.trust_of(np.array([0]), np.array([0]))[2][0])
-    model.context.firms["promise"][0] = 0.9
+    model.reconfigure({"firms.0.promise": 0.9})
     one_encounter(model, 0.7)  # broken
-    model.context.firms["promise"][0] = 0.7
+    model.reconfigure({"firms.0.promise": 0.7})
     kept = 0
     while one_encounter(model, 0.7) < start:
         kept += 1

@@ -2,7 +2,7 @@
 
 :data:`FIRM_METRICS` is the registry: every per-firm metric's name, unit,
 definition and formula, in one place. Each engine sums its customers into
-tallies its own way (the fast one with :func:`tally`, the reference agent by
+tallies its own way (the fast one in a compiled pass, ``phases.tally``, the reference agent by
 agent); ``firm_metrics`` turns the tallies into the columns of
 ``RunResult.timeseries``, and ``population_metrics`` gives those of
 ``RunResult.population``. ``markdown_table`` is the table in ``docs/ODD.md``.
@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-
-from trustsim import rules
 
 EVENT_COUNTS: dict[str, str] = {
     "encounters": "purchases (service encounters)",
@@ -40,7 +38,7 @@ LEDGER_FLOWS = ("acquisitions", "churns", "entries", "exits", "revenue", "costs"
 
 Tallies = Mapping[str, Any]
 """Per-firm arrays (and the scalar ``population``) from which every metric is computed:
-sums over each firm's customers (:func:`tally`), this step's ledger flows and the
+sums over each firm's customers (``phases.tally``), this step's ledger flows and the
 firm's accounts. Both engines build them their own way; the formulas are here."""
 
 
@@ -139,64 +137,6 @@ def gini(values: Any) -> float:
 def firm_metrics(tallies: Tallies) -> dict[str, np.ndarray]:
     """Every per-firm metric of :data:`FIRM_METRICS`, as float arrays over firms."""
     return {m.name: np.asarray(m.formula(tallies), dtype=float) for m in FIRM_METRICS}
-
-
-def tally(
-    *,
-    provider: np.ndarray,
-    cohort: np.ndarray,
-    cognitive: np.ndarray,
-    affect: np.ndarray,
-    trust: np.ndarray,
-    aware: np.ndarray,
-    nps: tuple[float, float],
-) -> dict[str, np.ndarray]:
-    """The customer sums behind the metrics, per firm, from the state arrays.
-
-    Parameters
-    ----------
-    provider : (N,) int array
-        Each customer's firm, -1 for a prospect.
-    cohort : (N,) bool array
-        Whether the customer has been with its t = 0 firm all along.
-    cognitive, affect, trust : (N, M) float arrays
-        C, F and T of every customer in every firm.
-    aware : (N, M) bool array
-        Whether the customer knows the firm.
-    nps : (shift, noise)
-        The survey's response parameters (ODD 7.7).
-
-    Returns
-    -------
-    dict of (M,) arrays
-        ``customers``, ``cohort_customers``, ``trust_sum``, ``cognitive_sum``,
-        ``affective_sum``, ``promoters``, ``detractors`` (expected counts),
-        ``reputation`` and ``awareness`` (means over all N).
-    """
-    m = trust.shape[1]
-    rows = np.flatnonzero(provider >= 0)
-    f = provider[rows]
-    pair = rows * m + f  # flat index of (customer, provider)
-
-    def count(weights: Any = None) -> np.ndarray:
-        return np.bincount(f, weights=weights, minlength=m).astype(float)
-
-    def own(values: np.ndarray) -> np.ndarray:
-        return values.ravel().take(pair)
-
-    own_trust = own(trust)
-    promoters, detractors = rules.nps_shares(own_trust, *nps)
-    return {
-        "customers": count(),
-        "cohort_customers": count(cohort[rows]),
-        "trust_sum": count(own_trust),
-        "cognitive_sum": count(own(cognitive)),
-        "affective_sum": count(own(affect)),
-        "promoters": count(promoters),
-        "detractors": count(detractors),
-        "reputation": trust.mean(axis=0),
-        "awareness": aware.mean(axis=0),
-    }
 
 
 def markdown_table() -> str:

@@ -9,7 +9,7 @@ from typing import Any
 import mesa
 import numpy as np
 
-from trustsim import draws, metrics, phases, rules
+from trustsim import draws, kernels, metrics, phases, rules
 from trustsim.agents import Customer, Firm
 from trustsim.config import ConfigError, Scenario, get_dotted, load_scenario
 from trustsim.network import build_network
@@ -88,6 +88,7 @@ class TrustModel(mesa.Model):
         self.config = scenario
         n = scenario.population.size
         self.network = build_network(scenario.network, n, self.streams.network)
+        kernels.announce_compilation()
         self.context = Context.of(scenario, self.network)
         self.state = initial_state(scenario, draws.init_draws(scenario, self.streams.init))
         m = len(scenario.firms)
@@ -180,17 +181,8 @@ class TrustModel(mesa.Model):
     def collect(self) -> None:
         """Append this step's per-firm and population records."""
         st, acc = self.state, self.accounts
-        cognitive, affect, trust = phases.trust_matrix(st, self.context)
         count, _ = acc.reviews(None)
-        sums = metrics.tally(
-            provider=st.provider,
-            cohort=st.cohort,
-            cognitive=cognitive,
-            affect=affect,
-            trust=trust,
-            aware=st.aware,
-            nps=(self.config.survey.nps_shift, self.config.survey.nps_noise),
-        )
+        sums = phases.tally(st, self.context)
         values = metrics.firm_metrics(
             {
                 **sums,
@@ -216,6 +208,7 @@ class TrustModel(mesa.Model):
             }
         )
         if self.panel_every is not None and step % self.panel_every == 0:
+            trust = phases.trust_matrix(st, self.context)[2]  # only when a panel is kept
             self.panel_records.append(panel_record(st, trust, step))
         self.datacollector.collect(self)
 

@@ -111,7 +111,8 @@ class RefCustomer(mesa.Agent):
     def trust(self, f: int) -> tuple[float, float, float]:
         """Cognitive, affective and overall trust in firm ``f``."""
         sc = self.model.config
-        cognitive = float(rules.power_mean(np.array(self.beliefs[f]), sc.trust.weakest_link))
+        ability, benevolence, integrity = self.beliefs[f]
+        cognitive = rules.cognitive_trust(ability, benevolence, integrity, sc.trust.weakest_link)
         affect = float(
             rules.affective(self.balance[f], self.identification[f], sc.bank.scale, sc.trust.w_id)
         )
@@ -310,7 +311,9 @@ class RefCustomer(mesa.Agent):
             if providers[j] != NONE:
                 counts[providers[j]] += 1
         if self.provider != NONE:
-            hazard = rules.search_hazard(mk, self.warned, self.failed)
+            hazard = rules.search_hazard(
+                mk.review_rate, mk.warn_search, mk.failure_search, self.warned, self.failed
+            )
         else:
             advertising = sum(f.advertising for f in sc.firms)
             hazard = float(
@@ -318,7 +321,7 @@ class RefCustomer(mesa.Agent):
                     mk.p_ad, mk.ad_effect, advertising, mk.q_wom, sum(counts) / degree
                 )
             )
-        if not d.u_consider[i] < min(max(hazard, 0.0), 1.0) or not any(self.aware):
+        if not d.u_consider[i] < hazard or not any(self.aware):
             return self.provider
         mean_rating = sum(ratings) / m
         utility = []
@@ -326,16 +329,14 @@ class RefCustomer(mesa.Agent):
             if not self.aware[g]:
                 utility.append(-np.inf)
                 continue
-            u = float(
-                rules.utility(
-                    mk, self.trust(g)[2], counts[g] / degree, ratings[g] - mean_rating, firm.price
-                )
-            )
+            u = rules.utility(
+                mk.beta_trust, mk.beta_proof, mk.beta_rating, mk.beta_price, mk.reference_price,
+                self.trust(g)[2], counts[g] / degree, ratings[g] - mean_rating, firm.price,
+            )  # fmt: skip
             utility.append(u + (mk.switching_cost if g == self.provider else 0.0))
         if mk.outside_option:
             utility.append(mk.u_out)
-        probabilities = rules.logit_probabilities(np.array(utility), mk.temperature)
-        choice = int(rules.pick(probabilities, d.u_choice[i]))
+        choice = rules.logit_pick(np.array(utility), mk.temperature, float(d.u_choice[i]))
         return choice if choice < m else NONE
 
     def switch_to(self, new: int) -> None:

@@ -1,18 +1,19 @@
-"""The trust rules of the model (docs/ODD.md) as pure functions.
+"""The trust rules of the model (docs/ODD.md): every equation once, as a pure function.
 
-Every function works on numpy arrays and on plain floats alike, takes all its
-inputs as arguments (no hidden randomness, no I/O) and is shared by the
-vectorised model and the agent-by-agent reference.
+Each rule takes numbers and returns numbers (no hidden randomness, no I/O) and
+is written in the subset of Python that numba compiles. The fast engine's
+kernels (:mod:`trustsim.kernels`) call the compiled rules inside their loops
+over customers; the agent-by-agent reference (:mod:`trustsim.reference`) calls
+the same functions as plain Python. A few rules that are plain arithmetic
+(``first_impression``, ``bayesian_rating``, ``discounted``) also take arrays.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
-from scipy.special import expit, ndtr
-
-from trustsim.config import Market
 
 ABILITY, BENEVOLENCE, INTEGRITY = 0, 1, 2
 ASPECTS = ("ability", "benevolence", "integrity")
@@ -35,39 +36,53 @@ EVENT_STARS = np.array([0, 0, 4, 5, 1, 1])
 FAILURE_STARS = 1  # an unresolved failure is a one-star experience
 
 
-def power_mean(x: Any, rho: float) -> Any:
-    """Power mean ``M_rho(x) = (mean(x**rho))**(1/rho)`` over the last axis, values in [0, 1].
+# --------------------------------------------------------------------------- trust (ODD 4)
 
-    Notes
-    -----
-    Cognitive trust is the power mean of ability, benevolence and integrity
-    with ``rho = trust.weakest_link`` (ODD 2): ``rho = 1`` is the
-    arithmetic mean, ``rho = 0`` the geometric mean, and ``rho -> -inf``
-    approaches the minimum, so doubting one aspect pulls the whole down.
-    A zero component with ``rho < 0`` gives 0 (the limit).
+
+def cognitive_trust(ability: float, benevolence: float, integrity: float, rho: float) -> float:
+    """Cognitive trust ``C = M_rho(a, b, g) = (mean(x**rho))**(1/rho)``, in [0, 1].
+
+    The power mean of ability, benevolence and integrity with ``rho =
+    trust.weakest_link`` (ODD 4): ``rho = 1`` is the arithmetic mean,
+    ``rho = 0`` the geometric mean, and ``rho -> -inf`` approaches the
+    minimum, so doubting one aspect pulls the whole down. A zero aspect with
+    ``rho < 0`` gives 0 (the limit).
     """
-    x = np.asarray(x, dtype=float)
     if rho == 1.0:
-        return _mean_last(x)
+        return (ability + benevolence + integrity) / 3.0
     if rho == 0.0:
-        with np.errstate(divide="ignore"):
-            return np.exp(_mean_last(np.log(x)))
-    with np.errstate(divide="ignore", over="ignore"):
-        powered = 1.0 / (x * x) if rho == -2.0 else x**rho
-        return _mean_last(powered) ** (1.0 / rho)
+        return (ability * benevolence * integrity) ** (1.0 / 3.0)
+    if rho < 0.0 and min(ability, benevolence, integrity) <= 0.0:
+        return 0.0
+    return ((ability**rho + benevolence**rho + integrity**rho) / 3.0) ** (1.0 / rho)
 
 
-def _mean_last(x: np.ndarray) -> Any:
-    """Mean over the last axis; for three aspects, summed slice by slice (numpy's
-    reduction over a length-3 axis is several times slower)."""
-    if x.shape[-1] != 3:
-        return x.mean(axis=-1)
-    return (x[..., 0] + x[..., 1] + x[..., 2]) / 3.0
+def affective(balance: float, identification: float, scale: float, w_id: float) -> float:
+    """Affective trust ``F = (1 - w_id) * sigmoid(e / scale) + w_id * s`` (ODD 4)."""
+    z = balance / scale
+    if z >= 0.0:
+        sigmoid = 1.0 / (1.0 + math.exp(-z))
+    else:  # the same value, without overflow for a deeply negative balance
+        sigmoid = math.exp(z) / (1.0 + math.exp(z))
+    return (1.0 - w_id) * sigmoid + w_id * identification
+
+
+def cognitive_weight(risk: float, omega0: float) -> float:
+    """``omega = omega0 + (1 - omega0) * risk``: the riskier, the more cognition weighs."""
+    return omega0 + (1.0 - omega0) * risk
+
+
+def overall(cognitive: float, affect: float, omega: float) -> float:
+    """Overall trust ``T = omega * C + (1 - omega) * F``."""
+    return omega * cognitive + (1.0 - omega) * affect
+
+
+# --------------------------------------------------------------------------- learning (ODD 7)
 
 
 def learn(
-    x: Any, evidence: Any, eta_up: float, eta_down: Any, *, weight: float = 1.0, k: Any = 1
-) -> Any:
+    x: float, evidence: float, eta_up: float, eta_down: float, weight: float = 1.0, k: float = 1.0
+) -> float:
     """Asymmetric belief update toward ``evidence`` (Slovic 1993).
 
     ``x += (1 - (1 - weight * eta)**k) * (evidence - x)`` with ``eta = eta_up``
@@ -76,63 +91,94 @@ def learn(
     messages of weight ``w`` combine as ``k`` repeated updates would toward
     their mean (ODD 7.4). ``eta_down`` may already carry the trust buffer.
     """
-    eta = np.where(evidence >= x, eta_up, eta_down)
-    step = 1.0 - (1.0 - weight * eta) ** k
-    return x + step * (evidence - x)
+    eta = eta_up if evidence >= x else eta_down
+    return x + (1.0 - (1.0 - weight * eta) ** k) * (evidence - x)
 
 
-def buffered(eta_down: float, trust: Any, buffer: float) -> Any:
+def buffered(eta_down: float, trust: float, buffer: float) -> float:
     """Negative learning rate discounted by existing trust: ``eta_down * (1 - buffer*T)``."""
     return eta_down * (1.0 - buffer * trust)
 
 
-def deposit(balance: Any, amount: Any, cognitive: Any) -> Any:
+def deposit(balance: float, amount: float, cognitive: float) -> float:
     """Deposit into the emotional bank, gated by cognitive trust (McAllister 1995)."""
     return balance + amount * cognitive
 
 
-def withdraw(balance: Any, amount: Any, loss_aversion: float) -> Any:
+def withdraw(balance: float, amount: float, loss_aversion: float) -> float:
     """Withdrawal weighted by loss aversion (a loss weighs ``loss_aversion`` gains)."""
     return balance - loss_aversion * amount
 
 
-def affective(balance: Any, identification: Any, scale: float, w_id: float) -> Any:
-    """Affective trust ``F = (1 - w_id) * sigmoid(e / scale) + w_id * s``."""
-    return (1.0 - w_id) * expit(np.asarray(balance) / scale) + w_id * identification
-
-
-def cognitive_weight(risk: float, omega0: float) -> float:
-    """``omega = omega0 + (1 - omega0) * risk``: the riskier, the more cognition weighs."""
-    return omega0 + (1.0 - omega0) * risk
-
-
-def overall(cognitive: Any, affect: Any, omega: float) -> Any:
-    """Overall trust ``T = omega * C + (1 - omega) * F``."""
-    return omega * cognitive + (1.0 - omega) * affect
-
-
 def first_impression(propensity: Any, promise: Any, advertising: Any, strength: float) -> Any:
     """Initial ability belief: the prior pulled toward the advertised promise,
-    ``pi + strength * advertising * (promise - pi)`` (advertising raises first impressions)."""
+    ``pi + strength * advertising * (promise - pi)`` (advertising raises first impressions).
+    Plain arithmetic, so it also takes arrays (initialisation, ODD 5)."""
     return propensity + strength * advertising * (promise - propensity)
 
+
+# --------------------------------------------------------------------------- encounters (ODD 7.2)
 
 WARN_TARGETS = ("all", "trusting", "tenured")  # firm_table codes them 0, 1, 2
 
 
-def warnable(target: Any, trust: Any, tenure: Any, min_trust: Any, min_tenure: Any) -> Any:
+def warnable(
+    target: float, trust: float, tenure: float, min_trust: float, min_tenure: float
+) -> bool:
     """Whom a firm warns (Ascarza et al. 2016: warnings backfire with some customers):
     everyone (target 0), customers who trust it at least ``min_trust`` (1), or
     customers with it for at least ``min_tenure`` weeks (2)."""
-    return np.where(
-        target == 1, trust >= min_trust, np.where(target == 2, tenure >= min_tenure, True)
-    )
+    if target == 1:
+        return trust >= min_trust
+    if target == 2:
+        return tenure >= min_tenure
+    return True
 
 
-def need_probability(trust: Any, need_rate: float, loyalty: float) -> Any:
+def need_probability(trust: float, need_rate: float, loyalty: float) -> float:
     """P(need) = ``lambda0 * (1 + loyalty * (T - 0.5))`` clipped to [0, 1]: trusting
     customers buy more often (repeat purchase)."""
-    return np.clip(need_rate * (1.0 + loyalty * (trust - 0.5)), 0.0, 1.0)
+    return min(max(need_rate * (1.0 + loyalty * (trust - 0.5)), 0.0), 1.0)
+
+
+def experienced_satisfaction(quality: float, promise: float, disconfirmation: float) -> float:
+    """``x = y + d * (y - promise)``: delivered quality blended with disconfirmation.
+
+    Satisfaction rises with what was delivered and with how it compared with
+    what was promised (Oliver 1980); ``d = reviews.disconfirmation``.
+    """
+    return quality + disconfirmation * (quality - promise)
+
+
+def experience_stars(satisfaction: float, neutral: float, slope: float) -> float:
+    """Stars 1..5 of an experience: ``round(3 + slope * (x - neutral))`` (halves to even),
+    clipped."""
+    return min(max(float(np.rint(3.0 + slope * (satisfaction - neutral))), 1.0), 5.0)
+
+
+def review_stars(salient: int, failed: bool, experience: float) -> float:
+    """Stars of a review: a salient event's fixed stars, else 1 after a failure,
+    else the experience's stars (``salient`` is a story code, never SATISFIED)."""
+    fixed = EVENT_STARS[salient]
+    if fixed > 0:
+        return float(fixed)
+    return float(FAILURE_STARS) if failed else experience
+
+
+def story_of(salient: int, stars: float, u_story: float, p_story: float) -> int:
+    """The story a buyer tells: its salient event if any; else, after an encounter
+    of 4 stars or more, a mild positive story with probability ``p_story``."""
+    if salient > 0:
+        return salient
+    return SATISFIED if stars >= 4.0 and u_story < p_story else NO_STORY
+
+
+def story_evidence(story: int, quality: float) -> float:
+    """Evidence a story carries: the delivered quality for a mild positive story
+    (about ability), else 1 for good news and 0 for bad (about benevolence)."""
+    if story == SATISFIED:
+        return quality
+    return 1.0 if story < FIRST_NEGATIVE else 0.0
 
 
 # ODD 7.3: a care contact is benevolence evidence 1 at half the weight of an
@@ -140,31 +186,65 @@ def need_probability(trust: Any, need_rate: float, loyalty: float) -> Any:
 CARE_WEIGHT = 0.5
 
 
-def search_hazard(market: Any, warned: Any, failed: Any) -> Any:
-    """ODD 7.5: P(a customer reconsiders its provider this week), before clipping:
+# --------------------------------------------------------------------------- reviews (ODD 7.4)
+
+
+def posting_probability(stars: float, p_post: float, extremity: float, negativity: float) -> float:
+    """P(a buyer posts a review) given its stars: J-shaped ratings.
+
+    ``p_post * (1 + extremity * |stars - 3|)``, times ``negativity`` below 3
+    stars: the more extreme the experience, the likelier a review, and bad
+    ones likelier than good (Hu, Pavlou & Zhang 2009; Schoenmueller, Netzer &
+    Stahl 2020).
+    """
+    p = p_post * (1.0 + extremity * abs(stars - 3.0))
+    if stars < 3.0:
+        p *= negativity
+    return min(p, 1.0)
+
+
+def bayesian_rating(star_sum: Any, count: Any, prior_mean: float, prior_weight: float) -> Any:
+    """Public rating: Bayesian average of stars with a prior of ``prior_weight`` reviews.
+    Plain arithmetic, so it also takes arrays (one rating per firm)."""
+    return (prior_mean * prior_weight + star_sum) / (prior_weight + count)
+
+
+# --------------------------------------------------------------------------- decisions (ODD 7.5)
+
+
+def search_hazard(
+    review_rate: float, warn_search: float, failure_search: float, warned: bool, failed: bool
+) -> float:
+    """P(a customer reconsiders its provider this week), clipped to [0, 1]:
     ``review_rate + warn_search * warned + failure_search * failed``."""
-    return market.review_rate + market.warn_search * warned + market.failure_search * failed
-
-
-def discounted(amount: Any, rate: float, years: float) -> Any:
-    """ODD 7.6: ``amount / (1 + rate) ** years``, the present value for NPV."""
-    return amount / (1.0 + rate) ** years
+    hazard = review_rate + warn_search * warned + failure_search * failed
+    return min(max(hazard, 0.0), 1.0)
 
 
 def entry_hazard(
-    p_ad: float, ad_effect: float, advertising: float, q_wom: float, adopters_share: Any
-) -> Any:
-    """A prospect's weekly hazard of considering the market (network Bass).
+    p_ad: float, ad_effect: float, advertising: float, q_wom: float, adopters_share: float
+) -> float:
+    """A prospect's weekly hazard of considering the market (network Bass), clipped.
 
     ``h = p + q_wom * (adopting neighbours / degree)`` with
     ``p = min(1, p_ad * (1 + ad_effect * advertising))``, ``advertising`` the
     firms' total (Bass 1969; on networks as in Rand & Rust 2011).
     """
     p = min(1.0, p_ad * (1.0 + ad_effect * advertising))
-    return p + q_wom * np.asarray(adopters_share)
+    return min(max(p + q_wom * adopters_share, 0.0), 1.0)
 
 
-def utility(market: Market, trust: Any, proof: Any, rating_gap: Any, price: Any) -> Any:
+def utility(
+    beta_trust: float,
+    beta_proof: float,
+    beta_rating: float,
+    beta_price: float,
+    reference_price: float,
+    trust: float,
+    proof: float,
+    rating_gap: float,
+    price: float,
+) -> float:
     """Utility of a firm in the logit choice, before the switching-cost bonus.
 
     ``beta_trust T + beta_proof * neighbours' share + beta_rating * (rating -
@@ -174,83 +254,36 @@ def utility(market: Market, trust: Any, proof: Any, rating_gap: Any, price: Any)
     whatever the weight of price.
     """
     return (
-        market.beta_trust * trust
-        + market.beta_proof * proof
-        + market.beta_rating * rating_gap
-        - market.beta_price * np.log(np.asarray(price) / market.reference_price)
+        beta_trust * trust
+        + beta_proof * proof
+        + beta_rating * rating_gap
+        - beta_price * math.log(price / reference_price)
     )
 
 
-def logit_probabilities(utility: np.ndarray, temperature: float) -> np.ndarray:
-    """Softmax of ``utility / temperature`` along the last axis (numerically stable)."""
-    z = np.asarray(utility, dtype=float) / temperature
-    z = z - z.max(axis=-1, keepdims=True)
-    w = np.exp(z)
-    return w / w.sum(axis=-1, keepdims=True)
+def logit_pick(utilities: np.ndarray, temperature: float, u: float) -> int:
+    """The option chosen by inverse CDF from ``softmax(utilities / temperature)``: the first
+    whose cumulative probability exceeds ``u`` (numerically stable; -inf is never chosen)."""
+    top = utilities.max()
+    weights = np.exp((utilities - top) / temperature)
+    total = weights.sum()
+    cumulative = 0.0
+    for option in range(utilities.size):
+        cumulative += weights[option] / total
+        if u < cumulative:
+            return option
+    return utilities.size - 1
 
 
-def pick(probabilities: np.ndarray, u: Any) -> Any:
-    """Inverse-CDF choice: the first option whose cumulative probability exceeds ``u``."""
-    cdf = np.cumsum(probabilities, axis=-1)
-    n_options = cdf.shape[-1]
-    chosen = (cdf <= np.expand_dims(u, -1)).sum(axis=-1)
-    return np.minimum(chosen, n_options - 1)
+def discounted(amount: Any, rate: float, years: float) -> Any:
+    """ODD 7.6: ``amount / (1 + rate) ** years``, the present value for NPV."""
+    return amount / (1.0 + rate) ** years
 
 
-def bayesian_rating(star_sum: Any, count: Any, prior_mean: float, prior_weight: float) -> Any:
-    """Public rating: Bayesian average of stars with a prior of ``prior_weight`` reviews."""
-    return (prior_mean * prior_weight + star_sum) / (prior_weight + count)
+# --------------------------------------------------------------------------- observation (ODD 4)
 
 
-def experienced_satisfaction(quality: Any, promise: Any, disconfirmation: float) -> Any:
-    """``x = y + d * (y - promise)``: delivered quality blended with disconfirmation.
-
-    Satisfaction rises with what was delivered and with how it compared with
-    what was promised (Oliver 1980); ``d = reviews.disconfirmation``.
-    """
-    return quality + disconfirmation * (quality - promise)
-
-
-def experience_stars(satisfaction: Any, neutral: float, slope: float) -> Any:
-    """Stars 1..5 of an experience: ``round(3 + slope * (x - neutral))``, clipped."""
-    return np.clip(np.rint(3.0 + slope * (np.asarray(satisfaction) - neutral)), 1.0, 5.0)
-
-
-def review_stars(salient: Any, failed: Any, experience: Any) -> Any:
-    """Stars of a review: a salient event's fixed stars, else 1 after a failure,
-    else the experience's stars (``salient`` is a story code, never SATISFIED)."""
-    fixed = EVENT_STARS[salient]
-    by_delivery = np.where(failed, FAILURE_STARS, experience)
-    return np.where(fixed > 0, fixed, by_delivery)
-
-
-def story_of(salient: Any, stars: Any, u_story: Any, p_story: float) -> Any:
-    """The story a buyer tells: its salient event if any; else, after an encounter
-    of 4 stars or more, a mild positive story with probability ``p_story``."""
-    mild = (np.asarray(stars) >= 4) & (np.asarray(u_story) < p_story)
-    return np.where(salient > 0, salient, np.where(mild, SATISFIED, NO_STORY))
-
-
-def story_evidence(story: Any, quality: Any) -> Any:
-    """Evidence a story carries: the delivered quality for a mild positive story
-    (about ability), else 1 for good news and 0 for bad (about benevolence)."""
-    return np.where(story == SATISFIED, quality, (np.asarray(story) < FIRST_NEGATIVE) * 1.0)
-
-
-def posting_probability(stars: Any, p_post: float, extremity: float, negativity: float) -> Any:
-    """P(a buyer posts a review) given its stars: J-shaped ratings.
-
-    ``p_post * (1 + extremity * |stars - 3|)``, times ``negativity`` below 3
-    stars: the more extreme the experience, the likelier a review, and bad
-    ones likelier than good (Hu, Pavlou & Zhang 2009; Schoenmueller, Netzer &
-    Stahl 2020).
-    """
-    stars = np.asarray(stars, dtype=float)
-    p = p_post * (1.0 + extremity * np.abs(stars - 3.0)) * np.where(stars < 3, negativity, 1.0)
-    return np.minimum(p, 1.0)
-
-
-def nps_shares(trust: Any, shift: float, noise: float) -> tuple[Any, Any]:
+def nps_shares(trust: float, shift: float, noise: float) -> tuple[float, float]:
     """Expected promoter and detractor shares of the NPS question (0..10 scale).
 
     The answer is ``round(10 T + shift + noise * z)`` with ``z`` standard
@@ -258,8 +291,11 @@ def nps_shares(trust: Any, shift: float, noise: float) -> tuple[Any, Any]:
     (latent < 6.5; Reichheld 2003). Returned are the probabilities, so the
     NPS is the exact expectation of surveying every customer once.
     """
-    latent = 10.0 * np.asarray(trust, dtype=float) + shift
-    return ndtr((latent - 8.5) / noise), ndtr((6.5 - latent) / noise)
+    latent = 10.0 * trust + shift
+    root2 = math.sqrt(2.0)  # Phi(x) = erfc(-x / sqrt 2) / 2 (a rule cannot call another)
+    promoter = 0.5 * math.erfc(-(latent - 8.5) / noise / root2)
+    detractor = 0.5 * math.erfc(-(6.5 - latent) / noise / root2)
+    return promoter, detractor
 
 
 def bass_step(adopted: float, p: float, q: float) -> float:

@@ -39,11 +39,12 @@ def viral_bad_review(model: TrustModel, firm: int) -> int:
     model.accounts.add_reviews(count, count * 1.0)
     readers = np.flatnonzero(model.streams.shocks.random(st.n) < sc.news.reach)
     _, _, trust = model.trust_of(readers, np.full(readers.size, firm))
-    down = rules.buffered(sc.trust.eta_down, trust, sc.trust.buffer)
-    before = st.beliefs[readers, firm, BENEVOLENCE]
-    st.beliefs[readers, firm, BENEVOLENCE] = rules.learn(
-        before, 0.0, sc.trust.eta_up, down, weight=sc.wom.weight
-    )
+    for reader, t in zip(readers, trust, strict=True):  # trust as it was before anyone read
+        down = rules.buffered(sc.trust.eta_down, t, sc.trust.buffer)
+        before = st.beliefs[reader, firm, BENEVOLENCE]
+        st.beliefs[reader, firm, BENEVOLENCE] = rules.learn(
+            before, 0.0, sc.trust.eta_up, down, weight=sc.wom.weight
+        )
     return int(readers.size)
 
 

@@ -148,3 +148,12 @@ def panel_table(records: list[dict[str, np.ndarray]], firm_names: list[str]) -> 
     for f, name in enumerate(firm_names):
         data[f"trust_{name}"] = data.pop(f"trust_{f}")
     return pd.DataFrame(data, columns=columns)
+
+
+def warm_up() -> None:
+    """Compile (or load) the kernels in this process with a tiny run, before worker
+    processes start: they then load the kernels from the cache instead of each
+    compiling them at once."""
+    from trustsim.model import TrustModel
+
+    TrustModel(Scenario().with_overrides({"population.size": 20}), seed=0).step()
