@@ -38,3 +38,14 @@ def test_cold_and_warm_cache_give_identical_tables(tmp_path: Path) -> None:
         pd.read_parquet(tmp_path / "warm.parquet"),
         check_exact=True,
     )
+
+
+def test_kernels_compiled_from_older_rules_are_not_reused(tmp_path: Path) -> None:
+    # numba keys a cached kernel on kernels.py only; a changed rules.py must recompile
+    cache = tmp_path / "numba-cache"
+    run_in_fresh_process(tmp_path / "a.parquet", cache)
+    stamps = list(cache.rglob("trustsim-rules.sha256"))
+    assert len(stamps) == 1
+    stamps[0].write_text("rules of another version")
+    again = run_in_fresh_process(tmp_path / "b.parquet", cache)
+    assert "compiling kernels, first run only" in again

@@ -14,6 +14,7 @@ compiles them, later processes load them.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -692,3 +693,27 @@ def announce_compilation() -> None:
             "trustsim: compiling kernels, first run only (about 10 to 20 s)"
         )
     _announced = True
+
+
+def _forget_stale_kernels() -> None:
+    """numba keys a cached kernel on its own file only, so an edit of ``rules.py`` would
+    leave kernels compiled from the old rules in the cache. Record a hash of the rules
+    beside the cache, and drop this module's cached kernels when it changes."""
+    try:
+        folder = Path(encounter._cache._cache_path)
+    except AttributeError:  # numba's cache internals moved: nothing to do
+        return
+    stamp = folder / "trustsim-rules.sha256"
+    digest = hashlib.sha256(Path(rules.__file__).read_bytes()).hexdigest()
+    try:
+        if stamp.exists() and stamp.read_text() == digest:
+            return
+        for stale in folder.glob(f"{Path(__file__).stem}.*.nb[ic]"):
+            stale.unlink(missing_ok=True)
+        folder.mkdir(parents=True, exist_ok=True)
+        stamp.write_text(digest)
+    except OSError:  # a read-only cache: numba falls back to compiling in memory
+        return
+
+
+_forget_stale_kernels()
