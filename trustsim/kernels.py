@@ -549,6 +549,12 @@ def decide(
     options = np.empty(m + 1)
     for i in range(n):
         current = start[i]
+        if current >= 0:  # a customer reconsiders by search; neighbours matter only then
+            hazard = search_hazard(
+                p.review_rate, p.warn_search, p.failure_search, warned[i], failed[i]
+            )
+            if not u_consider[i] < hazard:
+                continue
         if complete:
             for g in range(m):
                 counts[g] = totals[g] - (1.0 if current == g else 0.0)
@@ -558,13 +564,11 @@ def decide(
                 if start[indices[k]] >= 0:
                     counts[start[indices[k]]] += 1
         reach = max(degree[i], 1)
-        if current >= 0:
-            hazard = search_hazard(
-                p.review_rate, p.warn_search, p.failure_search, warned[i], failed[i]
-            )
-        else:
+        if current < 0:  # a prospect enters by the network Bass hazard
             hazard = entry_hazard(p.p_ad, p.ad_effect, advertising, p.q_wom, counts.sum() / reach)
-        if not u_consider[i] < hazard or not aware[i].any():
+            if not u_consider[i] < hazard:
+                continue
+        if not aware[i].any():
             continue
         for g in range(m):
             if not aware[i, g]:

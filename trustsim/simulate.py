@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import platform
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -15,7 +16,7 @@ from trustsim.draws import seed_sequence
 from trustsim.metrics import FIRM_COLUMNS, POPULATION_COLUMNS
 from trustsim.state import PANEL_EVENTS
 
-PACKAGES = ("trustsim", "mesa", "numpy", "scipy", "networkx", "pandas", "pydantic")
+PACKAGES = ("trustsim", "mesa", "numpy", "numba", "scipy", "networkx", "pandas", "pydantic")
 
 
 @dataclass
@@ -54,13 +55,20 @@ class RunResult:
 
 def versions() -> dict[str, str]:
     """Versions of Python and the packages that decide results, for the manifest."""
-    out = {"python": platform.python_version()}
+    return dict(_versions())
+
+
+@functools.cache
+def _versions() -> tuple[tuple[str, str], ...]:
+    # read once per process: the package metadata does not change while it runs, and
+    # reading it cost 11 ms per run, an eighth of a 1,000-customer run
+    out = [("python", platform.python_version())]
     for name in PACKAGES:
         try:
-            out[name] = metadata.version(name)
+            out.append((name, metadata.version(name)))
         except metadata.PackageNotFoundError:
-            out[name] = "not installed"
-    return out
+            out.append((name, "not installed"))
+    return tuple(out)
 
 
 def manifest(
