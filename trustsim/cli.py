@@ -446,8 +446,6 @@ def _with_progress[T](
 
 def cmd_app(args: argparse.Namespace) -> int:
     """``trustsim app``: serve the classroom app (loopback unless --allow-remote)."""
-    import subprocess
-
     if args.host != "127.0.0.1" and not args.allow_remote:
         raise ConfigError(
             f"--host {args.host}: the app binds 127.0.0.1 only, unless you also "
@@ -473,7 +471,9 @@ def cmd_app(args: argparse.Namespace) -> int:
         "--production",
         "--no-open",
     ]
-    return subprocess.call(command, env=env)
+    # become the server (no child left behind when this process is stopped)
+    os.execve(sys.executable, command, env)
+    return 0  # not reached
 
 
 def cmd_status(args: argparse.Namespace) -> int:

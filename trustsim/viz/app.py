@@ -1,4 +1,4 @@
-"""The classroom page: Mesa's SolaraViz with a live network, plots, controls and shocks.
+"""The classroom page: a live network, plots, controls and shocks, readable on a projector.
 
 Served by ``trustsim app``, which sets ``TRUSTSIM_APP_CONFIG``. Nothing is
 built at import time: each browser session builds its own model in ``Page``.
@@ -13,13 +13,14 @@ import base64
 import html
 import io
 import os
+import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import solara
 from matplotlib.figure import Figure
-from mesa.visualization import SolaraViz
 from mesa.visualization.utils import force_update, update_counter
 
 from trustsim import shocks
@@ -92,6 +93,7 @@ def Plots(model: ClassroomModel) -> None:
     latest = model.firm_records[-len(model.config.firms) :]
     solara.HTML(
         tag="div",
+        classes=["summary"],
         unsafe_innerHTML=" · ".join(
             f"<b>{html.escape(r['firm'])}</b>: share {100 * r['share']:.0f}%, rating "
             f"<span class='rating' data-firm='{html.escape(r['firm'])}'>{r['rating']:.2f}</span>"
@@ -132,20 +134,19 @@ def make_sidebar(model_ref: solara.Reactive[ClassroomModel]) -> Callable[..., No
 
     def Sidebar(model: ClassroomModel) -> None:
         update_counter.get()
-        with solara.Sidebar():
-            with solara.Card("Customer"):
-                Inspector(model)
-            Parameters(model)
-            Shocks(model)
-            with solara.Card("Network"):
+        with solara.Card("Customer"):
+            Inspector(model)
+        Parameters(model)
+        Shocks(model)
+        with solara.Card("Network"):
 
-                def new_network() -> None:
-                    model.settings.seed += 1
-                    model_ref.set(ClassroomModel(model.settings))
+            def new_network() -> None:
+                model.settings.seed += 1
+                model_ref.set(ClassroomModel(model.settings))
 
-                solara.Button("New network", on_click=new_network)
-                solara.Text("Reset keeps this network; New network draws another.")
-            solara.HTML(tag="div", unsafe_innerHTML=NOTICE)
+            solara.Button("New network", on_click=new_network)
+            solara.Text("Reset keeps this network; New network draws another.")
+        solara.HTML(tag="div", unsafe_innerHTML=NOTICE)
 
     return Sidebar
 
@@ -205,16 +206,69 @@ def config_path() -> Path:
     return Path(os.environ.get("TRUSTSIM_APP_CONFIG", str(DEFAULT_CONFIG)))
 
 
+PLAY_INTERVAL = 0.3  # seconds between weeks while playing
+STYLE = """
+.v-application { font-size: 18px; }
+.v-card__title { font-size: 22px !important; }
+.v-btn { font-size: 16px !important; }
+.week { font-size: 30px; font-weight: 600; margin: 4px 0 8px 0; color: #222; }
+.summary { font-size: 22px; margin-top: 8px; }
+.slider-label { font-size: 16px; }
+table.inspector td, table.inspector th { padding: 2px 8px; font-size: 16px; }
+"""
+
+
+def Controller(model: ClassroomModel, model_ref: solara.Reactive[ClassroomModel]) -> None:
+    """Week counter, Step, Play/Pause and Reset. Every click on Step is one week: clicks
+    made while a week is computed wait their turn instead of being dropped."""
+    update_counter.get()
+    playing = solara.use_reactive(False)
+    lock = solara.use_memo(threading.Lock, [])
+
+    def step() -> None:
+        with lock:
+            model_ref.value.step()
+        force_update()
+
+    def play() -> None:
+        while playing.value:
+            step()
+            time.sleep(PLAY_INTERVAL)
+
+    solara.use_thread(play, dependencies=[playing.value])
+
+    def reset() -> None:
+        playing.value = False
+        with lock:
+            model_ref.set(ClassroomModel(model.settings))
+        force_update()
+
+    with solara.Card("Market"):
+        solara.HTML(tag="div", unsafe_innerHTML=f"<div class='week'>Week {model.n_steps}</div>")
+        with solara.Row():
+            solara.Button("Step", on_click=step, disabled=playing.value)
+            solara.Button(
+                "Pause" if playing.value else "Play",
+                on_click=lambda: playing.set(not playing.value),
+            )
+            solara.Button("Reset", on_click=reset)
+
+
 @solara.component
 def Page() -> None:
-    """The classroom page: network, plots and sidebar, on Mesa's SolaraViz."""
+    """The classroom page: controls and sidebar on the left, network and plots beside."""
     settings = solara.use_memo(lambda: Settings(config=config_path()), [])
     first: ClassroomModel = solara.use_memo(lambda: ClassroomModel(settings), [])
-    model: solara.Reactive[ClassroomModel] = solara.use_reactive(first)
-    SolaraViz(
-        model,
-        components=[(NetworkView, 0), (Plots, 0), (make_sidebar(model), 0)],
-        model_params={"settings": settings},
-        name="TrustSim classroom: social proof and trust",
-        play_interval=300,
-    )
+    model_ref: solara.Reactive[ClassroomModel] = solara.use_reactive(first)
+    model = model_ref.value
+    solara.Style(STYLE)
+    solara.Title("TrustSim classroom")
+    with solara.AppBar():
+        solara.AppBarTitle("TrustSim classroom: social proof and trust")
+    with solara.Sidebar():
+        Controller(model, model_ref)
+        make_sidebar(model_ref)(model)
+    with solara.Row(style={"flex-wrap": "nowrap", "gap": "8px", "align-items": "flex-start"}):
+        NetworkView(model)
+        with solara.Column():
+            Plots(model)

@@ -27,7 +27,9 @@ from trustsim.model import TrustModel
 
 DEFAULT_CONFIG = Path(__file__).resolve().parents[2] / "configs" / "classroom.yaml"
 PROSPECT_GREY = "#c8c8c8"
-NETWORK_INCHES, NETWORK_DPI = 4.2, 90  # the network image is 378 x 378 pixels
+NETWORK_INCHES, NETWORK_DPI = 4.4, 90  # the network image is 396 x 396 pixels
+PLOT_INCHES = (6.3, 5.4)  # 567 x 486 pixels: beside the network on a 1400 x 900 projector
+FONT = {"title": 14, "label": 13, "ticks": 12, "legend": 12}  # readable from the back row
 # the market-wide sliders; each firm also gets strategy, warn rate and promise
 MARKET_KEYS = ("market.beta_proof", "wom.p_positive", "wom.p_negative")
 FIRM_KEYS = ("warn_rate", "promise")
@@ -168,7 +170,7 @@ def network_figure(model: ClassroomModel, selected: int | None = None) -> Figure
     has = provider >= 0
     trust[has] = model.trust_of(rows[has], provider[has])[2]
     fig = Figure(figsize=(NETWORK_INCHES, NETWORK_INCHES), dpi=NETWORK_DPI)
-    ax = fig.add_axes((0.01, 0.01, 0.98, 0.88))
+    ax = fig.add_axes((0.01, 0.01, 0.98, 0.9))
     segments = pos[model.edges]  # (E, 2 ends, 2 coordinates)
     ax.add_collection(LineCollection(segments, colors="#dddddd", linewidths=0.6, zorder=1))
     face = [colours[names[f]] if f >= 0 else PROSPECT_GREY for f in provider]
@@ -186,13 +188,13 @@ def network_figure(model: ClassroomModel, selected: int | None = None) -> Figure
         ax.scatter([x], [y], s=420, facecolors="none", edgecolors="black", linewidths=2, zorder=3)
     for name in names:
         ax.scatter([], [], color=colours[name], label=name)
-    ax.scatter([], [], color=PROSPECT_GREY, label="prospect (no provider)")
+    ax.scatter([], [], color=PROSPECT_GREY, label="no provider")
     ax.legend(
         loc="upper center",
         bbox_to_anchor=(0.5, 1.14),
         ncol=len(names) + 1,
         frameon=False,
-        fontsize=8,
+        fontsize=FONT["legend"],
         handletextpad=0.1,
         columnspacing=0.8,
     )
@@ -238,27 +240,33 @@ class LivePlots:
 
     def __init__(self, firm_names: list[str]) -> None:
         colours = firm_colours(firm_names)
-        self.figure = Figure(figsize=(6.4, 4.2), dpi=NETWORK_DPI)
+        self.figure = Figure(figsize=PLOT_INCHES, dpi=NETWORK_DPI)
         axes = self.figure.subplots(2, 2, sharex=True)
         self.figure.subplots_adjust(
-            left=0.08, right=0.98, top=0.93, bottom=0.11, hspace=0.3, wspace=0.25
+            left=0.09, right=0.98, top=0.93, bottom=0.11, hspace=0.32, wspace=0.28
         )
         self.axes = list(axes.flat)
         self.lines: dict[tuple[str, str], Any] = {}
         for ax, (column, title) in zip(self.axes, self.PANELS, strict=False):
             for firm in firm_names:
-                self.lines[column, firm] = ax.plot([], [], color=colours[firm], label=firm)[0]
-            ax.set_title(title, fontsize=9)
+                # a dot on the latest week, so week 0 already shows where each firm stands
+                self.lines[column, firm] = ax.plot(
+                    [], [], color=colours[firm], label=firm, marker="o", markevery=[-1]
+                )[0]
+            ax.set_title(title, fontsize=FONT["title"])
         for column, label, colour in self.TALK:
-            self.lines[column, ""] = self.axes[3].plot([], [], color=colour, label=label)[0]
-        self.axes[3].set_title("word-of-mouth messages per week", fontsize=9)
+            self.lines[column, ""] = self.axes[3].plot(
+                [], [], color=colour, label=label, marker="o", markevery=[-1]
+            )[0]
+        self.axes[3].set_title("word-of-mouth per week", fontsize=FONT["title"])
         for ax in self.axes:
             ax.grid(alpha=0.3)
-        self.axes[0].legend(frameon=False, fontsize=7)
-        self.axes[3].legend(frameon=False, fontsize=7)
+            ax.tick_params(labelsize=FONT["ticks"])
+        self.axes[0].legend(frameon=False, fontsize=FONT["legend"])
+        self.axes[3].legend(frameon=False, fontsize=FONT["legend"])
         for ax in axes[1]:
-            ax.set_xlabel("week")
-            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+            ax.set_xlabel("week", fontsize=FONT["label"])
+            ax.xaxis.set_major_locator(MaxNLocator(nbins=5, integer=True))
 
     def update(self, model: TrustModel) -> Figure:
         """Redraw the lines from the model's records and return the figure."""
@@ -270,9 +278,13 @@ class LivePlots:
         wom = ts.groupby("step")[["wom_positive", "wom_negative"]].sum()
         for column, _, _ in self.TALK:
             self.lines[column, ""].set_data(wom.index, wom[column])
-        for ax in self.axes:
-            ax.relim()
-            ax.autoscale_view()
+        # sensible axes from week 0 on: shares and trust on their whole scale, stars 1 to 5,
+        # talk from 0, and at least ten weeks of time
+        weeks = max(10, int(ts["step"].max()))
+        for ax, (low, high) in zip(self.axes, ((0, 1), (0, 1), (1, 5)), strict=False):
+            ax.set_ylim(low, high)
+        self.axes[3].set_ylim(0, max(5.0, 1.15 * float(wom.to_numpy().max())))
+        self.axes[0].set_xlim(0, weeks)  # shared by all four panels
         return self.figure
 
 
