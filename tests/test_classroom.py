@@ -22,7 +22,7 @@ def test_reset_keeps_the_network_and_new_network_changes_it() -> None:
     settings = Settings(config=CLASSROOM, seed=3)
     first = ClassroomModel(settings)
     first.set_parameter("market.beta_proof", 2.5)
-    again = ClassroomModel(settings)  # what SolaraViz's Reset does
+    again = ClassroomModel(settings)  # what the page's Reset does
     assert again.config.market.beta_proof == 2.5  # the controls' values survive a reset
     assert (first.network.adjacency != again.network.adjacency).nnz == 0
     assert first.positions is again.positions  # the layout is computed once per network

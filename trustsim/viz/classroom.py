@@ -2,7 +2,7 @@
 
 ``ClassroomModel`` is a :class:`~trustsim.model.TrustModel` built from
 :class:`Settings` (a config file, live overrides and a network seed), which is
-what Mesa's SolaraViz passes back on Reset: Reset keeps the seed (the same
+what the page rebuilds the model from on Reset: Reset keeps the seed (the same
 network), "new network" changes it. The drawing functions return matplotlib
 figures; the network layout is computed once per network and cached.
 """
@@ -49,7 +49,7 @@ class Settings:
 
 
 class ClassroomModel(TrustModel):
-    """A TrustModel that SolaraViz can rebuild from its settings on Reset."""
+    """A TrustModel that the page can rebuild from its settings on Reset."""
 
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings.scenario(), seed=settings.seed, agent_handles=True)
