@@ -539,9 +539,10 @@ def decide(
     churns, acquisitions, entries, exits = ledger
     n, m = aware.shape
     start = provider.copy()  # every decision reads providers as the phase began
+    has = start >= 0  # a byte per customer: the prospects' neighbour counts read this
     totals = np.zeros(m)
     for i in range(n):
-        if start[i] >= 0:
+        if has[i]:
             totals[start[i]] += 1
     advertising = firm[:, ADVERTISING].sum()
     mean_rating = ratings.mean()
@@ -555,21 +556,27 @@ def decide(
             )
             if not u_consider[i] < hazard:
                 continue
+        reach = max(degree[i], 1)
+        if current < 0:  # a prospect enters by the network Bass hazard
+            if complete:
+                adopters = totals.sum()
+            else:
+                adopters = 0.0
+                for k in range(indptr[i], indptr[i + 1]):
+                    adopters += has[indices[k]]
+            hazard = entry_hazard(p.p_ad, p.ad_effect, advertising, p.q_wom, adopters / reach)
+            if not u_consider[i] < hazard:
+                continue
+        if not aware[i].any():
+            continue
         if complete:
             for g in range(m):
                 counts[g] = totals[g] - (1.0 if current == g else 0.0)
         else:
             counts[:] = 0.0
             for k in range(indptr[i], indptr[i + 1]):
-                if start[indices[k]] >= 0:
+                if has[indices[k]]:
                     counts[start[indices[k]]] += 1
-        reach = max(degree[i], 1)
-        if current < 0:  # a prospect enters by the network Bass hazard
-            hazard = entry_hazard(p.p_ad, p.ad_effect, advertising, p.q_wom, counts.sum() / reach)
-            if not u_consider[i] < hazard:
-                continue
-        if not aware[i].any():
-            continue
         for g in range(m):
             if not aware[i, g]:
                 options[g] = -np.inf
