@@ -558,10 +558,10 @@ def decide(
                 continue
         reach = max(degree[i], 1)
         if current < 0:  # a prospect enters by the network Bass hazard
+            adopters = 0.0
             if complete:
-                adopters = totals.sum()
+                adopters = float(totals.sum())
             else:
-                adopters = 0.0
                 for k in range(indptr[i], indptr[i + 1]):
                     adopters += has[indices[k]]
             hazard = entry_hazard(p.p_ad, p.ad_effect, advertising, p.q_wom, adopters / reach)

@@ -8,6 +8,7 @@ from typing import Any
 
 import mesa
 import numpy as np
+import pandas as pd
 
 from trustsim import draws, kernels, metrics, phases, rules
 from trustsim.agents import Customer, Firm
@@ -99,8 +100,12 @@ class TrustModel(mesa.Model):
         self.firms = [Firm(self, f, cfg) for f, cfg in enumerate(scenario.firms)]
         if agent_handles if agent_handles is not None else n <= AGENT_HANDLES_UP_TO:
             self.customers = [Customer(self, i) for i in range(n)]
-        self.firm_records: list[dict[str, Any]] = []
-        self.population_records: list[dict[str, Any]] = []
+        # observation: each collected step's tallies; the metrics are computed from them
+        # for all steps at once when asked for (ODD 4), not step by step
+        self._observed: list[tuple[int, dict[str, Any]]] = []
+        self._firm_records: list[dict[str, Any]] = []
+        self._population_records: list[dict[str, Any]] = []
+        self._materialized = 0
         self._profit = np.zeros(m)
         self._temporary: dict[str, tuple[int, object]] = {}
         self.panel_every = panel_every
@@ -179,38 +184,105 @@ class TrustModel(mesa.Model):
             self._expire_overrides()
 
     def collect(self) -> None:
-        """Append this step's per-firm and population records."""
+        """Observe this step: the customer tallies and the firm accounts (ODD 4).
+
+        A second call in the same step (after a classroom shock) replaces the first.
+        """
         st, acc = self.state, self.accounts
-        count, _ = acc.reviews(None)
-        sums = phases.tally(st, self.context)
-        values = metrics.firm_metrics(
-            {
-                **sums,
-                **self.ledger.flows(),
-                "population": st.n,
-                "cohort_start": self.cohort_start,
-                "profit": self._profit,
-                "cumulative_profit": acc.cumulative_profit,
-                "npv": acc.npv,
-                "rating": phases.rating(acc, self.context),
-                "reviews": count,
-            }
-        )
         step = self.n_steps
-        for f, name in enumerate(self.config.firm_names):
-            self.firm_records.append(
-                {"step": step, "firm": name, **{k: float(values[k][f]) for k in values}}
-            )
-        self.population_records.append(
-            {
-                "step": step,
-                **metrics.population_metrics(values["customers"], st.n, values["reputation"]),
-            }
-        )
+        if self._observed and self._observed[-1][0] == step:
+            self._forget_step(step)
+        count, _ = acc.reviews(None)
+        tallies = {
+            **phases.tally(st, self.context),
+            **self.ledger.flows(),
+            "cohort_start": self.cohort_start,
+            "profit": self._profit.copy(),
+            "cumulative_profit": acc.cumulative_profit.copy(),
+            "npv": acc.npv.copy(),
+            "rating": phases.rating(acc, self.context),
+            "reviews": count.copy(),
+        }
+        self._observed.append((step, tallies))
         if self.panel_every is not None and step % self.panel_every == 0:
             trust = phases.trust_matrix(st, self.context)[2]  # only when a panel is kept
             self.panel_records.append(panel_record(st, trust, step))
         self.datacollector.collect(self)
+
+    def _forget_step(self, step: int) -> None:
+        self._observed.pop()
+        if self._materialized > len(self._observed):  # its records were already made
+            self._firm_records = [r for r in self._firm_records if r["step"] != step]
+            self._population_records = [r for r in self._population_records if r["step"] != step]
+            self._materialized = len(self._observed)
+
+    def metric_arrays(self, start: int = 0) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """The steps observed from index ``start`` on, and every firm metric
+        (:data:`trustsim.metrics.FIRM_METRICS`) as an array (steps, firms)."""
+        observed = self._observed[start:]
+        steps = np.array([step for step, _ in observed], dtype=np.int64)
+        if not observed:
+            return steps, {}
+        stacked: dict[str, Any] = {
+            key: np.stack([tallies[key] for _, tallies in observed]) for key in observed[0][1]
+        }
+        stacked["population"] = self.state.n
+        return steps, metrics.firm_metrics(stacked)
+
+    def tables(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """The run so far as the timeseries (step x firm) and population tables."""
+        steps, values = self.metric_arrays()
+        names = self.config.firm_names
+        m = len(names)
+        timeseries = pd.DataFrame(
+            {
+                "step": np.repeat(steps, m),
+                "firm": np.tile(np.array(names, dtype=object), len(steps)),
+                **{k: v.reshape(-1) for k, v in values.items()},
+            },
+            columns=["step", "firm", *metrics.FIRM_COLUMNS],
+        )
+        population = pd.DataFrame.from_records(
+            [
+                {"step": int(step), **metrics.population_metrics(
+                    values["customers"][s], self.state.n, values["reputation"][s]
+                )}
+                for s, step in enumerate(steps)
+            ],
+            columns=["step", *metrics.POPULATION_COLUMNS],
+        )  # fmt: skip
+        return timeseries, population
+
+    def _materialize(self) -> None:
+        """Turn the steps observed since the last call into per-firm records."""
+        steps, values = self.metric_arrays(self._materialized)
+        for s, step in enumerate(steps):
+            for f, name in enumerate(self.config.firm_names):
+                self._firm_records.append(
+                    {
+                        "step": int(step),
+                        "firm": name,
+                        **{k: float(v[s, f]) for k, v in values.items()},
+                    }
+                )
+            self._population_records.append(
+                {"step": int(step), **metrics.population_metrics(
+                    values["customers"][s], self.state.n, values["reputation"][s]
+                )}
+            )  # fmt: skip
+        self._materialized = len(self._observed)
+
+    @property
+    def firm_records(self) -> list[dict[str, Any]]:
+        """One record per firm and observed step: ``step``, ``firm`` and every metric."""
+        self._materialize()
+        return self._firm_records
+
+    @property
+    def population_records(self) -> list[dict[str, Any]]:
+        """One record per observed step: prospects, their share, the Gini of shares."""
+        self._materialize()
+        return self._population_records
 
 
 def as_scenario(scenario: Scenario | str | Path | None, overrides: dict[str, Any]) -> Scenario:

@@ -139,7 +139,7 @@ def run(
     model = TrustModel(scenario, seed=root, agent_handles=False, panel_every=panel_every)
     for _ in range(steps):
         model.step()
-    ts, pop = tables(model.firm_records, model.population_records)
+    ts, pop = model.tables()
     panel = panel_table(model.panel_records, scenario.firm_names)
     return RunResult(ts, pop, manifest(scenario, root, steps, "vectorised"), panel)
 

@@ -71,10 +71,7 @@ class ClassroomModel(TrustModel):
     def collect_shock(self, line: str) -> None:
         """Note a shock and refresh this step's records, so the plots show it at once."""
         self.shock_log.append(line)
-        step = self.n_steps
-        self.firm_records = [r for r in self.firm_records if r["step"] != step]
-        self.population_records = [r for r in self.population_records if r["step"] != step]
-        self.collect()
+        self.collect()  # replaces this step's observation
 
     def set_parameter(self, key: str, value: Any) -> None:
         """A control moved: apply now, and keep it for the next reset."""
