@@ -426,6 +426,27 @@ def talk_probability(story: np.ndarray, talkativeness: np.ndarray, p: Params) ->
 
 
 @compiled
+def tell(
+    indptr: np.ndarray, indices: np.ndarray, p_tell: np.ndarray, u: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Who tells whom: each customer with ``p_tell > 0`` tells each neighbour with that
+    probability, consuming one uniform per edge, tellers in order and neighbours in
+    network order (as ``SparseNetwork.contacts`` does). Returns (tellers, hearers)."""
+    tellers = np.empty(u.size, dtype=np.int64)
+    hearers = np.empty(u.size, dtype=np.int64)
+    k = told = 0
+    for i in range(p_tell.size):
+        if p_tell[i] <= 0.0:
+            continue
+        for e in range(indptr[i], indptr[i + 1]):
+            if u[k] < p_tell[i]:
+                tellers[told], hearers[told] = i, indices[e]
+                told += 1
+            k += 1
+    return tellers[:told], hearers[:told]
+
+
+@compiled
 def listen(
     beliefs: np.ndarray,
     balance: np.ndarray,

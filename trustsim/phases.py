@@ -136,7 +136,12 @@ def talk(
     """7.4 Word-of-mouth to neighbours (customers or not) and online reviews."""
     st = state
     p_tell = kernels.talk_probability(st.story, st.talkativeness, ctx.params)
-    tellers, hearers = ctx.network.contacts(rng, p_tell)  # one uniform per teller's edge
+    indptr, indices, degree, complete = ctx.graph
+    if complete:  # binomial numbers of listeners, chosen without replacement
+        tellers, hearers = ctx.network.contacts(rng, p_tell)
+    else:  # one uniform per edge of each teller, in network order
+        u = rng.random(int(degree[p_tell > 0].sum()))
+        tellers, hearers = kernels.tell(indptr, indices, p_tell, u)
     kernels.listen(
         st.beliefs, st.balance, st.identification, st.aware, st.story, st.story_firm,
         st.story_evidence, tellers, hearers, ctx.params,
