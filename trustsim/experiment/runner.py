@@ -75,9 +75,9 @@ def execute(task: Task) -> Outcome:
             "error": None,
             "wall_time": time.perf_counter() - start,
             "final": {
-                f"{row.firm}.{m}": float(getattr(row, m))
-                for row in final.itertuples()
-                for m in metrics
+                f"{firm}.{m}": float(value)
+                for firm, row in zip(final["firm"], final[metrics].to_numpy(), strict=True)
+                for m, value in zip(metrics, row, strict=True)
             },
         }
     )
