@@ -21,13 +21,40 @@ def analysis_of(experiment: Experiment) -> Analysis:
 
 def output_value(ts: pd.DataFrame, spec: OutputSpec, horizon: int) -> float:
     """One scalar of :class:`~trustsim.experiment.spec.OutputSpec` from a run's timeseries."""
-    series = ts.pivot(index="step", columns="firm", values=spec.metric)
+    steps, by_firm = firm_series(ts, spec.metric)
+    return spec_value(steps, by_firm, spec, horizon)
+
+
+def firm_series(ts: pd.DataFrame, metric: str) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """A run's ``metric`` per firm, over its steps (in step order)."""
+    firms = ts["firm"].to_numpy()
+    names = list(pd.unique(firms))
+    m, steps = len(names), ts["step"].to_numpy()
+    grid = firms.reshape(-1, m) if m and len(firms) % m == 0 else None
+    if (
+        grid is not None
+        and (grid == np.array(names, dtype=object)).all()
+        and (np.diff(steps[::m]) > 0).all()
+    ):  # rows step by step, firms in the same order: as the runner writes them
+        values = ts[metric].to_numpy().reshape(-1, m)
+        return steps[::m], {str(name): values[:, f] for f, name in enumerate(names)}
+    table = ts.pivot(index="step", columns="firm", values=metric)
+    return table.index.to_numpy(), {str(f): table[f].to_numpy() for f in table.columns}
+
+
+def spec_value(
+    steps: np.ndarray, by_firm: dict[str, np.ndarray], spec: OutputSpec, horizon: int
+) -> float:
+    """An output from per-firm series: the final value or the mean over steps, of a firm
+    or of its gap to another; or the week ``firm`` overtakes ``minus`` for good."""
     if spec.overtake:
-        week = overtake_step(series[spec.minus].to_numpy(), series[spec.firm].to_numpy())
-        return float(horizon + 1 if week is None else series.index[week])
-    pick = (lambda s: s.iloc[-1]) if spec.over == "final" else (lambda s: s.mean())
-    value = float(pick(series[spec.firm]))
-    return value - float(pick(series[spec.minus])) if spec.minus else value
+        if spec.minus is None:
+            raise ConfigError(f"analysis.outputs.{spec.name}: overtake needs minus")
+        week = overtake_step(by_firm[spec.minus], by_firm[spec.firm])
+        return float(horizon + 1 if week is None else steps[week])
+    pick = (lambda v: v[-1]) if spec.over == "final" else (lambda v: v.mean())
+    value = float(pick(by_firm[spec.firm]))
+    return value - float(pick(by_firm[spec.minus])) if spec.minus else value
 
 
 def experiment_outputs(result: ExperimentResult, experiment: Experiment) -> dict[str, np.ndarray]:
@@ -47,9 +74,11 @@ def experiment_outputs(result: ExperimentResult, experiment: Experiment) -> dict
         runs["run_id"], runs["design_id"], runs["replication"], strict=True
     ):
         ts = result.timeseries(columns=metrics, run_ids=[str(run_id)])
+        series = {metric: firm_series(ts, metric) for metric in metrics}  # one pivot each
         for spec in specs:
-            values[spec.name][int(point), int(replication)] = output_value(
-                ts, spec, experiment.horizon
+            steps, by_firm = series[spec.metric]
+            values[spec.name][int(point), int(replication)] = spec_value(
+                steps, by_firm, spec, experiment.horizon
             )
     return values
 
