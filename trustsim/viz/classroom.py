@@ -57,6 +57,7 @@ class ClassroomModel(TrustModel):
         self.shock_log: list[str] = []
         self.selected: int | None = None  # the customer shown in the inspector
         self.plots = LivePlots(self.config.firm_names)
+        self.picture: NetworkPicture | None = None  # drawn when first shown
 
     @property
     def positions(self) -> np.ndarray:
@@ -157,50 +158,65 @@ def firm_colours(names: list[str]) -> dict[str, str]:
 
 
 def network_figure(model: ClassroomModel, selected: int | None = None) -> Figure:
-    """Nodes coloured by provider (prospects grey), size by trust in that provider."""
-    st, pos = model.state, model.positions
-    names = model.config.firm_names
-    colours = firm_colours(names)
-    provider = st.provider
-    rows = np.arange(st.n)
-    trust = np.zeros(st.n)
-    has = provider >= 0
-    trust[has] = model.trust_of(rows[has], provider[has])[2]
-    fig = Figure(figsize=(NETWORK_INCHES, NETWORK_INCHES), dpi=NETWORK_DPI)
-    ax = fig.add_axes((0.01, 0.01, 0.98, 0.9))
-    segments = pos[model.edges]  # (E, 2 ends, 2 coordinates)
-    ax.add_collection(LineCollection(segments, colors="#dddddd", linewidths=0.6, zorder=1))
-    face = [colours[names[f]] if f >= 0 else PROSPECT_GREY for f in provider]
-    ax.scatter(
-        pos[:, 0],
-        pos[:, 1],
-        s=25 + 220 * trust,
-        c=face,
-        edgecolors="white",
-        linewidths=0.5,
-        zorder=2,
-    )
-    if selected is not None:
-        x, y = pos[selected]
-        ax.scatter([x], [y], s=420, facecolors="none", edgecolors="black", linewidths=2, zorder=3)
-    for name in names:
-        ax.scatter([], [], color=colours[name], label=name)
-    ax.scatter([], [], color=PROSPECT_GREY, label="no provider")
-    ax.legend(
-        loc="upper center",
-        bbox_to_anchor=(0.5, 1.14),
-        ncol=len(names) + 1,
-        frameon=False,
-        fontsize=FONT["legend"],
-        handletextpad=0.1,
-        columnspacing=0.8,
-    )
-    ax.set_xticks([])
-    ax.set_yticks([])
-    ax.set_aspect("equal", adjustable="datalim")
-    for spine in ax.spines.values():
-        spine.set_visible(False)
-    return fig
+    """Nodes coloured by provider (prospects grey), size by trust in that provider; the
+    selected customer ringed. One figure per model, updated in place each step."""
+    if model.picture is None:
+        model.picture = NetworkPicture(model)
+    return model.picture.update(model, selected)
+
+
+class NetworkPicture:
+    """The network drawing of one model: edges and nodes are drawn once, and each step
+    only the nodes' colours and sizes change (a new figure per step made the page slow
+    and left matplotlib garbage that stalled some steps)."""
+
+    def __init__(self, model: ClassroomModel) -> None:
+        pos, names = model.positions, model.config.firm_names
+        self.colours = firm_colours(names)
+        self.figure = fig = Figure(figsize=(NETWORK_INCHES, NETWORK_INCHES), dpi=NETWORK_DPI)
+        ax = fig.add_axes((0.01, 0.01, 0.98, 0.9))
+        segments = pos[model.edges]  # (E, 2 ends, 2 coordinates)
+        ax.add_collection(LineCollection(segments, colors="#dddddd", linewidths=0.6, zorder=1))
+        self.nodes = ax.scatter(
+            pos[:, 0], pos[:, 1], s=25, c=PROSPECT_GREY, edgecolors="white", linewidths=0.5,
+            zorder=2,
+        )  # fmt: skip
+        self.ring = ax.scatter(
+            [], [], s=420, facecolors="none", edgecolors="black", linewidths=2, zorder=3
+        )
+        for name in names:
+            ax.scatter([], [], color=self.colours[name], label=name)
+        ax.scatter([], [], color=PROSPECT_GREY, label="no provider")
+        ax.legend(
+            loc="upper center",
+            bbox_to_anchor=(0.5, 1.14),
+            ncol=len(names) + 1,
+            frameon=False,
+            fontsize=FONT["legend"],
+            handletextpad=0.1,
+            columnspacing=0.8,
+        )
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_aspect("equal", adjustable="datalim")
+        for spine in ax.spines.values():
+            spine.set_visible(False)
+
+    def update(self, model: ClassroomModel, selected: int | None) -> Figure:
+        """Colour and size the nodes for this step, ring ``selected``; return the figure."""
+        st, names = model.state, model.config.firm_names
+        provider = st.provider
+        trust = np.zeros(st.n)
+        has = provider >= 0
+        rows = np.flatnonzero(has)
+        trust[has] = model.trust_of(rows, provider[has])[2]
+        self.nodes.set_sizes(25 + 220 * trust)
+        self.nodes.set_facecolor(
+            [self.colours[names[f]] if f >= 0 else PROSPECT_GREY for f in provider]
+        )
+        ring = model.positions[[selected]] if selected is not None else np.empty((0, 2))
+        self.ring.set_offsets(ring)
+        return self.figure
 
 
 def node_at(
