@@ -1,7 +1,7 @@
 """Mesa agents: ``Customer`` is a handle onto its row of the state arrays,
 ``Firm`` holds a firm's configuration and its live accounts.
 
-Handles carry no state of their own, so the vectorised phases stay the single
+Handles carry no state of their own, so the compiled phases stay the single
 source of truth; they exist for inspection, drawing and the classroom app.
 """
 

@@ -1,6 +1,6 @@
 """The random numbers of a run, drawn per phase from named streams.
 
-Both the vectorised model and the agent-by-agent reference call these
+Both the compiled model and the agent-by-agent reference call these
 functions, so they consume identical numbers: each phase draws whole arrays
 (one entry per customer, whether or not it will be used) and the reference
 indexes them. A run's streams are spawned from one SeedSequence; each phase has

@@ -1,4 +1,4 @@
-"""The model written agent by agent: the honest baseline for the vectorised code.
+"""The model written agent by agent: the honest baseline for the compiled kernels.
 
 Plain Mesa agents, each with its own state and one method per phase, loops
 instead of array tricks. It consumes the very same random numbers as

@@ -103,7 +103,7 @@ def run(
     steps: int | None = None,
     panel_every: int | None = None,
 ) -> RunResult:
-    """Run the vectorised model.
+    """Run the model with the fast engine (compiled kernels).
 
     Parameters
     ----------
