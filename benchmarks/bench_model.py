@@ -53,7 +53,7 @@ def case(kind: str, n: int, steps: int) -> dict[str, float]:
             model.step()
     else:
         assert isinstance(model, TrustModel)
-        st, ctx, rng, m = model.state, model.context, model.streams.phase, firm_count(model)
+        st, ctx, rng, m = model.state, model.context, model.streams.phase, len(model.config.firms)
         for _ in range(steps):
             if kind == "draws only":
                 draws.breach_draws(rng["breach"], n, m)
@@ -77,10 +77,6 @@ def case(kind: str, n: int, steps: int) -> dict[str, float]:
     }
 
 
-def firm_count(model: object) -> int:
-    return len(model.config.firms)  # type: ignore[attr-defined]
-
-
 def families(n: int) -> dict[str, float]:
     """GB held by the customer state, the network and one step's draws at size ``n``."""
     import numpy as np
@@ -92,7 +88,7 @@ def families(n: int) -> dict[str, float]:
     model = TrustModel(
         trustsim.Scenario().with_overrides({"population.size": n}), seed=SEED, agent_handles=False
     )
-    st, net, rng, m = model.state, model.network, model.streams.phase, firm_count(model)
+    st, net, rng, m = model.state, model.network, model.streams.phase, len(model.config.firms)
     state = sum(v.nbytes for v in vars(st).values() if isinstance(v, np.ndarray))
     adjacency = net.adjacency  # type: ignore[union-attr]
     network = adjacency.data.nbytes + adjacency.indices.nbytes + adjacency.indptr.nbytes

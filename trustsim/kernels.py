@@ -24,8 +24,7 @@ from numba import njit
 
 from trustsim import rules
 from trustsim.config import Scenario
-
-NO_PROVIDER = -1
+from trustsim.state import NO_PROVIDER
 
 
 def compiled(func: Any) -> Any:
@@ -423,27 +422,6 @@ def talk_probability(story: np.ndarray, talkativeness: np.ndarray, p: Params) ->
             base = p.p_negative if story[i] >= FIRST_NEGATIVE else p.p_positive
             out[i] = min(base * talkativeness[i], 1.0)
     return out
-
-
-@compiled
-def tell(
-    indptr: np.ndarray, indices: np.ndarray, p_tell: np.ndarray, u: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Who tells whom: each customer with ``p_tell > 0`` tells each neighbour with that
-    probability, consuming one uniform per edge, tellers in order and neighbours in
-    network order (as ``SparseNetwork.contacts`` does). Returns (tellers, hearers)."""
-    tellers = np.empty(u.size, dtype=np.int64)
-    hearers = np.empty(u.size, dtype=np.int64)
-    k = told = 0
-    for i in range(p_tell.size):
-        if p_tell[i] <= 0.0:
-            continue
-        for e in range(indptr[i], indptr[i + 1]):
-            if u[k] < p_tell[i]:
-                tellers[told], hearers[told] = i, indices[e]
-                told += 1
-            k += 1
-    return tellers[:told], hearers[:told]
 
 
 @compiled

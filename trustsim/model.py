@@ -243,15 +243,20 @@ class TrustModel(mesa.Model):
             columns=["step", "firm", *metrics.FIRM_COLUMNS],
         )
         population = pd.DataFrame.from_records(
-            [
-                {"step": int(step), **metrics.population_metrics(
-                    values["customers"][s], self.state.n, values["reputation"][s]
-                )}
-                for s, step in enumerate(steps)
-            ],
-            columns=["step", *metrics.POPULATION_COLUMNS],
-        )  # fmt: skip
+            self._population_rows(steps, values), columns=["step", *metrics.POPULATION_COLUMNS]
+        )
         return timeseries, population
+
+    def _population_rows(
+        self, steps: np.ndarray, values: dict[str, np.ndarray]
+    ) -> list[dict[str, Any]]:
+        n = self.state.n
+        return [
+            {"step": int(step), **metrics.population_metrics(
+                values["customers"][s], n, values["reputation"][s]
+            )}
+            for s, step in enumerate(steps)
+        ]  # fmt: skip
 
     def _materialize(self) -> None:
         """Turn the steps observed since the last call into per-firm records."""
@@ -265,11 +270,7 @@ class TrustModel(mesa.Model):
                         **{k: float(v[s, f]) for k, v in values.items()},
                     }
                 )
-            self._population_records.append(
-                {"step": int(step), **metrics.population_metrics(
-                    values["customers"][s], self.state.n, values["reputation"][s]
-                )}
-            )  # fmt: skip
+        self._population_records += self._population_rows(steps, values)
         self._materialized = len(self._observed)
 
     @property

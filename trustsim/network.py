@@ -22,6 +22,7 @@ from typing import Annotated, Any, ClassVar, Literal
 import networkx as nx
 import numpy as np
 import scipy.sparse as sp
+from numba import njit
 from pydantic import Field, TypeAdapter
 
 from trustsim.schema import ConfigError, Section, param, prob
@@ -75,11 +76,8 @@ class SparseNetwork:
         One uniform per edge of every customer with ``p > 0``, in customer order
         and, within a customer, in neighbour order. Returns (teller, hearer).
         """
-        tellers = np.flatnonzero(p > 0)
-        owner, dst = self.edges_of(tellers)
-        src = tellers[owner]
-        told = rng.random(src.size) < p[src]
-        return src[told], dst[told].astype(np.int64)
+        u = rng.random(int(self.degree[p > 0].sum()))
+        return _tell(self.adjacency.indptr, self.adjacency.indices, p, u)
 
     def edges_of(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """All edges of customers ``rows``, in row order then neighbour order:
@@ -148,6 +146,26 @@ def _onehot(provider: np.ndarray, n_firms: int) -> np.ndarray:
     has = provider >= 0
     onehot[np.flatnonzero(has), provider[has]] = 1.0
     return onehot
+
+
+@njit(cache=True, nogil=True)
+def _tell(
+    indptr: np.ndarray, indices: np.ndarray, p: np.ndarray, u: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Walk the edges of every customer with ``p > 0``, in customer order and then
+    neighbour order, consuming one uniform each: (tellers, hearers) of the messages."""
+    tellers = np.empty(u.size, dtype=np.int64)
+    hearers = np.empty(u.size, dtype=np.int64)
+    k = told = 0
+    for i in range(p.size):
+        if p[i] <= 0.0:
+            continue
+        for e in range(indptr[i], indptr[i + 1]):
+            if u[k] < p[i]:
+                tellers[told], hearers[told] = i, indices[e]
+                told += 1
+            k += 1
+    return tellers[:told], hearers[:told]
 
 
 # --------------------------------------------------------------------------- kinds

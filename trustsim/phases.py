@@ -79,12 +79,9 @@ def trust_of(
     )  # fmt: skip
 
 
-def trust_matrix(
-    state: CustomerState, ctx: Context, rows: np.ndarray | None = None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Cognitive, affective and overall trust of customers ``rows`` (all) in every firm."""
-    c, a, t = kernels.trust_all(state.beliefs, state.balance, state.identification, ctx.params)
-    return (c, a, t) if rows is None else (c[rows], a[rows], t[rows])
+def trust_matrix(state: CustomerState, ctx: Context) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Cognitive, affective and overall trust of every customer in every firm, (N, M) each."""
+    return kernels.trust_all(state.beliefs, state.balance, state.identification, ctx.params)
 
 
 def breach(state: CustomerState, ledger: Ledger, ctx: Context, draws: BreachDraws) -> None:
@@ -136,12 +133,7 @@ def talk(
     """7.4 Word-of-mouth to neighbours (customers or not) and online reviews."""
     st = state
     p_tell = kernels.talk_probability(st.story, st.talkativeness, ctx.params)
-    indptr, indices, degree, complete = ctx.graph
-    if complete:  # binomial numbers of listeners, chosen without replacement
-        tellers, hearers = ctx.network.contacts(rng, p_tell)
-    else:  # one uniform per edge of each teller, in network order
-        u = rng.random(int(degree[p_tell > 0].sum()))
-        tellers, hearers = kernels.tell(indptr, indices, p_tell, u)
+    tellers, hearers = ctx.network.contacts(rng, p_tell)
     kernels.listen(
         st.beliefs, st.balance, st.identification, st.aware, st.story, st.story_firm,
         st.story_evidence, tellers, hearers, ctx.params,
