@@ -29,7 +29,7 @@ from trustsim.state import NO_PROVIDER
 
 def compiled(func: Any) -> Any:
     """A rule or kernel compiled by numba, cached on disk."""
-    return njit(cache=True, nogil=True)(func)
+    return njit(cache=True, nogil=True, error_model="numpy")(func)
 
 
 # the rules, compiled: the same source the reference runs as Python

@@ -148,7 +148,7 @@ def _onehot(provider: np.ndarray, n_firms: int) -> np.ndarray:
     return onehot
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def _tell(
     indptr: np.ndarray, indices: np.ndarray, p: np.ndarray, u: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:

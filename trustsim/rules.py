@@ -63,10 +63,10 @@ def cognitive_trust(ability: float, benevolence: float, integrity: float, rho: f
 def affective(balance: float, identification: float, scale: float, w_id: float) -> float:
     """Affective trust ``F = (1 - w_id) * sigmoid(e / scale) + w_id * s`` (ODD 4)."""
     z = balance / scale
-    if z >= 0.0:
-        sigmoid = 1.0 / (1.0 + math.exp(-z))
-    else:  # the same value, without overflow for a deeply negative balance
-        sigmoid = math.exp(z) / (1.0 + math.exp(z))
+    # exp(-|z|) never overflows; choosing the numerator by a select, not a branch,
+    # keeps the compiled loops free of unpredictable jumps
+    decay = math.exp(-abs(z))
+    sigmoid = (1.0 if z >= 0.0 else decay) / (1.0 + decay)
     return (1.0 - w_id) * sigmoid + w_id * identification
 
 
