@@ -41,6 +41,10 @@ NEW_MARKET = {
     "market.initial_awareness": 1.0,
 }
 
+# Choices made without seeing what others chose: Salganik's independent condition
+# (also the classroom's independent world)
+NO_SOCIAL_PROOF = {"market.beta_proof": 0.0, "market.beta_rating": 0.0}
+
 # The market variants the facts need, as dotted overrides of the scenario.
 VARIANTS: dict[str, dict[str, Any]] = {
     "scenario": {},
@@ -60,7 +64,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
         ],
     },
     "proof_on": NEW_MARKET,
-    "proof_off": {**NEW_MARKET, "market.beta_proof": 0.0, "market.beta_rating": 0.0},
+    "proof_off": {**NEW_MARKET, **NO_SOCIAL_PROOF},
     "bass": {
         "firms": [{"name": "monopolist", "initial_share": 0.0, "advertising": 0.0}],
         "network.kind": "complete",

@@ -531,8 +531,9 @@ def decide(
     ledger: tuple[np.ndarray, ...],
 ) -> None:
     """Who considers the market (search or the network Bass hazard), then a logit
-    choice among the firms the customer knows, or the outside option."""
-    beliefs, balance, identification, provider, tenure, cohort, aware = state
+    choice among the firms the customer knows, or the outside option. Customers a
+    person plays are skipped: their choices come from :meth:`TrustModel.choose`."""
+    beliefs, balance, identification, provider, tenure, cohort, aware, played = state
     warned, failed, left = events
     indptr, indices, degree, complete = network
     churns, acquisitions, entries, exits = ledger
@@ -548,6 +549,8 @@ def decide(
     counts = np.zeros(m)
     options = np.empty(m + 1)
     for i in range(n):
+        if played[i]:  # a person chooses for this customer (the participatory classroom)
+            continue
         current = start[i]
         if current >= 0:  # a customer reconsiders by search; neighbours matter only then
             hazard = search_hazard(

@@ -109,6 +109,7 @@ class TrustModel(mesa.Model):
         self._profit = np.zeros(m)
         self._temporary: dict[str, tuple[int, object]] = {}
         self.panel_every = panel_every
+        self._choices: dict[int, int] = {}  # played customers' choices for the next step
         self.panel_records: list[dict[str, np.ndarray]] = []
         self.datacollector = RecordsCollector(firm_reporters(scenario))
         self.collect()
@@ -145,6 +146,44 @@ class TrustModel(mesa.Model):
         self.config = self.config.with_overrides(overrides)
         self.context = Context.of(self.config, self.network)
 
+    def play(self, customer: int) -> None:
+        """Hand ``customer`` to a person: from now on 7.5 never moves it; only
+        :meth:`choose` does (the participatory classroom)."""
+        if not 0 <= customer < self.state.n:
+            raise ValueError(f"customer: 0 to {self.state.n - 1} (got {customer})")
+        self.state.played[customer] = True
+
+    def choose(self, customer: int, firm: int) -> None:
+        """A played customer's choice for the next week: a firm index, or ``NO_PROVIDER``
+        to leave the market. It applies at the start of the next step, before the
+        encounters, and counts as a churn and an acquisition as in 7.5."""
+        if not self.state.played[customer]:
+            raise ValueError(f"customer {customer} is not played by a person")
+        if not NO_PROVIDER <= firm < len(self.config.firms):
+            raise ValueError(f"firm: {NO_PROVIDER} to {len(self.config.firms) - 1} (got {firm})")
+        self._choices[customer] = firm
+
+    def _apply_choices(self, ledger: Ledger) -> None:
+        st = self.state
+        for i, chosen in self._choices.items():
+            current = int(st.provider[i])
+            if chosen == current:
+                continue
+            if current >= 0:
+                ledger.churns[current] += 1
+                st.left[i] = True
+                if chosen < 0:
+                    ledger.exits[current] += 1
+            if chosen >= 0:
+                ledger.acquisitions[chosen] += 1
+                st.aware[i, chosen] = True
+                if current < 0:
+                    ledger.entries[chosen] += 1
+            st.provider[i] = st.served[i] = chosen
+            st.tenure[i] = 0
+            st.cohort[i] = False
+        self._choices.clear()
+
     def trust_of(
         self, rows: np.ndarray, firms: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -161,6 +200,8 @@ class TrustModel(mesa.Model):
         st.reset_events()
         self.ledger = ledger = Ledger.empty(m)
         ledger.customers_start[:] = np.bincount(st.provider[st.provider >= 0], minlength=m)
+        if self._choices:
+            self._apply_choices(ledger)
 
         phases.breach(st, ledger, ctx, draws.breach_draws(rng["breach"], n, m))
         phases.encounter(

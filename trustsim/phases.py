@@ -175,7 +175,7 @@ def decide(
     st = state
     kernels.decide(
         (st.beliefs, st.balance, st.identification, st.provider, st.tenure, st.cohort,
-         st.aware),
+         st.aware, st.played),
         (st.warned, st.failed, st.left),
         ctx.graph,
         ctx.table,

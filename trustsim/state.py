@@ -57,6 +57,7 @@ class CustomerState:
     tenure: np.ndarray  # (N,) steps with the current provider
     cohort: np.ndarray  # (N,) still with the provider it had at t = 0
     aware: np.ndarray  # (N, M) knows the firm (its consideration set); always its provider
+    played: np.ndarray = field(init=False)  # (N,) chosen by a person, not by 7.5 (classroom)
     # this step's events (the panel's columns, ODD 8)
     served: np.ndarray = field(init=False)  # provider when the step began
     warned: np.ndarray = field(init=False)
@@ -73,6 +74,7 @@ class CustomerState:
     story_evidence: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
+        self.played = np.zeros(self.n, dtype=bool)
         self.reset_events()
 
     @property
