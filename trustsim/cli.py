@@ -138,6 +138,32 @@ def build_parser() -> argparse.ArgumentParser:
     )
     app.set_defaults(handler=cmd_app)
 
+    room = commands.add_parser(
+        "classroom", help="a participatory session: students join from their phones as customers"
+    )
+    room.add_argument(
+        "--config",
+        type=Path,
+        default=Path("configs/classroom.yaml"),
+        help="scenario YAML (default configs/classroom.yaml)",
+    )
+    room.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    room.add_argument("--port", type=_positive, default=8765)
+    room.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help="needed to bind any host other than 127.0.0.1 (so the class's devices can join)",
+    )
+    room.add_argument(
+        "--worlds", type=int, default=2, help="worlds: 1 independent + the rest social (default 2)"
+    )
+    room.add_argument("--seed", type=int, default=1, help="root seed of the worlds (default 1)")
+    room.add_argument("--max-students", type=_positive, default=60, help="room size (default 60)")
+    room.add_argument(
+        "--round-seconds", type=float, default=45.0, help="round timer, 10 to 600 (default 45)"
+    )
+    room.set_defaults(handler=cmd_classroom)
+
     status = commands.add_parser("status", help="runs done, failed and missing in a folder")
     status.add_argument("folder", type=Path)
     status.set_defaults(handler=cmd_status)
@@ -474,6 +500,35 @@ def cmd_app(args: argparse.Namespace) -> int:
     # become the server (no child left behind when this process is stopped)
     os.execve(sys.executable, command, env)
     return 0  # not reached
+
+
+def cmd_classroom(args: argparse.Namespace) -> int:
+    """``trustsim classroom``: serve a participatory session (loopback unless --allow-remote)."""
+    if args.host != "127.0.0.1" and not args.allow_remote:
+        raise ConfigError(
+            f"--host {args.host}: the classroom binds 127.0.0.1 only, unless you also "
+            f"pass --allow-remote (then anyone on that network can reach the join page)"
+        )
+    if args.worlds < 2:
+        raise ConfigError(f"--worlds {args.worlds}: at least 2 (one independent, one social)")
+    if not 10 <= args.round_seconds <= 600:
+        raise ConfigError(f"--round-seconds {args.round_seconds:g}: 10 to 600")
+    load_scenario(args.config)  # a bad config stops here, with exit code 2
+    import uvicorn
+
+    from trustsim.viz.participate import create_app, urls
+    from trustsim.viz.session import Session
+
+    session = Session(
+        args.config, worlds=args.worlds, seed=args.seed, max_students=args.max_students,
+        round_seconds=args.round_seconds,
+    )  # fmt: skip
+    teacher, students = urls(args.host, args.port, session)
+    print(f"teacher: {teacher}", flush=True)
+    print(f"students: {students}  code {session.code}", flush=True)
+    print("(keep the teacher link to yourself; Ctrl-C ends the session)", flush=True)
+    uvicorn.run(create_app(session, students), host=args.host, port=args.port, log_level="warning")
+    return 0
 
 
 def cmd_status(args: argparse.Namespace) -> int:

@@ -9,6 +9,7 @@ figures; the network layout is computed once per network and cached.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -157,7 +158,7 @@ def firm_colours(names: list[str]) -> dict[str, str]:
     return {name: palette[i % len(palette)] for i, name in enumerate(names)}
 
 
-def network_figure(model: ClassroomModel, selected: int | None = None) -> Figure:
+def network_figure(model: ClassroomModel, selected: int | Sequence[int] | None = None) -> Figure:
     """Nodes coloured by provider (prospects grey), size by trust in that provider; the
     selected customer ringed. One figure per model, updated in place each step."""
     if model.picture is None:
@@ -202,8 +203,9 @@ class NetworkPicture:
         for spine in ax.spines.values():
             spine.set_visible(False)
 
-    def update(self, model: ClassroomModel, selected: int | None) -> Figure:
-        """Colour and size the nodes for this step, ring ``selected``; return the figure."""
+    def update(self, model: ClassroomModel, selected: int | Sequence[int] | None) -> Figure:
+        """Colour and size the nodes for this step, ring ``selected`` (one customer, or
+        several: the students' nodes); return the figure."""
         st, names = model.state, model.config.firm_names
         provider = st.provider
         trust = np.zeros(st.n)
@@ -214,7 +216,8 @@ class NetworkPicture:
         self.nodes.set_facecolor(
             [self.colours[names[f]] if f >= 0 else PROSPECT_GREY for f in provider]
         )
-        ring = model.positions[[selected]] if selected is not None else np.empty((0, 2))
+        ringed = [] if selected is None else [selected] if isinstance(selected, int) else selected
+        ring = model.positions[list(ringed)] if len(ringed) else np.empty((0, 2))
         self.ring.set_offsets(ring)
         return self.figure
 
@@ -299,6 +302,33 @@ class LivePlots:
         self.axes[3].set_ylim(0, max(5.0, 1.15 * float(wom.to_numpy().max())))
         self.axes[0].set_xlim(0, weeks)  # shared by all four panels
         return self.figure
+
+
+def shares_figure(models: Sequence[TrustModel], titles: Sequence[str]) -> Figure:
+    """Market share per firm over the weeks, one panel per world, on shared axes: the
+    participatory classroom's projector plot."""
+    names = models[0].config.firm_names
+    colours = firm_colours(names)
+    fig = Figure(figsize=(PLOT_INCHES[0], 2.2 * len(models) + 0.6), dpi=NETWORK_DPI)
+    axes = fig.subplots(len(models), 1, sharex=True, squeeze=False)[:, 0]
+    weeks = max(10, max(m.n_steps for m in models))
+    for ax, model, title in zip(axes, models, titles, strict=True):
+        ts = history(model)
+        for firm in names:
+            rows = ts[ts["firm"] == firm]
+            ax.plot(rows["step"], rows["share"], color=colours[firm], label=firm, lw=2.5,
+                    marker="o", markevery=[-1])  # fmt: skip
+        ax.set_title(title, fontsize=FONT["title"])
+        ax.set_ylim(0, 1)
+        ax.set_xlim(0, weeks)
+        ax.set_ylabel("share", fontsize=FONT["label"])
+        ax.grid(alpha=0.3)
+        ax.tick_params(labelsize=FONT["ticks"])
+    axes[0].legend(frameon=False, fontsize=FONT["legend"], ncol=len(names))
+    axes[-1].set_xlabel("week", fontsize=FONT["label"])
+    axes[-1].xaxis.set_major_locator(MaxNLocator(nbins=6, integer=True))
+    fig.tight_layout()
+    return fig
 
 
 def plots_figure(model: TrustModel) -> Figure:

@@ -1,0 +1,169 @@
+"""The participatory classroom served for real on loopback: a teacher and three students
+in separate browser contexts (chromium, outside requests blocked), and a load test
+with 60 simulated students through the same HTTP entry points the pages use."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import httpx
+import pandas as pd
+import pytest
+from test_app import ARTIFACTS, CHROMIUM, LOCAL, ROOT, free_port
+
+from trustsim.viz.rehearsal import rehearse
+
+
+@dataclass
+class Served:
+    teacher: str
+    students: str
+    code: str
+    token: str
+
+
+@pytest.fixture
+def classroom(request: pytest.FixtureRequest) -> Iterator[Served]:
+    """``trustsim classroom`` on a free port, as a teacher starts it."""
+    port = free_port()
+    extra = getattr(request, "param", [])
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "trustsim.cli", "classroom", "--port", str(port), *extra],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert proc.stdout is not None
+    lines = [proc.stdout.readline() for _ in range(2)]
+    teacher = re.fullmatch(r"teacher: (\S+)\n", lines[0])
+    students = re.fullmatch(r"students: (\S+)  code (\w+)\n", lines[1])
+    assert teacher and students, lines
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(students[1], timeout=1)
+            break
+        except httpx.TransportError:
+            time.sleep(0.2)
+    yield Served(teacher[1], students[1], students[2], teacher[1].split("token=")[1])
+    proc.terminate()
+    proc.wait(timeout=20)
+
+
+@pytest.mark.slow
+def test_teacher_and_three_students_in_a_real_browser(classroom: Served) -> None:
+    if CHROMIUM is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is not installed; .ci/run installs Debian's chromium")
+        pytest.skip("chromium not installed (apt-get install chromium)")
+    from playwright.sync_api import Page, sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    blocked: list[str] = []
+
+    def offline(page: Page) -> Page:
+        def route(r) -> None:  # type: ignore[no-untyped-def]
+            if r.request.url.startswith(LOCAL):
+                r.continue_()
+            else:
+                blocked.append(r.request.url)
+                r.abort()
+
+        page.route("**/*", route)
+        return page
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        teacher = offline(browser.new_context(viewport={"width": 1400, "height": 900}).new_page())
+        teacher.goto(classroom.teacher)
+        teacher.get_by_text(classroom.code, exact=True).wait_for(timeout=20_000)
+        assert teacher.eval_on_selector("#qr", "el => el.naturalWidth") > 100
+
+        phones = [
+            offline(browser.new_context(viewport={"width": 390, "height": 844}).new_page())
+            for _ in range(3)
+        ]
+        names = ["ann", "bo", "<i>eve</i>"]
+        for k, (phone, name) in enumerate(zip(phones, names, strict=True)):
+            phone.goto(classroom.students)
+            if k == 0:  # a wrong code is refused, in words
+                phone.fill("#code", "ZZZZZ")
+                phone.fill("#nickname", name)
+                phone.click("#join-button")
+                phone.get_by_text("wrong code", exact=False).wait_for(timeout=10_000)
+            phone.fill("#code", classroom.code)
+            phone.fill("#nickname", name)
+            phone.click("#join-button")
+            phone.locator("#play").wait_for(state="visible", timeout=10_000)
+        # a nickname is shown as typed, as text: no element was injected
+        assert phones[2].inner_text("#me") == "<i>eve</i>"
+        assert phones[2].locator("#me i").count() == 0
+        teacher.locator("#joined", has_text="3").wait_for(timeout=10_000)
+
+        # students have no teacher controls, and neither does the teacher URL without token
+        for phone in phones:
+            assert phone.get_by_role("button", name="Start").count() == 0
+            status = phone.evaluate("fetch('/api/teacher').then(r => r.status)")
+            assert status == 403
+        stranger = offline(browser.new_context().new_page())
+        response = stranger.goto(classroom.teacher.split("?")[0])
+        assert response is not None and response.status == 403
+        assert stranger.get_by_role("button").count() == 0
+
+        teacher.click("#start")
+        for round_ in (1, 2):
+            chosen = []
+            for phone in phones:
+                phone.get_by_text(f"Round {round_}", exact=True).wait_for(timeout=10_000)
+                button = phone.locator("#choices button:not(.secondary)").first
+                choice = button.get_attribute("data-choice")
+                button.click()
+                phone.get_by_text("You chose", exact=False).wait_for(timeout=10_000)
+                chosen.append(choice)
+            teacher.locator("#chosen", has_text="3 of 3 chose").wait_for(timeout=10_000)
+            if round_ == 1:
+                phones[0].screenshot(path=ARTIFACTS / "classroom-student.png", full_page=True)
+            teacher.click("#next")
+            for phone, choice in zip(phones, chosen, strict=True):
+                phone.get_by_text(f"Round {round_ + 1}", exact=True).wait_for(timeout=10_000)
+                # the choice is in the model: the node's provider is the chosen firm
+                want = "none" if choice == "leave" else choice
+                phone.locator("#provider", has_text=want).wait_for(timeout=10_000)
+        teacher.get_by_text("Round 3", exact=True).wait_for(timeout=10_000)
+        teacher.wait_for_timeout(1500)  # the images of round 3
+        teacher.screenshot(path=ARTIFACTS / "classroom-teacher.png", full_page=True)
+        teacher.click("#end")
+        teacher.get_by_role("columnheader", name="simulated Gini").wait_for(timeout=60_000)
+        teacher.wait_for_timeout(1500)  # the last pictures
+        teacher.screenshot(path=ARTIFACTS / "classroom-end.png", full_page=True)
+        browser.close()
+    assert blocked == []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("classroom", [["--max-students", "60"]], indirect=True)
+def test_sixty_students_play_ten_rounds(classroom: Served) -> None:
+    base = classroom.students.rstrip("/")
+    result = rehearse(base, classroom.token, classroom.code, students=60, rounds=10)
+    assert len(result.round_s) == 10 and len(result.choices) == 60
+    export = httpx.get(
+        f"{base}/teacher/export.parquet", params={"token": classroom.token}
+    ).raise_for_status()
+    rows = pd.read_parquet(io.BytesIO(export.content)).fillna({"provider": "none"})
+    assert len(rows) == 600 and not rows["timed_out"].any()
+    # every choice reached the model: next round's provider is what was chosen
+    for _, played in rows.sort_values("round").groupby("student"):
+        for now, then in zip(
+            played.iloc[:-1].itertuples(), played.iloc[1:].itertuples(), strict=True
+        ):
+            expected = {"stay": now.provider, "leave": "none"}.get(now.choice, now.choice)
+            assert then.provider == expected, (now, then)
+    print(result.summary())

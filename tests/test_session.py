@@ -1,0 +1,223 @@
+"""The participatory classroom's round logic and its security (ODD 8b), without a browser."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import small
+
+from trustsim.model import TrustModel
+from trustsim.state import NO_PROVIDER
+from trustsim.viz.session import (
+    ENDED,
+    INDEPENDENT,
+    MAX_FAILED_CODES,
+    SOCIAL,
+    Refused,
+    Session,
+    events_in_words,
+)
+
+
+class Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def room(clock: Clock) -> Session:
+    return Session(worlds=2, seed=5, max_students=8, round_seconds=30, clock=clock)
+
+
+def refused(status: int, call, *args, **kwargs) -> str:  # type: ignore[no-untyped-def]
+    with pytest.raises(Refused) as caught:
+        call(*args, **kwargs)
+    assert caught.value.status == status, caught.value.message
+    return caught.value.message
+
+
+def test_a_played_customer_moves_only_by_its_person() -> None:
+    model = TrustModel(small({"market.review_rate": 0.5, "market.p_ad": 0.3}), seed=2)
+    start = model.state.provider.copy()
+    model.play(7)
+    for _ in range(20):
+        model.step()
+    assert model.state.provider[7] == start[7]  # the logit never moved it
+    assert (model.state.provider != start).mean() > 0.3  # while others did move
+    target = 1 if start[7] != 1 else 0
+    model.choose(7, target)
+    model.step()
+    assert model.state.provider[7] == target
+    assert model.state.tenure[7] == 1 and not model.state.cohort[7]
+    model.choose(7, NO_PROVIDER)
+    model.step()
+    assert model.state.provider[7] == NO_PROVIDER
+    with pytest.raises(ValueError, match="not played"):
+        model.choose(8, 0)
+
+
+def test_a_switch_is_counted_as_churn_and_acquisition() -> None:
+    model = TrustModel(small({"market.review_rate": 0.0, "market.p_ad": 0.0}), seed=4)
+    node = int(np.flatnonzero(model.state.provider == 0)[0])
+    model.play(node)
+    model.step()
+    base = model.ledger
+    model.choose(node, 1)
+    model.step()
+    assert model.ledger.churns[0] >= 1 and model.ledger.acquisitions[1] >= 1
+    # with no search and no adverts, the person's switch is the only move of the week
+    assert model.ledger.churns.sum() == 1 and base.churns.sum() == 0
+
+
+def test_wrong_codes_are_refused_and_rate_limited(room: Session, clock: Clock) -> None:
+    for _ in range(MAX_FAILED_CODES):
+        refused(403, room.join, "WRONG", "ann", "10.0.0.2")
+    # now even the right code waits, for this device only
+    refused(429, room.join, room.code, "ann", "10.0.0.2")
+    room.join(room.code, "bob", "10.0.0.3")
+    clock.now += 61
+    assert room.join(room.code.lower(), "ann", "10.0.0.2").nickname == "ann"
+
+
+def test_nicknames_are_checked(room: Session) -> None:
+    refused(400, room.join, room.code, "", "c")
+    refused(400, room.join, room.code, "x" * 21, "c")
+    refused(400, room.join, room.code, "bell\x07", "c")
+    room.join(room.code, "  Ann   Lee ", "c")
+    assert refused(409, room.join, room.code, "ann lee", "d").startswith("the nickname")
+    # stored as typed (the pages show it as text, never as HTML)
+    assert room.join(room.code, "<b>x</b>", "e").nickname == "<b>x</b>"
+
+
+def test_worlds_are_balanced_and_random(clock: Clock) -> None:
+    firsts = set()
+    for seed in range(8):
+        room = Session(worlds=3, seed=seed, max_students=30, clock=clock)
+        joined = [room.join(room.code, f"s{k}", f"c{k}") for k in range(14)]
+        sizes = [len(w.students) for w in room.worlds]
+        assert max(sizes) - min(sizes) <= 1 and sum(sizes) == 14
+        assert [w.condition for w in room.worlds] == [INDEPENDENT, SOCIAL, SOCIAL]
+        nodes = [(s.world, s.node) for s in joined]
+        assert len(set(nodes)) == len(nodes)  # one student per node
+        firsts.add(joined[0].world)
+    assert len(firsts) > 1  # the first student does not always land in the same world
+
+
+def test_the_room_has_a_cap(room: Session) -> None:
+    for k in range(room.max_students):
+        room.join(room.code, f"s{k}", f"c{k}")
+    assert "full" in refused(409, room.join, room.code, "late", "z")
+
+
+def test_a_rejoin_restores_the_node(room: Session) -> None:
+    ann = room.join(room.code, "ann", "c")
+    again = room.join("anything", "whatever", "other-device", secret=ann.secret)
+    assert (again.world, again.node, again.number) == (ann.world, ann.node, ann.number)
+    assert len(room.students) == 1
+
+
+def test_teacher_controls_need_the_token(room: Session) -> None:
+    for call in (room.start, room.next_round, room.end, room.overview, room.export):
+        refused(403, call, "not-the-token")
+        refused(403, call, None)
+    refused(403, room.shock, "guess", "breach", "short_term")
+
+
+def test_one_choice_per_student_per_round(room: Session) -> None:
+    ann = room.join(room.code, "ann", "c")
+    refused(409, room.choose, ann.secret, 1, "stay")  # not started
+    room.start(room.token)
+    refused(409, room.choose, ann.secret, 2, "stay")  # not the current round
+    refused(400, room.choose, ann.secret, 1, "mystery_firm")
+    refused(401, room.choose, "someone-else", 1, "stay")  # only one's own node
+    room.choose(ann.secret, 1, "trust_first")
+    refused(409, room.choose, ann.secret, 1, "leave")
+    room.next_round(room.token)
+    refused(409, room.choose, ann.secret, 1, "stay")  # a closed round stays closed
+    world = room.worlds[ann.world].model
+    assert world.config.firm_names[world.state.provider[ann.node]] == "trust_first"
+
+
+def test_the_timer_falls_back_to_stay(room: Session, clock: Clock) -> None:
+    ann, bob = room.join(room.code, "ann", "a"), room.join(room.code, "bob", "b")
+    room.set_auto(room.token, True)
+    room.start(room.token)
+    before = {s.nickname: room.worlds[s.world].model.state.provider[s.node] for s in (ann, bob)}
+    room.choose(ann.secret, 1, "leave")
+    clock.now += 29
+    room.tick()
+    assert room.round == 1  # the timer has not run out
+    clock.now += 2
+    room.tick()
+    assert room.round == 2
+    rows = pd.DataFrame(room.choices)
+    bob_row = rows[rows["student"] == bob.number].iloc[0]
+    assert bob_row["choice"] == "stay" and bob_row["timed_out"]
+    assert room.worlds[bob.world].model.state.provider[bob.node] == before["bob"]
+    assert room.worlds[ann.world].model.state.provider[ann.node] == NO_PROVIDER
+
+
+def test_auto_advance_closes_the_round_when_everyone_chose(room: Session) -> None:
+    ann = room.join(room.code, "ann", "a")
+    room.set_auto(room.token, True)
+    room.start(room.token)
+    room.choose(ann.secret, 1, "stay")
+    assert room.round == 2
+
+
+def test_worlds_show_what_their_condition_allows(room: Session) -> None:
+    students = [room.join(room.code, f"s{k}", f"c{k}") for k in range(4)]
+    room.start(room.token)
+    for s in students:
+        view = room.view(s.secret)
+        social = room.worlds[s.world].condition == SOCIAL
+        assert ("neighbours" in view and "ratings" in view) == social
+        assert ("adverts" in view) == (not social)
+    independent = room.worlds[0].model.config.market
+    assert independent.beta_proof == 0 and independent.beta_rating == 0
+    assert room.worlds[1].model.config.market.beta_proof > 0
+
+
+def test_events_are_told_in_plain_words() -> None:
+    model = TrustModel(small({"market.mistake_rate": 0.9, "market.discovery": 0.9}), seed=1)
+    model.step()
+    names = model.config.firm_names
+    st = model.state
+    warned = int(np.flatnonzero(st.warned)[0])
+    assert any("warned you" in line for line in events_in_words(model, warned, names))
+    exploited_unseen = np.flatnonzero(st.exploited & ~st.discovered)
+    for node in exploited_unseen[:3]:  # a customer never hears of what it did not discover
+        assert not any("add-on you did not need" in s for s in events_in_words(model, node, names))
+
+
+def test_musiclab_comparison_and_export(room: Session) -> None:
+    students = [room.join(room.code, f"s{k}", f"c{k}") for k in range(4)]
+    room.start(room.token)
+    for r in range(1, 4):
+        for s in students:
+            room.choose(s.secret, r, "stay")
+        room.next_round(room.token)
+    refused(409, room.comparison, room.token)  # only after the end
+    room.end(room.token)
+    assert room.phase == ENDED
+    refused(409, room.join, room.code, "late", "z")
+    table = room.comparison(room.token)
+    assert list(table["condition"]) == [INDEPENDENT, SOCIAL]
+    assert ((table["class Gini"] >= 0) & (table["class Gini"] <= 1)).all()
+    assert (table["simulated U"] > 0).all() and table["class U"].isna().all()  # one world each
+    choices = pd.read_parquet(io.BytesIO(room.export(room.token)))
+    assert len(choices) == 4 * 3 and "nickname" not in choices.columns
+    assert set(choices["student"]) == {1, 2, 3, 4}
