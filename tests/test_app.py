@@ -16,6 +16,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -23,6 +24,20 @@ ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 LOCAL = ("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:")
+
+
+def offline(page: Any, blocked: list[str]) -> Any:
+    """``page`` with every request that leaves 127.0.0.1 blocked and listed in ``blocked``."""
+
+    def route(request_route: Any) -> None:
+        if request_route.request.url.startswith(LOCAL):
+            request_route.continue_()
+        else:
+            blocked.append(request_route.request.url)
+            request_route.abort()
+
+    page.route("**/*", route)
+    return page
 
 
 def free_port() -> int:
@@ -80,16 +95,7 @@ def test_classroom_page_in_a_real_browser(server: tuple[str, Path]) -> None:
                 "--no-first-run",
             ],
         )
-        page = browser.new_page(viewport={"width": 1500, "height": 1000})
-
-        def route(request_route) -> None:  # type: ignore[no-untyped-def]
-            if request_route.request.url.startswith(LOCAL):
-                request_route.continue_()
-            else:
-                blocked.append(request_route.request.url)
-                request_route.abort()
-
-        page.route("**/*", route)
+        page = offline(browser.new_page(viewport={"width": 1500, "height": 1000}), blocked)
         page.goto(url, wait_until="networkidle")
         page.wait_for_selector("#trust-network", timeout=30_000)
         page.wait_for_selector("#trust-plots")

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import httpx
 import pandas as pd
 import pytest
-from test_app import ARTIFACTS, CHROMIUM, LOCAL, ROOT, free_port
+from test_app import ARTIFACTS, CHROMIUM, ROOT, free_port, offline
 
 from trustsim.viz.rehearsal import rehearse
 
@@ -64,31 +64,22 @@ def test_teacher_and_three_students_in_a_real_browser(classroom: Served) -> None
         if os.environ.get("CI"):
             pytest.fail("chromium is not installed; .ci/run installs Debian's chromium")
         pytest.skip("chromium not installed (apt-get install chromium)")
-    from playwright.sync_api import Page, sync_playwright
+    from playwright.sync_api import sync_playwright
 
     ARTIFACTS.mkdir(exist_ok=True)
     blocked: list[str] = []
 
-    def offline(page: Page) -> Page:
-        def route(r) -> None:  # type: ignore[no-untyped-def]
-            if r.request.url.startswith(LOCAL):
-                r.continue_()
-            else:
-                blocked.append(r.request.url)
-                r.abort()
-
-        page.route("**/*", route)
-        return page
-
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        teacher = offline(browser.new_context(viewport={"width": 1400, "height": 900}).new_page())
+        teacher = offline(
+            browser.new_context(viewport={"width": 1400, "height": 900}).new_page(), blocked
+        )
         teacher.goto(classroom.teacher)
         teacher.get_by_text(classroom.code, exact=True).wait_for(timeout=20_000)
         assert teacher.eval_on_selector("#qr", "el => el.naturalWidth") > 100
 
         phones = [
-            offline(browser.new_context(viewport={"width": 390, "height": 844}).new_page())
+            offline(browser.new_context(viewport={"width": 390, "height": 844}).new_page(), blocked)
             for _ in range(3)
         ]
         names = ["ann", "bo", "<i>eve</i>"]
@@ -113,7 +104,7 @@ def test_teacher_and_three_students_in_a_real_browser(classroom: Served) -> None
             assert phone.get_by_role("button", name="Start").count() == 0
             status = phone.evaluate("fetch('/api/teacher').then(r => r.status)")
             assert status == 403
-        stranger = offline(browser.new_context().new_page())
+        stranger = offline(browser.new_context().new_page(), blocked)
         response = stranger.goto(classroom.teacher.split("?")[0])
         assert response is not None and response.status == 403
         assert stranger.get_by_role("button").count() == 0

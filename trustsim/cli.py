@@ -123,37 +123,13 @@ def build_parser() -> argparse.ArgumentParser:
     facts.set_defaults(handler=cmd_facts)
 
     app = commands.add_parser("app", help="the classroom app in the browser (offline)")
-    app.add_argument(
-        "--config",
-        type=Path,
-        default=Path("configs/classroom.yaml"),
-        help="scenario YAML (default configs/classroom.yaml)",
-    )
-    app.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    app.add_argument("--port", type=_positive, default=8765)
-    app.add_argument(
-        "--allow-remote",
-        action="store_true",
-        help="needed to bind any host other than 127.0.0.1 (the class network)",
-    )
+    _add_serving(app)
     app.set_defaults(handler=cmd_app)
 
     room = commands.add_parser(
         "classroom", help="a participatory session: students join from their phones as customers"
     )
-    room.add_argument(
-        "--config",
-        type=Path,
-        default=Path("configs/classroom.yaml"),
-        help="scenario YAML (default configs/classroom.yaml)",
-    )
-    room.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    room.add_argument("--port", type=_positive, default=8765)
-    room.add_argument(
-        "--allow-remote",
-        action="store_true",
-        help="needed to bind any host other than 127.0.0.1 (so the class's devices can join)",
-    )
+    _add_serving(room)
     room.add_argument(
         "--worlds", type=int, default=2, help="worlds: 1 independent + the rest social (default 2)"
     )
@@ -470,13 +446,35 @@ def _with_progress[T](
         progress.close()
 
 
-def cmd_app(args: argparse.Namespace) -> int:
-    """``trustsim app``: serve the classroom app (loopback unless --allow-remote)."""
+def _add_serving(parser: argparse.ArgumentParser) -> None:
+    """The options of a command that serves pages: config, host, port, --allow-remote."""
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=Path("configs/classroom.yaml"),
+        help="scenario YAML (default configs/classroom.yaml)",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=_positive, default=8765)
+    parser.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help="needed to bind any host other than 127.0.0.1 (so the class's devices can reach it)",
+    )
+
+
+def _check_host(args: argparse.Namespace) -> None:
+    """Loopback only, unless the teacher asks for the class network (exit code 2)."""
     if args.host != "127.0.0.1" and not args.allow_remote:
         raise ConfigError(
-            f"--host {args.host}: the app binds 127.0.0.1 only, unless you also "
-            f"pass --allow-remote (then anyone on that network can reach it)"
+            f"--host {args.host}: binds 127.0.0.1 only, unless you also pass "
+            f"--allow-remote (then anyone on that network can reach the pages)"
         )
+
+
+def cmd_app(args: argparse.Namespace) -> int:
+    """``trustsim app``: serve the classroom app (loopback unless --allow-remote)."""
+    _check_host(args)
     scenario = load_scenario(args.config)  # a bad config stops here, with exit code 2
     print(
         f"TrustSim classroom ({scenario.population.size} customers) at "
@@ -504,11 +502,7 @@ def cmd_app(args: argparse.Namespace) -> int:
 
 def cmd_classroom(args: argparse.Namespace) -> int:
     """``trustsim classroom``: serve a participatory session (loopback unless --allow-remote)."""
-    if args.host != "127.0.0.1" and not args.allow_remote:
-        raise ConfigError(
-            f"--host {args.host}: the classroom binds 127.0.0.1 only, unless you also "
-            f"pass --allow-remote (then anyone on that network can reach the join page)"
-        )
+    _check_host(args)
     if args.worlds < 2:
         raise ConfigError(f"--worlds {args.worlds}: at least 2 (one independent, one social)")
     if not 10 <= args.round_seconds <= 600:
