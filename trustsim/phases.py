@@ -27,7 +27,7 @@ class Context:
     scenario: Scenario
     firms: dict[str, np.ndarray]
     network: Network
-    params: kernels.Params = field(init=False)
+    params: np.ndarray = field(init=False)  # one record of dtype kernels.PARAMS
     table: np.ndarray = field(init=False)  # the firm table as (M, K), for the kernels
     graph: tuple[np.ndarray, np.ndarray, np.ndarray, bool] = field(init=False)
 
@@ -49,7 +49,7 @@ class Context:
     @property
     def omega(self) -> float:
         """The weight of cognitive trust in overall trust at this market's risk (ODD 4)."""
-        return self.params.omega
+        return float(self.params[0]["omega"])
 
 
 def _graph(net: Network) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
