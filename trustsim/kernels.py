@@ -570,6 +570,9 @@ def decide(
         if has[i]:
             totals[start[i]] += 1
     advertising = firm[:, ADVERTISING].sum()
+    # no prospect's hazard exceeds the one with every neighbour adopting (it rises with
+    # the share), so a prospect whose uniform is above it need not count its neighbours
+    entry_cap = entry_hazard(p.p_ad, p.ad_effect, advertising, p.q_wom, 1.0)
     mean_rating = ratings.mean()
     counts = np.zeros(m)
     options = np.empty(m + 1)
@@ -585,6 +588,8 @@ def decide(
                 continue
         reach = max(degree[i], 1)
         if current < 0:  # a prospect enters by the network Bass hazard
+            if not u_consider[i] < entry_cap:
+                continue
             adopters = 0.0
             if complete:
                 adopters = float(totals.sum())

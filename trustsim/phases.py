@@ -148,12 +148,14 @@ def review(
 ) -> None:
     """7.4 Every buyer may post a review, the likelier the more extreme its stars."""
     by_stars = kernels.review(state.stars, state.served, ctx.params, u_review, ctx.n_firms)
-    count, star_sum = by_stars.sum(axis=1), by_stars @ np.arange(1.0, 6.0)
+    count, star_sum = by_stars.sum(axis=1), by_stars @ STARS
     ledger.new_reviews += count
     ledger.new_stars += star_sum
-    for k in range(5):
-        getattr(ledger, f"stars_{k + 1}")[:] += by_stars[:, k]
+    ledger.by_stars[:] += by_stars.T
     accounts.add_reviews(count, star_sum)
+
+
+STARS = np.arange(1.0, 6.0)
 
 
 def rating(accounts: Accounts, ctx: Context) -> np.ndarray:

@@ -132,12 +132,25 @@ class Ledger:
 
     @classmethod
     def empty(cls, n_firms: int) -> Ledger:
-        """A ledger of zeros for ``m`` firms."""
-        return cls(**{f.name: np.zeros(n_firms) for f in fields(cls)})
+        """A ledger of zeros for ``m`` firms: each flow is a row of one (K, M) block, so a
+        step allocates once (this runs every step)."""
+        return cls(*np.zeros((len(LEDGER_FLOWS), n_firms)))
+
+    @property
+    def by_stars(self) -> np.ndarray:
+        """This step's new reviews by stars, (5, M): rows ``stars_1`` to ``stars_5`` of
+        the block (a view: writing to it writes the flows)."""
+        block, first = self.stars_1.base, LEDGER_FLOWS.index("stars_1")
+        if block is None:
+            raise ValueError("by_stars needs a ledger made by Ledger.empty")
+        return block[first : first + 5]
 
     def flows(self) -> dict[str, np.ndarray]:
         """The flows by name (the arrays themselves, not copies)."""
         return dict(vars(self))
+
+
+LEDGER_FLOWS = tuple(f.name for f in fields(Ledger))
 
 
 @dataclass
