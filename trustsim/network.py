@@ -32,17 +32,13 @@ class SparseNetwork:
     """An undirected graph over customers ``0..n-1`` as a symmetric CSR matrix."""
 
     def __init__(self, n: int, src: np.ndarray, dst: np.ndarray) -> None:
-        keep = src != dst
-        src, dst = src[keep], dst[keep]
-        both = np.concatenate([src, dst]), np.concatenate([dst, src])
-        ones = np.ones(both[0].size)  # float64, as the vectors it multiplies: no casts
-        adj = sp.csr_array((ones, both), shape=(n, n))
-        adj.sum_duplicates()
-        adj.data[:] = 1.0
-        adj.sort_indices()
+        indptr, indices = _symmetric_csr(
+            n, np.asarray(src, dtype=np.int64), np.asarray(dst, dtype=np.int64)
+        )
+        # float64 ones, as the vectors it multiplies: no casts
+        self.adjacency = sp.csr_array((np.ones(indices.size), indices, indptr), shape=(n, n))
         self.n = n
-        self.adjacency = adj
-        self.degree = np.diff(adj.indptr).astype(np.int64)
+        self.degree = np.diff(indptr)
 
     @property
     def n_edges(self) -> int:
@@ -146,6 +142,45 @@ def _onehot(provider: np.ndarray, n_firms: int) -> np.ndarray:
     has = provider >= 0
     onehot[np.flatnonzero(has), provider[has]] = 1.0
     return onehot
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _symmetric_csr(n: int, src: np.ndarray, dst: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """CSR rows of the undirected graph with edges ``(src[e], dst[e])``: self-loops
+    dropped, each edge in both rows, duplicates merged, each row sorted. One pass to
+    count, one to place, one to sort and merge: at 10^6 nodes a tenth of what scipy's
+    general COO route took."""
+    counts = np.zeros(n + 1, dtype=np.int64)
+    for e in range(src.size):
+        if src[e] != dst[e]:
+            counts[src[e] + 1] += 1
+            counts[dst[e] + 1] += 1
+    start = np.cumsum(counts)
+    fill = start[:-1].copy()
+    placed = np.empty(start[-1], dtype=np.int64)
+    for e in range(src.size):
+        u, v = src[e], dst[e]
+        if u != v:
+            placed[fill[u]] = v
+            fill[u] += 1
+            placed[fill[v]] = u
+            fill[v] += 1
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    k = 0
+    for i in range(n):
+        first, last = start[i], start[i + 1]
+        for j in range(first + 1, last):  # insertion sort: rows are short
+            v, h = placed[j], j
+            while h > first and placed[h - 1] > v:
+                placed[h] = placed[h - 1]
+                h -= 1
+            placed[h] = v
+        for j in range(first, last):  # merge duplicates, moving the row left to k
+            if j == first or placed[j] != placed[j - 1]:
+                placed[k] = placed[j]
+                k += 1
+        indptr[i + 1] = k
+    return indptr, placed[:k].copy()
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
