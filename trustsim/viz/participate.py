@@ -23,6 +23,7 @@ from typing import Any
 
 import segno
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
@@ -165,23 +166,34 @@ def create_app(session: Session, join_url: str) -> Starlette:
         segno.make(join_url, error="m").save(svg, kind="svg", scale=8, border=2)
         return Response(svg.getvalue(), media_type="image/svg+xml")
 
+    # drawing and the simulated worlds take a while: they run in worker threads, so the
+    # students' requests are answered meanwhile
+
     async def network(request: Request) -> Response:
         session.authorise(token(request))
         try:
             world = session.worlds[int(request.path_params["world"])]
         except (ValueError, IndexError):
             raise Refused(404, f"world: 0 to {len(session.worlds) - 1}") from None
-        with session._lock:
-            return _png(network_figure(world.model, [s.node for s in world.students]))
+
+        def draw() -> Response:
+            with session.lock:
+                return _png(network_figure(world.model, [s.node for s in world.students]))
+
+        return await run_in_threadpool(draw)
 
     async def shares(request: Request) -> Response:
         session.authorise(token(request))
-        with session._lock:
-            titles = [f"world {w.index}: {w.condition}" for w in session.worlds]
-            return _png(shares_figure([w.model for w in session.worlds], titles))
+
+        def draw() -> Response:
+            with session.lock:
+                titles = [f"world {w.index}: {w.condition}" for w in session.worlds]
+                return _png(shares_figure([w.model for w in session.worlds], titles))
+
+        return await run_in_threadpool(draw)
 
     async def comparison(request: Request) -> dict[str, Any]:
-        table = session.comparison(token(request))
+        table = await run_in_threadpool(session.comparison, token(request))
         # U needs two worlds of a condition: with one it is NaN, which JSON spells null
         return {"rows": table.astype(object).where(table.notna(), None).to_dict(orient="records")}
 

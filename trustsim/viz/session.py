@@ -150,7 +150,7 @@ class Session:
         self.log: list[str] = []
         self.choices: list[dict[str, Any]] = []  # one row per student and round (the export)
         self.round_latency: list[float] = []  # seconds to close a round and step every world
-        self._lock = threading.RLock()
+        self.lock = threading.RLock()  # every method takes it; so do the pictures
         self._rng = np.random.default_rng(seed)
         self._failures: dict[str, deque[float]] = {}
         self._by_secret: dict[str, Student] = {}
@@ -182,7 +182,7 @@ class Session:
         codes. Refused: a wrong code (403), too many wrong codes (429), a bad or
         taken nickname (400, 409), a full room (409), a session that has ended (409).
         """
-        with self._lock:
+        with self.lock:
             if secret and secret in self._by_secret:  # back after a drop: the same node
                 return self._by_secret[secret]
             failures = self._failures.setdefault(client, deque())
@@ -235,7 +235,7 @@ class Session:
     def choose(self, secret: str | None, round_: int, choice: str) -> None:
         """A student's choice for the current round: ``stay``, ``leave`` or a firm's
         name. One choice per round; a choice for another round is refused."""
-        with self._lock:
+        with self.lock:
             student = self.student(secret)
             if self.phase != PLAYING:
                 raise Refused(409, "no round is open")
@@ -254,7 +254,7 @@ class Session:
     def view(self, secret: str | None) -> dict[str, Any]:
         """What a student's page shows: the round, their provider, what happened to
         them, and what their world lets them see."""
-        with self._lock:
+        with self.lock:
             self.tick()
             student = self.student(secret)
             world = self.worlds[student.world]
@@ -297,7 +297,7 @@ class Session:
 
     def start(self, token: str | None) -> None:
         """Open round 1."""
-        with self._lock:
+        with self.lock:
             self.authorise(token)
             if self.phase != LOBBY:
                 raise Refused(409, f"already {self.phase}")
@@ -307,7 +307,7 @@ class Session:
 
     def next_round(self, token: str | None) -> None:
         """Close this round now (who has not chosen stays) and open the next."""
-        with self._lock:
+        with self.lock:
             self.authorise(token)
             if self.phase != PLAYING:
                 raise Refused(409, "no round is open")
@@ -315,7 +315,7 @@ class Session:
 
     def set_timer(self, token: str | None, seconds: float) -> None:
         """The round timer, 10 s to 10 min; applies to the round open now too."""
-        with self._lock:
+        with self.lock:
             self.authorise(token)
             if not 10 <= seconds <= 600:
                 raise Refused(400, f"timer: 10 to 600 seconds (got {seconds})")
@@ -326,14 +326,14 @@ class Session:
 
     def set_auto(self, token: str | None, on: bool) -> None:
         """Auto-advance: close a round when its timer runs out or when everyone chose."""
-        with self._lock:
+        with self.lock:
             self.authorise(token)
             self.auto_advance = bool(on)
             self._changed()
 
     def shock(self, token: str | None, kind: str, firm: str) -> None:
         """Trigger a shock at ``firm`` in every world (ODD 8a)."""
-        with self._lock:
+        with self.lock:
             self.authorise(token)
             if kind not in SHOCKS:
                 raise Refused(400, f"shock: one of {', '.join(SHOCKS)} (got {kind!r})")
@@ -347,14 +347,14 @@ class Session:
 
     def end(self, token: str | None) -> None:
         """End the session: no more rounds; the MusicLab comparison becomes available."""
-        with self._lock:
+        with self.lock:
             self.authorise(token)
             self.phase, self.deadline = ENDED, None
             self._changed("session ended")
 
     def tick(self) -> None:
         """Close the round when its timer has run out and auto-advance is on."""
-        with self._lock:
+        with self.lock:
             if (
                 self.phase == PLAYING
                 and self.auto_advance
@@ -403,7 +403,7 @@ class Session:
 
     def overview(self, token: str | None) -> dict[str, Any]:
         """What the teacher's view shows: code, who joined where, the round and shares."""
-        with self._lock:
+        with self.lock:
             self.authorise(token)
             self.tick()
             return {
@@ -437,7 +437,7 @@ class Session:
         """The MusicLab comparison per condition: Gini of final shares and Salganik's
         unpredictability U, for the class's worlds and for simulated-only runs of the
         same scenario over the same number of weeks."""
-        with self._lock:
+        with self.lock:
             self.authorise(token)
             if self.phase != ENDED:
                 raise Refused(409, "end the session first")
@@ -478,7 +478,7 @@ class Session:
     def export(self, token: str | None) -> bytes:
         """The session's choices as Parquet: one row per student and round, students
         by number (no nicknames). Built on request; nothing is written to disk."""
-        with self._lock:
+        with self.lock:
             self.authorise(token)
             table = pd.DataFrame(
                 self.choices,
