@@ -16,9 +16,12 @@ from dataclasses import dataclass
 import httpx
 import pandas as pd
 import pytest
+from starlette.testclient import TestClient
 from test_app import ARTIFACTS, CHROMIUM, ROOT, free_port, offline
 
+from trustsim.viz.participate import create_app
 from trustsim.viz.rehearsal import rehearse
+from trustsim.viz.session import Session
 
 
 @dataclass
@@ -76,6 +79,7 @@ def test_teacher_and_three_students_in_a_real_browser(classroom: Served) -> None
         )
         teacher.goto(classroom.teacher)
         teacher.get_by_text(classroom.code, exact=True).wait_for(timeout=20_000)
+        assert "token" not in teacher.url  # not on the projector: it went into a cookie
         assert teacher.eval_on_selector("#qr", "el => el.naturalWidth") > 100
 
         phones = [
@@ -146,7 +150,7 @@ def test_sixty_students_play_ten_rounds(classroom: Served) -> None:
     result = rehearse(base, classroom.token, classroom.code, students=60, rounds=10)
     assert len(result.round_s) == 10 and len(result.choices) == 60
     export = httpx.get(
-        f"{base}/teacher/export.parquet", params={"token": classroom.token}
+        f"{base}/teacher/export.parquet", headers={"X-Teacher-Token": classroom.token}
     ).raise_for_status()
     rows = pd.read_parquet(io.BytesIO(export.content)).fillna({"provider": "none"})
     assert len(rows) == 600 and not rows["timed_out"].any()
@@ -158,3 +162,79 @@ def test_sixty_students_play_ten_rounds(classroom: Served) -> None:
             expected = {"stay": now.provider, "leave": "none"}.get(now.choice, now.choice)
             assert then.provider == expected, (now, then)
     print(result.summary())
+
+
+# ---------------------------------------------------------------------- HTTP, without a browser
+
+
+@pytest.fixture(scope="module")
+def served_session() -> Iterator[tuple[Session, TestClient]]:
+    session = Session(worlds=2, seed=3, max_students=10)
+    yield session, TestClient(create_app(session, "http://127.0.0.1:8765/"))
+
+
+def test_teacher_link_moves_the_token_into_a_cookie(
+    served_session: tuple[Session, TestClient],
+) -> None:
+    session, client = served_session
+    teacher = TestClient(client.app)
+    first = teacher.get(f"/teacher?token={session.token}", follow_redirects=False)
+    assert first.status_code == 303 and first.headers["location"] == "/teacher"
+    assert "httponly" in first.headers["set-cookie"].lower()
+    page = teacher.get("/teacher")
+    assert page.status_code == 200 and session.token in page.text  # for the page's requests
+    assert teacher.get("/api/teacher").status_code == 200  # the cookie opens the view
+    # an action needs the header too: a forged request from elsewhere carries only the cookie
+    assert teacher.post("/api/teacher/auto", json={"on": False}).status_code == 403
+    done = teacher.post(
+        "/api/teacher/auto", json={"on": False}, headers={"X-Teacher-Token": session.token}
+    )
+    assert done.status_code == 200
+    stranger = TestClient(client.app)
+    assert stranger.get("/teacher").status_code == 403
+    assert stranger.get(f"/teacher?token={session.token}x").status_code == 403
+    assert stranger.get("/teacher?token=é").status_code == 403
+    for path in (
+        "/api/teacher",
+        "/teacher/qr.svg",
+        "/teacher/shares.png",
+        "/teacher/network/0.png",
+        "/teacher/comparison",
+        "/teacher/export.parquet",
+    ):
+        assert stranger.get(path).status_code == 403, path  # fmt: skip
+
+
+def test_bad_requests_get_one_clear_refusal(served_session: tuple[Session, TestClient]) -> None:
+    session, client = served_session
+    student = TestClient(client.app)
+    big = student.post("/api/join", content=b"{" + b" " * 10_000 + b"}")
+    assert big.status_code == 413 and "4096" in big.json()["error"]
+    assert student.post("/api/join", content=b"[" * 3000).status_code in (400, 413)
+    assert student.post("/api/join", content=b"[1, 2]").status_code == 400
+    nested = b"[" * 1000 + b"]" * 1000
+    assert student.post("/api/join", content=nested).status_code == 400
+    wrong = student.post("/api/join", json={"code": "ÉÉÉÉÉ", "nickname": "zoe"})
+    assert wrong.status_code == 403 and wrong.json()["error"].startswith("wrong code")
+    joined = student.post("/api/join", json={"code": session.code, "nickname": "zoe"})
+    assert joined.status_code == 200
+    huge_round = student.post("/api/choose", content=b'{"round": 1e400, "choice": "stay"}')
+    assert huge_round.status_code == 400
+
+
+def test_a_dropped_student_gets_the_node_back_by_cookie(
+    served_session: tuple[Session, TestClient],
+) -> None:
+    session, client = served_session
+    phone = TestClient(client.app)
+    first = phone.post("/api/join", json={"code": session.code, "nickname": "kim"}).json()
+    # the page reloads after a drop: the cookie brings back the same customer
+    again = phone.post("/api/join", json={"code": "", "nickname": ""})
+    assert again.status_code == 200 and again.json()["nickname"] == "kim"
+    kim = next(s for s in session.students if s.nickname == "kim")
+    assert phone.get("/api/me").json()["world"] == first["world"]
+    assert sum(s.nickname == "kim" for s in session.students) == 1 and kim.node >= 0
+    other = TestClient(client.app)  # another device cannot take the nickname
+    assert (
+        other.post("/api/join", json={"code": session.code, "nickname": "KIM"}).status_code == 409
+    )

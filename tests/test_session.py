@@ -130,10 +130,14 @@ def test_a_rejoin_restores_the_node(room: Session) -> None:
 
 
 def test_teacher_controls_need_the_token(room: Session) -> None:
-    for call in (room.start, room.next_round, room.end, room.overview, room.export):
+    calls = (room.start, room.next_round, room.end, room.overview, room.export, room.comparison)
+    for call in calls:
         refused(403, call, "not-the-token")
         refused(403, call, None)
+        refused(403, call, "tökén")  # any text is compared safely
     refused(403, room.shock, "guess", "breach", "short_term")
+    refused(403, room.set_timer, "guess", 30)
+    refused(403, room.set_auto, "guess", True)
 
 
 def test_one_choice_per_student_per_round(room: Session) -> None:
@@ -221,3 +225,51 @@ def test_musiclab_comparison_and_export(room: Session) -> None:
     choices = pd.read_parquet(io.BytesIO(room.export(room.token)))
     assert len(choices) == 4 * 3 and "nickname" not in choices.columns
     assert set(choices["student"]) == {1, 2, 3, 4}
+
+
+def test_time_is_up_means_stay_even_without_auto_advance(room: Session, clock: Clock) -> None:
+    ann = room.join(room.code, "ann", "a")
+    room.start(room.token)
+    clock.now += 31
+    assert "time is up" in refused(409, room.choose, ann.secret, 1, "leave")
+    room.next_round(room.token)
+    row = room.choices[-1]
+    assert row["choice"] == "stay" and row["timed_out"]
+
+
+def test_a_choice_that_moves_nothing_is_a_stay(room: Session) -> None:
+    ann = room.join(room.code, "ann", "a")
+    room.start(room.token)
+    model = room.worlds[ann.world].model
+    provider = model.state.provider[ann.node]
+    same = "leave" if provider < 0 else model.config.firm_names[provider]
+    room.choose(ann.secret, 1, same)
+    assert ann.choice == "stay"
+
+
+def test_ending_mid_round_and_the_comparison_need_played_weeks(room: Session) -> None:
+    ann = room.join(room.code, "ann", "a")
+    room.start(room.token)
+    room.choose(ann.secret, 1, "leave")
+    room.end(room.token)
+    assert room.weeks == 0 and "not played" in room.log[-2]
+    assert "no week" in refused(409, room.comparison, room.token)
+    assert room.choices == []  # the unplayed round left nothing to export
+
+
+def test_shocks_hit_every_world_and_only_a_running_market(room: Session) -> None:
+    refused(409, room.shock, room.token, "breach", "short_term")
+    room.start(room.token)
+    room.shock(room.token, "warning_month", "short_term")
+    for world in room.worlds:
+        assert world.model.config.firms[0].warn_rate == 1.0
+    refused(400, room.shock, room.token, "meteor", "short_term")
+    room.next_round(room.token)
+    room.end(room.token)
+    # the simulated worlds run the scenario as built, not the shocked live config
+    assert room.worlds[1].model.settings.scenario().firms[0].warn_rate < 1.0
+
+
+def test_the_room_fits_the_worlds() -> None:
+    with pytest.raises(ValueError, match="max_students: 1 to 150"):
+        Session(worlds=2, max_students=151)  # 2 worlds x half of 150 customers

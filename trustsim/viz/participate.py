@@ -5,15 +5,21 @@ plain HTML and a little JavaScript (``trustsim/viz/pages/``) that poll the API
 once a second; every asset is served from here, so the classroom works with no
 internet. All decisions are made by :class:`~trustsim.viz.session.Session`.
 
-Security: teacher routes need the token (header ``X-Teacher-Token`` or query
-``token``); a student is known by an HTTP-only cookie set when they join, so a
-student can act only for their own node; nicknames reach the pages as JSON and
-are shown with ``textContent``, never as HTML.
+Security: the teacher's link carries a token, which the server moves into an
+HTTP-only cookie (and out of the address bar on the projector); the teacher's
+actions also need it in the ``X-Teacher-Token`` header, which a forged request
+from another site cannot set. A student is known by an HTTP-only cookie set when
+they join, so a student can act only for their own node. Nicknames reach the
+pages as JSON and are shown with ``textContent``, never as HTML. Request bodies
+are capped at 4 KB.
 """
 
 from __future__ import annotations
 
+import html
 import io
+import json
+import logging
 import socket
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -25,14 +31,16 @@ import segno
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from trustsim.viz.classroom import network_figure, shares_figure
 from trustsim.viz.session import Refused, Session
 
 PAGES = Path(__file__).with_name("pages")
-COOKIE = "trustsim_student"
+STUDENT_COOKIE, TEACHER_COOKIE = "trustsim_student", "trustsim_teacher"
+COOKIE_AGE_S = 6 * 3600  # a lesson, with room to spare: a browser restart keeps the node
+MAX_BODY = 4096  # bytes: every request the pages send is far smaller
 TICK_S = 0.5  # how often the server checks the round timer
 
 
@@ -62,15 +70,23 @@ def _png(fig: Any) -> Response:
     )
 
 
-def _page(name: str) -> HTMLResponse:
-    return HTMLResponse((PAGES / name).read_text(encoding="utf-8"))
+def _page(name: str, **values: str) -> HTMLResponse:
+    text = (PAGES / name).read_text(encoding="utf-8")
+    for key, value in values.items():
+        text = text.replace("{{" + key + "}}", html.escape(value))
+    return HTMLResponse(text, headers={"Cache-Control": "no-store"})
 
 
 Handler = Callable[[Request], Awaitable[Response]]
 
 
 def create_app(session: Session, join_url: str) -> Starlette:
-    """The ASGI app serving ``session``; ``join_url`` is what the QR code encodes."""
+    """The ASGI app serving ``session``; ``join_url`` is what the QR code encodes.
+
+    Every call into the session runs in a worker thread: the session's lock may be
+    held for a while (a round's steps, a picture), and the event loop keeps
+    answering meanwhile.
+    """
 
     def refusals(handler: Callable[[Request], Awaitable[Any]]) -> Handler:
         """Run ``handler``; a dict becomes JSON and a :class:`Refused` its status."""
@@ -84,13 +100,31 @@ def create_app(session: Session, join_url: str) -> Starlette:
 
         return wrapped
 
+    def call(method: Callable[..., Any], *args: Any) -> Awaitable[Any]:
+        return run_in_threadpool(method, *args)
+
     def token(request: Request) -> str | None:
-        return request.headers.get("x-teacher-token") or request.query_params.get("token")
+        """The teacher's token: from its cookie (pages, pictures, export) or a header."""
+        return request.headers.get("x-teacher-token") or request.cookies.get(TEACHER_COOKIE)
+
+    def action_token(request: Request) -> str | None:
+        """Actions need the header: a cookie alone is what a forged request would carry."""
+        return request.headers.get("x-teacher-token")
 
     async def body(request: Request) -> dict[str, Any]:
+        """The request's JSON object, refused beyond MAX_BODY bytes (read no further)."""
+        if int(request.headers.get("content-length") or 0) > MAX_BODY:
+            raise Refused(413, f"a request body is at most {MAX_BODY} bytes")
+        raw = b""
+        async for chunk in request.stream():
+            raw += chunk
+            if len(raw) > MAX_BODY:
+                raise Refused(413, f"a request body is at most {MAX_BODY} bytes")
+        if not raw.strip():
+            return {}
         try:
-            data = await request.json()
-        except ValueError:
+            data = json.loads(raw)
+        except (ValueError, RecursionError):
             raise Refused(400, "send a JSON object") from None
         if not isinstance(data, dict):
             raise Refused(400, "send a JSON object")
@@ -103,29 +137,42 @@ def create_app(session: Session, join_url: str) -> Starlette:
     async def join(request: Request) -> Response:
         data = await body(request)
         client = request.client.host if request.client else "unknown"
-        student = session.join(
-            str(data.get("code", "")), str(data.get("nickname", "")), client,
-            secret=request.cookies.get(COOKIE),
+        student = await call(
+            session.join, str(data.get("code", "")), str(data.get("nickname", "")), client,
+            request.cookies.get(STUDENT_COOKIE),
         )  # fmt: skip
-        response = JSONResponse(session.view(student.secret))
-        response.set_cookie(COOKIE, student.secret, httponly=True, samesite="strict")
+        response = JSONResponse(await call(session.view, student.secret))
+        response.set_cookie(
+            STUDENT_COOKIE, student.secret, max_age=COOKIE_AGE_S, httponly=True, samesite="strict"
+        )
         return response
 
     async def me(request: Request) -> dict[str, Any]:
-        return session.view(request.cookies.get(COOKIE))
+        return await call(session.view, request.cookies.get(STUDENT_COOKIE))
 
     async def choose(request: Request) -> dict[str, Any]:
         data = await body(request)
         try:
             round_ = int(data.get("round", -1))
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise Refused(400, "round: a whole number") from None
-        secret = request.cookies.get(COOKIE)
-        session.choose(secret, round_, str(data.get("choice", "")))
-        return session.view(secret)
+        secret = request.cookies.get(STUDENT_COOKIE)
+        await call(session.choose, secret, round_, str(data.get("choice", "")))
+        return await call(session.view, secret)
 
     # ---- teacher
     async def teacher_page(request: Request) -> Response:
+        given = request.query_params.get("token")
+        if given is not None:  # the link's token goes into a cookie, out of the address bar
+            try:
+                session.authorise(given)
+            except Refused as refused:
+                return HTMLResponse(f"<p>{refused.message}.</p>", status_code=refused.status)
+            response = RedirectResponse("/teacher", status_code=303)
+            response.set_cookie(
+                TEACHER_COOKIE, given, max_age=COOKIE_AGE_S, httponly=True, samesite="strict"
+            )
+            return response
         try:
             session.authorise(token(request))
         except Refused as refused:
@@ -133,41 +180,39 @@ def create_app(session: Session, join_url: str) -> Starlette:
                 f"<!doctype html><title>TrustSim classroom</title><p>{refused.message}.</p>",
                 status_code=refused.status,
             )
-        return _page("teacher.html")
+        return _page("teacher.html", token=session.token)
 
     async def overview(request: Request) -> dict[str, Any]:
-        return {**session.overview(token(request)), "join_url": join_url}
+        return {**await call(session.overview, token(request)), "join_url": join_url}
 
     async def action(request: Request) -> dict[str, Any]:
-        key, name = token(request), request.path_params["name"]
-        data = await body(request) if name in ("timer", "auto", "shock") else {}
+        key, name = action_token(request), request.path_params["name"]
+        data = await body(request)
         if name == "start":
-            session.start(key)
+            await call(session.start, key)
         elif name == "next":
-            session.next_round(key)
+            await call(session.next_round, key)
         elif name == "end":
-            session.end(key)
+            await call(session.end, key)
         elif name == "timer":
             try:
-                session.set_timer(key, float(data.get("seconds", 0)))
+                seconds = float(data.get("seconds", 0))
             except (TypeError, ValueError):
                 raise Refused(400, "timer: a number of seconds, 10 to 600") from None
+            await call(session.set_timer, key, seconds)
         elif name == "auto":
-            session.set_auto(key, bool(data.get("on")))
+            await call(session.set_auto, key, bool(data.get("on")))
         elif name == "shock":
-            session.shock(key, str(data.get("kind", "")), str(data.get("firm", "")))
+            await call(session.shock, key, str(data.get("kind", "")), str(data.get("firm", "")))
         else:
             raise Refused(404, f"no action {name!r}: start, next, end, timer, auto or shock")
-        return {**session.overview(key), "join_url": join_url}
+        return {**await call(session.overview, key), "join_url": join_url}
 
     async def qr(request: Request) -> Response:
         session.authorise(token(request))
         svg = io.BytesIO()
         segno.make(join_url, error="m").save(svg, kind="svg", scale=8, border=2)
         return Response(svg.getvalue(), media_type="image/svg+xml")
-
-    # drawing and the simulated worlds take a while: they run in worker threads, so the
-    # students' requests are answered meanwhile
 
     async def network(request: Request) -> Response:
         session.authorise(token(request))
@@ -180,7 +225,7 @@ def create_app(session: Session, join_url: str) -> Starlette:
             with session.lock:
                 return _png(network_figure(world.model, [s.node for s in world.students]))
 
-        return await run_in_threadpool(draw)
+        return await call(draw)
 
     async def shares(request: Request) -> Response:
         session.authorise(token(request))
@@ -190,15 +235,15 @@ def create_app(session: Session, join_url: str) -> Starlette:
                 titles = [f"world {w.index}: {w.condition}" for w in session.worlds]
                 return _png(shares_figure([w.model for w in session.worlds], titles))
 
-        return await run_in_threadpool(draw)
+        return await call(draw)
 
     async def comparison(request: Request) -> dict[str, Any]:
-        table = await run_in_threadpool(session.comparison, token(request))
+        table = await call(session.comparison, token(request))
         # U needs two worlds of a condition: with one it is NaN, which JSON spells null
         return {"rows": table.astype(object).where(table.notna(), None).to_dict(orient="records")}
 
     async def export(request: Request) -> Response:
-        data = session.export(token(request))
+        data = await call(session.export, token(request))
         return Response(
             data,
             media_type="application/vnd.apache.parquet",
@@ -214,7 +259,10 @@ def create_app(session: Session, join_url: str) -> Starlette:
 
         def ticker() -> None:  # rounds close on time even when no page is polling
             while not stop.wait(TICK_S):
-                session.tick()
+                try:
+                    session.tick()
+                except Exception:  # keep the timer alive; the teacher can still advance
+                    logging.getLogger("trustsim").exception("classroom: closing a round failed")
 
         thread = threading.Thread(target=ticker, name="round-timer", daemon=True)
         thread.start()

@@ -46,6 +46,7 @@ CODE_LENGTH = 5
 NICKNAME_MAX = 20
 MAX_FAILED_CODES, FAILED_WINDOW_S = 5, 60.0  # per client, then "try again in a minute"
 ROUND_SECONDS = 45
+MAX_PLAYED_SHARE = 0.5  # students play at most half of a world's customers
 SIMULATED_WORLDS = 8  # simulated-only runs per condition for the MusicLab comparison
 SHOCKS: dict[str, Callable[[ClassroomModel, int], object]] = {
     "viral_bad_review": shocks.viral_bad_review,
@@ -97,6 +98,11 @@ def conditions(worlds: int) -> list[str]:
     return [INDEPENDENT] + [SOCIAL] * (worlds - 1)
 
 
+def same_secret(given: object, expected: str) -> bool:
+    """Constant-time comparison of a code or token; any text (non-ASCII too) is safe."""
+    return hmac.compare_digest(str(given).encode(), expected.encode())
+
+
 def clean_nickname(raw: str) -> str:
     """The nickname as shown: trimmed, 1 to 20 printable characters."""
     name = " ".join(str(raw).split())
@@ -146,7 +152,8 @@ class Session:
         self.auto_advance = False
         self.phase, self.round = LOBBY, 0
         self.deadline: float | None = None
-        self.version = 0  # bumped on every change the pages should redraw for
+        self.version = 0  # bumped on every change the pages show
+        self.pictures = 0  # bumped when the network and share pictures change
         self.log: list[str] = []
         self.choices: list[dict[str, Any]] = []  # one row per student and round (the export)
         self.round_latency: list[float] = []  # seconds to close a round and step every world
@@ -158,6 +165,16 @@ class Session:
         self.worlds = [
             World(w, kind, self._build(kind, w)) for w, kind in enumerate(conditions(worlds))
         ]
+        size = self.worlds[0].model.state.n
+        capacity = worlds * int(size * MAX_PLAYED_SHARE)
+        if not 1 <= max_students <= capacity:
+            raise ValueError(
+                f"max_students: 1 to {capacity} ({worlds} worlds of {size} customers, at most "
+                f"{MAX_PLAYED_SHARE:.0%} of each played by students; got {max_students})"
+            )
+        clash = {STAY, LEAVE} & set(self.firm_names)
+        if clash:
+            raise ValueError(f"firms: a firm cannot be named {sorted(clash)[0]!r} in a classroom")
 
     def _build(self, condition: str, w: int) -> ClassroomModel:
         overrides = dict(NO_SOCIAL_PROOF) if condition == INDEPENDENT else {}
@@ -185,14 +202,17 @@ class Session:
         with self.lock:
             if secret and secret in self._by_secret:  # back after a drop: the same node
                 return self._by_secret[secret]
-            failures = self._failures.setdefault(client, deque())
             now = self.clock()
+            failures = self._failures.get(client, deque())
             while failures and now - failures[0] > FAILED_WINDOW_S:
                 failures.popleft()
+            if not failures:  # forget clients with no recent failure: the table stays small
+                self._failures.pop(client, None)
             if len(failures) >= MAX_FAILED_CODES:
                 raise Refused(429, "too many wrong codes: wait a minute, then try again")
-            if not hmac.compare_digest(str(code).strip().upper(), self.code):
+            if not same_secret(str(code).strip().upper(), self.code):
                 failures.append(now)
+                self._failures[client] = failures
                 raise Refused(403, "wrong code: check the code on the projector")
             name = clean_nickname(nickname)
             if self.phase == ENDED:
@@ -223,6 +243,8 @@ class Session:
 
     def _free_node(self, world: World) -> int:
         free = np.flatnonzero(~world.model.state.played)
+        if free.size == 0:
+            raise Refused(409, "the room is full: every customer is taken")
         return int(self._rng.choice(free))
 
     def student(self, secret: str | None) -> Student:
@@ -243,11 +265,16 @@ class Session:
                 raise Refused(409, f"round {round_} is not open (this is round {self.round})")
             if student.choice is not None:
                 raise Refused(409, f"you already chose this round: {student.choice}")
+            if self.seconds_left() == 0.0:
+                raise Refused(409, "time is up: you stay this round")
             allowed = [STAY, LEAVE, *self.firm_names]
             if choice not in allowed:
                 raise Refused(400, f"choice: one of {', '.join(allowed)} (got {choice!r})")
-            student.choice = choice
-            self._changed()
+            world = self.worlds[student.world]
+            provider = int(world.model.state.provider[student.node])
+            names = [LEAVE] if provider < 0 else [self.firm_names[provider]]
+            student.choice = STAY if choice in names else choice  # no move is a stay
+            self._changed(redraw=False)
             if self.auto_advance and all(s.choice for s in self._by_secret.values()):
                 self._advance()
 
@@ -292,7 +319,7 @@ class Session:
 
     def authorise(self, token: str | None) -> None:
         """Only the teacher's token opens the teacher's view and controls (403)."""
-        if not token or not hmac.compare_digest(str(token), self.token):
+        if not token or not same_secret(token, self.token):
             raise Refused(403, "teacher controls need the teacher's link (with its token)")
 
     def start(self, token: str | None) -> None:
@@ -335,6 +362,8 @@ class Session:
         """Trigger a shock at ``firm`` in every world (ODD 8a)."""
         with self.lock:
             self.authorise(token)
+            if self.phase != PLAYING:
+                raise Refused(409, "shocks hit a running market: start first")
             if kind not in SHOCKS:
                 raise Refused(400, f"shock: one of {', '.join(SHOCKS)} (got {kind!r})")
             if firm not in self.firm_names:
@@ -349,8 +378,14 @@ class Session:
         """End the session: no more rounds; the MusicLab comparison becomes available."""
         with self.lock:
             self.authorise(token)
+            if self.phase == PLAYING:
+                dropped = sum(s.choice is not None for s in self._by_secret.values())
+                if dropped:
+                    self.log.append(
+                        f"round {self.round} was not played ({dropped} choices dropped)"
+                    )
             self.phase, self.deadline = ENDED, None
-            self._changed("session ended")
+            self._changed(f"session ended after {self.weeks} weeks")
 
     def tick(self) -> None:
         """Close the round when its timer has run out and auto-advance is on."""
@@ -362,6 +397,11 @@ class Session:
                 and self.clock() >= self.deadline
             ):
                 self._advance()
+
+    @property
+    def weeks(self) -> int:
+        """Weeks played so far (rounds closed)."""
+        return self.worlds[0].model.n_steps
 
     def seconds_left(self) -> float | None:
         """Seconds until the round's timer runs out (0 once it has), or None."""
@@ -396,8 +436,12 @@ class Session:
         self.round_latency.append(time.perf_counter() - started)
         self._changed(f"round {self.round} opened")
 
-    def _changed(self, line: str | None = None) -> None:
+    def _changed(self, line: str | None = None, *, redraw: bool = True) -> None:
+        """Something the pages show changed; ``redraw``: the pictures too (not for a
+        choice, which shows only as a count)."""
         self.version += 1
+        if redraw:
+            self.pictures += 1
         if line:
             self.log.append(line)
 
@@ -428,7 +472,9 @@ class Session:
                     for w in self.worlds
                 ],
                 "log": self.log[-6:],
+                "weeks": self.weeks,
                 "version": self.version,
+                "pictures": self.pictures,
             }
 
     # ------------------------------------------------------------------ after the class
@@ -441,6 +487,8 @@ class Session:
             self.authorise(token)
             if self.phase != ENDED:
                 raise Refused(409, "end the session first")
+            if self.weeks == 0:
+                raise Refused(409, "no week was played: nothing to compare")
             if self._comparison is None:
                 self._comparison = self._compare()
             return self._comparison
@@ -470,14 +518,16 @@ class Session:
         """Final shares of simulated-only runs of a world's scenario (same conditions)."""
         shares = []
         for k in range(SIMULATED_WORLDS):
-            result = run(model.config, seed=self.seed + 1000 + k, steps=weeks)
+            # the world's scenario as built (not its live config, which may carry a shock)
+            result = run(model.settings.scenario(), seed=self.seed + 1000 + k, steps=weeks)
             last = result.timeseries[result.timeseries["step"] == weeks]
             shares.append(last.set_index("firm")["share"].reindex(self.firm_names).to_numpy())
         return np.array(shares)
 
     def export(self, token: str | None) -> bytes:
         """The session's choices as Parquet: one row per student and round, students
-        by number (no nicknames). Built on request; nothing is written to disk."""
+        by a number drawn at random for this export (no nicknames, not the joining
+        order). Built on request; nothing is written to disk."""
         with self.lock:
             self.authorise(token)
             table = pd.DataFrame(
@@ -485,6 +535,17 @@ class Session:
                 columns=["round", "world", "condition", "student", "node", "provider",
                          "choice", "timed_out"],
             )  # fmt: skip
+            # numbers in joining order would match the "X joined" lines on the projector
+            alias = dict(
+                zip(
+                    range(1, len(self._by_secret) + 1),
+                    secrets.SystemRandom().sample(
+                        range(1, len(self._by_secret) + 1), len(self._by_secret)
+                    ),
+                    strict=True,
+                )
+            )
+            table["student"] = table["student"].map(alias)
             buffer = io.BytesIO()
             table.to_parquet(buffer, index=False)
             return buffer.getvalue()
