@@ -273,3 +273,10 @@ def test_shocks_hit_every_world_and_only_a_running_market(room: Session) -> None
 def test_the_room_fits_the_worlds() -> None:
     with pytest.raises(ValueError, match="max_students: 1 to 150"):
         Session(worlds=2, max_students=151)  # 2 worlds x half of 150 customers
+
+
+def test_the_cli_refuses_a_room_that_does_not_fit(capsys: pytest.CaptureFixture[str]) -> None:
+    from trustsim.cli import main
+
+    assert main(["classroom", "--max-students", "500"]) == 2
+    assert "--max-students: 1 to 150" in capsys.readouterr().err

@@ -513,10 +513,13 @@ def cmd_classroom(args: argparse.Namespace) -> int:
     from trustsim.viz.participate import create_app, urls
     from trustsim.viz.session import Session
 
-    session = Session(
-        args.config, worlds=args.worlds, seed=args.seed, max_students=args.max_students,
-        round_seconds=args.round_seconds,
-    )  # fmt: skip
+    try:
+        session = Session(
+            args.config, worlds=args.worlds, seed=args.seed, max_students=args.max_students,
+            round_seconds=args.round_seconds,
+        )  # fmt: skip
+    except ValueError as exc:  # the room does not fit the worlds, or a firm is named "stay"
+        raise ConfigError(str(exc).replace("max_students", "--max-students")) from None
     teacher, students = urls(args.host, args.port, session)
     print(f"teacher: {teacher}", flush=True)
     print(f"students: {students}  code {session.code}", flush=True)
