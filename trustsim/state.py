@@ -74,8 +74,15 @@ class CustomerState:
     story_evidence: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
-        self.played = np.zeros(self.n, dtype=bool)
-        self.reset_events()
+        n = self.n
+        self.played = np.zeros(n, dtype=bool)
+        self.served = self.provider.copy()
+        for name in PANEL_EVENTS:
+            setattr(self, name, np.zeros(n, dtype=bool))
+        self.stars = np.zeros(n)
+        self.story = np.zeros(n, dtype=np.int8)
+        self.story_firm = np.full(n, NO_PROVIDER, dtype=np.int64)
+        self.story_evidence = np.zeros(n)
 
     @property
     def n(self) -> int:
@@ -88,15 +95,15 @@ class CustomerState:
         return int(self.balance.shape[1])
 
     def reset_events(self) -> None:
-        """Clear this step's event flags (ODD 3: at the start of a week)."""
-        n = self.n
-        self.served = self.provider.copy()
+        """Clear this step's event flags (ODD 3: at the start of a week), in place:
+        whoever keeps last week's flags (the panel) keeps a copy."""
+        self.served[:] = self.provider
         for name in PANEL_EVENTS:
-            setattr(self, name, np.zeros(n, dtype=bool))
-        self.stars = np.zeros(n)
-        self.story = np.zeros(n, dtype=np.int8)
-        self.story_firm = np.full(n, NO_PROVIDER, dtype=np.int64)
-        self.story_evidence = np.zeros(n)
+            getattr(self, name)[:] = False
+        self.stars[:] = 0.0
+        self.story[:] = 0
+        self.story_firm[:] = NO_PROVIDER
+        self.story_evidence[:] = 0.0
 
 
 @dataclass
