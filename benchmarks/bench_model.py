@@ -10,8 +10,9 @@ own; the kernels are compiled once beforehand and every case loads them from
 the cache. Reported per case: build and stepping time, ns per customer-week,
 peak memory. Then the goals of the performance issue, each with the measured
 value, and the floor of this design: a step's random draws alone (the kernels
-consume whole arrays drawn up front) and one compiled pass computing every
-customer's trust in every firm. Last, the memory of a 10^6-customer model by
+consume whole arrays drawn up front), one compiled pass computing every
+customer's trust in every firm, and the fixed cost of a step (the Python around
+the kernels, measured at N = 10). Last, the memory of a 10^6-customer model by
 array family (customer state, network, one step's draws).
 """
 
@@ -148,6 +149,7 @@ def main() -> None:
         ("one pass", 1_000, 104),
         ("draws only", big, 10),
         ("one pass", big, 10),
+        ("compiled", 10, 2_000),  # the fixed cost of a step: at N = 10 nothing else is left
     ]
     results = {(kind, n): (steps, in_child(kind, n, steps)) for kind, n, steps in plan}
     print(f"{'case':<11}{'N':>11}{'weeks':>7}{'build s':>9}{'weeks s':>9}{'ns/cust-wk':>12}"
@@ -182,6 +184,8 @@ def main() -> None:
          f"{ns('draws only', 1_000):,.0f} / {ns('one pass', 1_000):,.0f} ns", ""),
         (f"floor, N = {big:,}: draws alone / one trust pass",
          f"{ns('draws only', big):,.0f} / {ns('one pass', big):,.0f} ns", ""),
+        ("fixed cost of a step (N = 10), whatever N",
+         f"{1e6 * results[('compiled', 10)][1]['step_s'] / 2_000:,.0f} us", ""),
     ]  # fmt: skip
     for label, measured, goal in rows:
         print(f"{label:<50}{measured:>16}  {goal}")
