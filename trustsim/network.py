@@ -35,7 +35,7 @@ class SparseNetwork:
         indptr, indices = _symmetric_csr(
             n, np.asarray(src, dtype=np.int64), np.asarray(dst, dtype=np.int64)
         )
-        # float64 ones, as the vectors it multiplies: no casts
+        # the kernels walk indptr and indices; the matrix form serves networkx and drawing
         self.adjacency = sp.csr_array((np.ones(indices.size), indices, indptr), shape=(n, n))
         self.n = n
         self.degree = np.diff(indptr)
@@ -50,22 +50,6 @@ class SparseNetwork:
         ptr = self.adjacency.indptr
         return self.adjacency.indices[ptr[i] : ptr[i + 1]]
 
-    def neighbour_counts(
-        self, provider: np.ndarray, n_firms: int, rows: np.ndarray | None = None
-    ) -> np.ndarray:
-        """Per row, how many neighbours are customers of each firm: shape (rows, M)."""
-        if rows is None:
-            return np.asarray(self.adjacency @ _onehot(provider, n_firms))
-        owner, neighbour = self.edges_of(rows)
-        firm = provider[neighbour]
-        key = owner[firm >= 0] * n_firms + firm[firm >= 0]
-        counts = np.bincount(key, minlength=rows.size * n_firms)
-        return counts.reshape(rows.size, n_firms).astype(np.float64)
-
-    def adopter_counts(self, adopted: np.ndarray) -> np.ndarray:
-        """Per customer, how many neighbours have ``adopted`` (a boolean per customer)."""
-        return np.asarray(self.adjacency @ adopted.astype(np.float64))
-
     def contacts(self, rng: np.random.Generator, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Each customer i tells each neighbour independently with probability ``p[i]``.
 
@@ -74,15 +58,6 @@ class SparseNetwork:
         """
         u = rng.random(int(self.degree[p > 0].sum()))
         return _tell(self.adjacency.indptr, self.adjacency.indices, p, u)
-
-    def edges_of(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """All edges of customers ``rows``, in row order then neighbour order:
-        (position in ``rows``, neighbour)."""
-        ptr = self.adjacency.indptr
-        degree = ptr[rows + 1] - ptr[rows]
-        owner = np.repeat(np.arange(rows.size), degree)
-        first = np.repeat(ptr[rows] - np.cumsum(degree) + degree, degree)
-        return owner, self.adjacency.indices[first + np.arange(owner.size)]
 
     def to_networkx(self) -> nx.Graph:
         """The graph as a networkx Graph on nodes 0..n-1."""
@@ -105,18 +80,6 @@ class CompleteNetwork:
         """Everyone but customer ``i``."""
         return np.delete(np.arange(self.n), i)
 
-    def neighbour_counts(
-        self, provider: np.ndarray, n_firms: int, rows: np.ndarray | None = None
-    ) -> np.ndarray:
-        """Per row, how many others are customers of each firm: shape (rows, M)."""
-        onehot = _onehot(provider, n_firms)
-        own = onehot if rows is None else onehot[rows]
-        return onehot.sum(axis=0) - own
-
-    def adopter_counts(self, adopted: np.ndarray) -> np.ndarray:
-        """Per customer, how many others have ``adopted``."""
-        return np.count_nonzero(adopted) - adopted.astype(np.float64)
-
     def contacts(self, rng: np.random.Generator, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Each teller i reaches Binomial(n-1, p[i]) others, chosen without replacement."""
         src, dst = [], []
@@ -135,13 +98,6 @@ class CompleteNetwork:
 
 
 Network = SparseNetwork | CompleteNetwork
-
-
-def _onehot(provider: np.ndarray, n_firms: int) -> np.ndarray:
-    onehot = np.zeros((provider.size, n_firms))
-    has = provider >= 0
-    onehot[np.flatnonzero(has), provider[has]] = 1.0
-    return onehot
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
