@@ -156,7 +156,6 @@ class Session:
         self.pictures = 0  # bumped when the network and share pictures change
         self.log: list[str] = []
         self.choices: list[dict[str, Any]] = []  # one row per student and round (the export)
-        self.round_latency: list[float] = []  # seconds to close a round and step every world
         self.lock = threading.RLock()  # every method takes it; so do the pictures
         self._rng = np.random.default_rng(seed)
         self._failures: dict[str, deque[float]] = {}
@@ -412,7 +411,6 @@ class Session:
     def _advance(self) -> None:
         """Close the round: record every student's choice (none: stay), hand the
         moves to the models, step every world one week, open the next round."""
-        started = time.perf_counter()
         names = self.firm_names
         for world in self.worlds:
             model = world.model
@@ -433,7 +431,6 @@ class Session:
             model.step()
         self.round += 1
         self.deadline = self.clock() + self.round_seconds
-        self.round_latency.append(time.perf_counter() - started)
         self._changed(f"round {self.round} opened")
 
     def _changed(self, line: str | None = None, *, redraw: bool = True) -> None:
