@@ -12,16 +12,15 @@ from scipy import stats
 
 from trustsim import rules
 from trustsim.metrics import (
-    EVENT_COUNTS,
     FIRM_COLUMNS,
     FIRM_METRICS,
-    LEDGER_FLOWS,
     firm_metrics,
     gini,
     markdown_table,
     overtake_step,
     ratio,
 )
+from trustsim.state import LEDGER_FLOWS
 
 
 @pytest.mark.parametrize(
@@ -79,7 +78,7 @@ def hand_case() -> dict[str, np.ndarray]:
 
 
 def test_firm_metrics_by_hand() -> None:
-    flows = {k: np.zeros(2) for k in (*LEDGER_FLOWS, *EVENT_COUNTS)}
+    flows = {k: np.zeros(2) for k in LEDGER_FLOWS}
     flows["churns"] = np.array([1.0, 0.0])
     flows["satisfied"], flows["encounters"] = np.array([1.0, 0.0]), np.array([2.0, 0.0])
     m = firm_metrics(

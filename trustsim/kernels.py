@@ -561,7 +561,6 @@ def decide(
     beliefs, balance, identification, provider, tenure, cohort, aware, played = state
     warned, failed, left = events
     indptr, indices, degree, complete = network
-    churns, acquisitions, entries, exits = ledger
     n, m = aware.shape
     start = provider.copy()  # every decision reads providers as the phase began
     has = start >= 0  # a byte per customer: the prospects' neighbour counts read this
@@ -624,20 +623,57 @@ def decide(
             size = m + 1
         choice = logit_pick(options[:size], p.temperature, u_choice[i])
         chosen = choice if choice < m else NO_PROVIDER
-        if chosen == current:
+        if chosen != current:
+            move(i, current, chosen, provider, tenure, cohort, left, ledger)
+
+
+@compiled
+def move(
+    i: int,
+    current: int,
+    chosen: int,
+    provider: np.ndarray,
+    tenure: np.ndarray,
+    cohort: np.ndarray,
+    left: np.ndarray,
+    ledger: tuple[np.ndarray, ...],
+) -> None:
+    """Customer ``i`` leaves ``current`` for ``chosen`` (7.5 outcomes): a churn, an exit
+    to the outside option, an acquisition or an entry; tenure and cohort start over."""
+    churns, acquisitions, entries, exits = ledger
+    if current >= 0:
+        churns[current] += 1
+        left[i] = True
+        if chosen < 0:
+            exits[current] += 1
+    if chosen >= 0:
+        acquisitions[chosen] += 1
+        if current < 0:
+            entries[chosen] += 1
+    provider[i] = chosen
+    tenure[i] = 0
+    cohort[i] = False
+
+
+@compiled
+def apply_choices(
+    rows: np.ndarray,
+    chosen: np.ndarray,
+    state: tuple[np.ndarray, ...],
+    left: np.ndarray,
+    ledger: tuple[np.ndarray, ...],
+) -> None:
+    """The moves people chose for their customers (ODD 8b), counted as in 7.5; the
+    customer now knows the firm it chose, and is served by it this week."""
+    provider, served, tenure, cohort, aware = state
+    for k in range(rows.size):
+        i, current, firm = rows[k], provider[rows[k]], chosen[k]
+        if firm == current:
             continue
-        if current >= 0:
-            churns[current] += 1
-            left[i] = True
-            if chosen < 0:
-                exits[current] += 1
-        if chosen >= 0:
-            acquisitions[chosen] += 1
-            if current < 0:
-                entries[chosen] += 1
-        provider[i] = chosen
-        tenure[i] = 0
-        cohort[i] = False
+        move(i, current, firm, provider, tenure, cohort, left, ledger)
+        served[i] = firm
+        if firm >= 0:
+            aware[i, firm] = True
 
 
 # --------------------------------------------------------------------------- 7.6, observation
@@ -679,6 +715,9 @@ TALLY_ROWS = (
     "awareness",
 )
 N_TALLY = len(TALLY_ROWS)
+CUSTOMERS, COHORT, TRUST, COGNITIVE, AFFECTIVE, PROMOTERS, DETRACTORS, REPUTATION, AWARE = range(
+    N_TALLY
+)
 
 
 @compiled
@@ -700,19 +739,19 @@ def tally(
         own = provider[i]
         for f in range(m):
             c, a, t = trust_in(beliefs, balance, identification, i, f, p)
-            out[7, f] += t
-            out[8, f] += aware[i, f]
+            out[REPUTATION, f] += t
+            out[AWARE, f] += aware[i, f]
             if f == own:
                 promoter, detractor = nps_shares(t, p.nps_shift, p.nps_noise)
-                out[0, f] += 1
-                out[1, f] += cohort[i]
-                out[2, f] += t
-                out[3, f] += c
-                out[4, f] += a
-                out[5, f] += promoter
-                out[6, f] += detractor
-    out[7] /= n
-    out[8] /= n
+                out[CUSTOMERS, f] += 1
+                out[COHORT, f] += cohort[i]
+                out[TRUST, f] += t
+                out[COGNITIVE, f] += c
+                out[AFFECTIVE, f] += a
+                out[PROMOTERS, f] += promoter
+                out[DETRACTORS, f] += detractor
+    out[REPUTATION] /= n  # means over all N
+    out[AWARE] /= n
     return out
 
 

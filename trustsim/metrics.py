@@ -33,9 +33,6 @@ EVENT_COUNTS: dict[str, str] = {
 }
 """This step's counts of events per firm, straight from the ledger, with their meaning."""
 
-LEDGER_FLOWS = ("acquisitions", "churns", "entries", "exits", "revenue", "costs", "satisfied")
-"""The other ledger flows the metrics read (besides the event counts)."""
-
 Tallies = Mapping[str, Any]
 """Per-firm arrays (and the scalar ``population``) from which every metric is computed:
 sums over each firm's customers (``phases.tally``), this step's ledger flows and the

@@ -165,23 +165,13 @@ class TrustModel(mesa.Model):
 
     def _apply_choices(self, ledger: Ledger) -> None:
         st = self.state
-        for i, chosen in self._choices.items():
-            current = int(st.provider[i])
-            if chosen == current:
-                continue
-            if current >= 0:
-                ledger.churns[current] += 1
-                st.left[i] = True
-                if chosen < 0:
-                    ledger.exits[current] += 1
-            if chosen >= 0:
-                ledger.acquisitions[chosen] += 1
-                st.aware[i, chosen] = True
-                if current < 0:
-                    ledger.entries[chosen] += 1
-            st.provider[i] = st.served[i] = chosen
-            st.tenure[i] = 0
-            st.cohort[i] = False
+        kernels.apply_choices(
+            np.fromiter(self._choices.keys(), dtype=np.int64, count=len(self._choices)),
+            np.fromiter(self._choices.values(), dtype=np.int64, count=len(self._choices)),
+            (st.provider, st.served, st.tenure, st.cohort, st.aware),
+            st.left,
+            (ledger.churns, ledger.acquisitions, ledger.entries, ledger.exits),
+        )
         self._choices.clear()
 
     def trust_of(

@@ -21,6 +21,7 @@ from trustsim.config import Scenario
 from trustsim.draws import seed_sequence
 from trustsim.network import build_network
 from trustsim.simulate import RunResult, manifest, tables
+from trustsim.state import LEDGER_FLOWS
 
 NONE = -1
 
@@ -386,6 +387,8 @@ class ReferenceModel(mesa.Model):
         for c in self.customer_agents:
             if c.cohort:
                 self.firm_agents[c.provider].cohort_start += 1
+        for firm in self.firm_agents:  # as the fast engine's first ledger
+            firm.flows["customers_start"] = firm.cohort_start
         self.firm_records: list[dict[str, object]] = []
         self.population_records: list[dict[str, object]] = []
         self.collect()
@@ -410,6 +413,7 @@ class ReferenceModel(mesa.Model):
                 customers_start[c.provider] += 1
         for firm in firms:
             firm.start_step()
+            firm.flows["customers_start"] = customers_start[firm.index]
 
         d_breach = draws.breach_draws(rng["breach"], n, m)
         for firm in firms:
@@ -517,7 +521,7 @@ class ReferenceModel(mesa.Model):
         counts = column("customers")
         values = metrics.firm_metrics(
             {
-                **{key: flow(key) for key in (*metrics.EVENT_COUNTS, *metrics.LEDGER_FLOWS)},
+                **{key: flow(key) for key in LEDGER_FLOWS},
                 "customers": counts,
                 "cohort_customers": column("cohort"),
                 "trust_sum": column("trust"),
@@ -525,7 +529,6 @@ class ReferenceModel(mesa.Model):
                 "affective_sum": column("affective"),
                 "promoters": column("promoters"),
                 "detractors": column("detractors"),
-                "customers_start": counts - flow("acquisitions") + flow("churns"),
                 "reputation": np.array(reputation),
                 "awareness": np.array(aware),
                 "population": n,

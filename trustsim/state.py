@@ -76,13 +76,14 @@ class CustomerState:
     def __post_init__(self) -> None:
         n = self.n
         self.played = np.zeros(n, dtype=bool)
-        self.served = self.provider.copy()
+        # the week's scratch arrays, allocated once; reset_events gives their values
+        self.served = np.empty_like(self.provider)
         for name in PANEL_EVENTS:
-            setattr(self, name, np.zeros(n, dtype=bool))
-        self.stars = np.zeros(n)
-        self.story = np.zeros(n, dtype=np.int8)
-        self.story_firm = np.full(n, NO_PROVIDER, dtype=np.int64)
-        self.story_evidence = np.zeros(n)
+            setattr(self, name, np.empty(n, dtype=bool))
+        self.stars, self.story_evidence = np.empty(n), np.empty(n)
+        self.story = np.empty(n, dtype=np.int8)
+        self.story_firm = np.empty(n, dtype=np.int64)
+        self.reset_events()
 
     @property
     def n(self) -> int:
