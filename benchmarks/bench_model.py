@@ -24,6 +24,7 @@ import resource
 import subprocess
 import sys
 import time
+from typing import Any
 
 SEED = 1
 
@@ -31,17 +32,15 @@ SEED = 1
 def case(kind: str, n: int, steps: int) -> dict[str, float]:
     """Run one case in this process: build, then ``steps`` weeks (or the floor's work)."""
     import trustsim
-    from trustsim import draws
     from trustsim.model import TrustModel
     from trustsim.phases import trust_matrix
     from trustsim.reference import ReferenceModel
+    from trustsim.simulate import warm_up
 
     scenario = trustsim.Scenario().with_overrides({"population.size": n})
     loading = time.perf_counter()
     if kind != "reference":  # load the cached kernels first: once per process, not per run
-        tiny = TrustModel(trustsim.Scenario().with_overrides({"population.size": 50}), seed=0)
-        tiny.step()
-        trust_matrix(tiny.state, tiny.context)
+        warm_up()
     start = time.perf_counter()
     model: TrustModel | ReferenceModel
     if kind == "reference":
@@ -54,20 +53,11 @@ def case(kind: str, n: int, steps: int) -> dict[str, float]:
             model.step()
     else:
         assert isinstance(model, TrustModel)
-        st, ctx, rng, m = model.state, model.context, model.streams.phase, len(model.config.firms)
         for _ in range(steps):
             if kind == "draws only":
-                draws.breach_draws(rng["breach"], n, m)
-                draws.encounter_draws(
-                    rng["encounter"], st.provider, ctx.firms["quality"],
-                    ctx.firms["quality_concentration"],
-                )  # fmt: skip
-                draws.uniforms(rng["care"], n)
-                draws.uniforms(rng["review"], n)
-                draws.uniforms(rng["aware"], n, m)
-                draws.decision_draws(rng["decide"], n)
+                step_draws(model)
             else:
-                trust_matrix(st, ctx)
+                trust_matrix(model.state, model.context)
     done = time.perf_counter()
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return {
@@ -78,46 +68,55 @@ def case(kind: str, n: int, steps: int) -> dict[str, float]:
     }
 
 
+def step_draws(model: Any) -> list[Any]:
+    """Every draw of one step, as ``TrustModel.step`` makes them (talk's, which depend
+    on who has a story, left out)."""
+    from trustsim import draws
+
+    st, ctx, rng = model.state, model.context, model.streams.phase
+    n, m = st.n, ctx.n_firms
+    return [
+        draws.breach_draws(rng["breach"], n, m),
+        draws.encounter_draws(
+            rng["encounter"], st.provider, ctx.firms["quality"], ctx.firms["quality_concentration"]
+        ),
+        draws.uniforms(rng["care"], n), draws.uniforms(rng["review"], n),
+        draws.uniforms(rng["aware"], n, m), draws.decision_draws(rng["decide"], n),
+    ]  # fmt: skip
+
+
 def families(n: int) -> dict[str, float]:
     """GB held by the customer state, the network and one step's draws at size ``n``."""
     import numpy as np
 
     import trustsim
-    from trustsim import draws
     from trustsim.model import TrustModel
 
     model = TrustModel(
         trustsim.Scenario().with_overrides({"population.size": n}), seed=SEED, agent_handles=False
     )
-    st, net, rng, m = model.state, model.network, model.streams.phase, len(model.config.firms)
+    st, net = model.state, model.network
     state = sum(v.nbytes for v in vars(st).values() if isinstance(v, np.ndarray))
     adjacency = net.adjacency  # type: ignore[union-attr]
     network = adjacency.data.nbytes + adjacency.indices.nbytes + adjacency.indptr.nbytes
-    step = [
-        draws.breach_draws(rng["breach"], n, m),
-        draws.encounter_draws(
-            rng["encounter"], st.provider, model.context.firms["quality"],
-            model.context.firms["quality_concentration"],
-        ),
-        draws.uniforms(rng["care"], n), draws.uniforms(rng["review"], n),
-        draws.uniforms(rng["aware"], n, m), draws.decision_draws(rng["decide"], n),
-    ]  # fmt: skip
     drawn = 0
-    for d in step:
+    for d in step_draws(model):
         arrays = vars(d).values() if hasattr(d, "__dict__") else [d]
         drawn += sum(a.nbytes for a in arrays if isinstance(a, np.ndarray))
     return {"state": state / 1e9, "network": network / 1e9, "draws per step": drawn / 1e9}
 
 
-def in_child(kind: str, n: int, steps: int) -> dict[str, float]:
-    """:func:`case` in a fresh process."""
+def child(*argv: str) -> dict[str, float]:
+    """This script with ``argv`` in a fresh process: the JSON of its last line."""
     out = subprocess.run(
-        [sys.executable, __file__, "--case", kind.replace(" ", "_"), str(n), str(steps)],
-        check=True,
-        capture_output=True,
-        text=True,
+        [sys.executable, __file__, *argv], check=True, capture_output=True, text=True
     )
     return json.loads(out.stdout.splitlines()[-1])
+
+
+def in_child(kind: str, n: int, steps: int) -> dict[str, float]:
+    """:func:`case` in a fresh process."""
+    return child("--case", kind.replace(" ", "_"), str(n), str(steps))
 
 
 def per_customer_week(r: dict[str, float], n: int, steps: int) -> float:
@@ -189,11 +188,7 @@ def main() -> None:
     ]  # fmt: skip
     for label, measured, goal in rows:
         print(f"{label:<50}{measured:>16}  {goal}")
-    out = subprocess.run(
-        [sys.executable, __file__, "--families", str(big)], check=True, capture_output=True,
-        text=True,
-    )  # fmt: skip
-    memory = json.loads(out.stdout.splitlines()[-1])
+    memory = child("--families", str(big))
     print(f"\nmemory at N = {big:,} by array family (GB): " + ", ".join(
         f"{name} {gb:.3f}" for name, gb in memory.items()
     ))  # fmt: skip

@@ -22,7 +22,15 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 FLAGSHIP = ROOT / "experiments" / "sobol_baseline.yaml"
-RUNS = 2_560
+
+
+def runs() -> int:
+    """The flagship's number of runs, from its own design."""
+    import numpy as np
+
+    from trustsim import experiment as ex
+
+    return len(ex.plan(ex.load(FLAGSHIP), np.random.SeedSequence(0)))
 
 
 def main() -> None:
@@ -37,8 +45,9 @@ def main() -> None:
         start = time.perf_counter()
         subprocess.run(command, check=True, capture_output=True, text=True)
         wall = time.perf_counter() - start
-    print(f"{FLAGSHIP.name}: {RUNS:,} runs and their analysis in {wall:.0f} s "
-          f"({60 * RUNS / wall:,.0f} runs/min); goal < 90 s")  # fmt: skip
+    n = runs()
+    print(f"{FLAGSHIP.name}: {n:,} runs and their analysis in {wall:.0f} s "
+          f"({60 * n / wall:,.0f} runs/min); goal < 90 s")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -164,4 +164,5 @@ def warm_up() -> None:
     compiling them at once."""
     from trustsim.model import TrustModel
 
-    TrustModel(Scenario().with_overrides({"population.size": 20}), seed=0).step()
+    # a panel too: its trust pass is the one kernel a plain step does not use
+    TrustModel(Scenario().with_overrides({"population.size": 20}), seed=0, panel_every=1).step()
