@@ -14,14 +14,8 @@ and a whole round (every student reads the round and chooses).
 from __future__ import annotations
 
 import argparse
-import socket
-import subprocess
-import sys
-import time
 
-import httpx
-
-from trustsim.viz.rehearsal import rehearse
+from trustsim.viz.rehearsal import rehearse, serve_classroom
 
 
 def main() -> None:
@@ -29,28 +23,10 @@ def main() -> None:
     parser.add_argument("--students", type=int, default=60)
     parser.add_argument("--rounds", type=int, default=10)
     args = parser.parse_args()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    command = [sys.executable, "-m", "trustsim.cli", "classroom", "--port", str(port),
-               "--max-students", str(args.students)]  # fmt: skip
-    server = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
-    try:
-        assert server.stdout is not None
-        teacher, students = server.stdout.readline(), server.stdout.readline()
-        token, code = teacher.split("token=")[1].strip(), students.split("code ")[1].strip()
-        base = f"http://127.0.0.1:{port}"
-        for _ in range(150):
-            try:
-                httpx.get(base, timeout=1)
-                break
-            except httpx.TransportError:
-                time.sleep(0.2)
-        result = rehearse(base, token, code, students=args.students, rounds=args.rounds)
-        print(result.summary())
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
+    with serve_classroom("--max-students", str(args.students)) as served:
+        base = served.students.rstrip("/")
+        result = rehearse(base, served.token, served.code, args.students, args.rounds)
+    print(result.summary())
 
 
 if __name__ == "__main__":

@@ -46,12 +46,17 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+def need_chromium() -> None:
+    """Skip without chromium, except under CI (``CI=true``), where that fails."""
     if CHROMIUM is None:
         if os.environ.get("CI"):
             pytest.fail("chromium is not installed; .ci/run installs Debian's chromium")
         pytest.skip("chromium not installed (apt-get install chromium)")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    need_chromium()
     port = free_port()
     log = tmp_path_factory.mktemp("app") / "server.log"
     with log.open("w") as out:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 
 from trustsim.viz.classroom import (
@@ -15,11 +13,9 @@ from trustsim.viz.classroom import (
     node_at,
 )
 
-CLASSROOM = Path(__file__).resolve().parents[1] / "configs" / "classroom.yaml"
-
 
 def test_reset_keeps_the_network_and_new_network_changes_it() -> None:
-    settings = Settings(config=CLASSROOM, seed=3)
+    settings = Settings(seed=3)
     first = ClassroomModel(settings)
     first.set_parameter("market.beta_proof", 2.5)
     again = ClassroomModel(settings)  # what the page's Reset does
@@ -32,7 +28,7 @@ def test_reset_keeps_the_network_and_new_network_changes_it() -> None:
 
 
 def test_clicking_a_node_finds_it_and_controls_come_from_the_schema() -> None:
-    m = ClassroomModel(Settings(config=CLASSROOM))
+    m = ClassroomModel(Settings())
     fig = network_figure(m)
     fig.canvas.draw()
     height = fig.get_size_inches()[1] * fig.dpi
@@ -54,7 +50,7 @@ def test_clicking_a_node_finds_it_and_controls_come_from_the_schema() -> None:
 
 
 def test_the_drawing_shows_the_models_own_network() -> None:
-    m = ClassroomModel(Settings(config=CLASSROOM, seed=5))
+    m = ClassroomModel(Settings(seed=5))
     upper = m.network.adjacency.tocoo()
     keep = upper.row < upper.col
     expected = {(int(u), int(v)) for u, v in zip(upper.row[keep], upper.col[keep], strict=True)}
@@ -63,7 +59,7 @@ def test_the_drawing_shows_the_models_own_network() -> None:
 
 
 def test_the_inspector_reads_the_customer_agent() -> None:
-    m = ClassroomModel(Settings(config=CLASSROOM, seed=2))
+    m = ClassroomModel(Settings(seed=2))
     for _ in range(4):
         m.step()
     i = 11

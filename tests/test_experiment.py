@@ -133,7 +133,6 @@ def test_serial_processes_and_dask_give_identical_tables(tmp_path: Path) -> None
     assert len(results["serial"][0]) == 8 and (results["serial"][0].status == "ok").all()
 
 
-@pytest.mark.slow
 class BigRunsLast(ThreadPoolExecutor):
     """Runs every task at once, holding back the big populations, so the completion
     order surely differs from the design order (a process pool under load may not)."""
@@ -148,6 +147,7 @@ class BigRunsLast(ThreadPoolExecutor):
         return super().submit(held_back)
 
 
+@pytest.mark.slow
 def test_results_come_back_in_design_order_whatever_finishes_first(tmp_path: Path) -> None:
     # big and small populations alternate, and small runs finish first
     path = write_experiment(

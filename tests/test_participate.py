@@ -5,68 +5,29 @@ with 60 simulated students through the same HTTP entry points the pages use."""
 from __future__ import annotations
 
 import io
-import os
-import re
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import httpx
 import pandas as pd
 import pytest
 from starlette.testclient import TestClient
-from test_app import ARTIFACTS, CHROMIUM, ROOT, free_port, offline
+from test_app import ARTIFACTS, CHROMIUM, need_chromium, offline
 
 from trustsim.viz.participate import create_app
-from trustsim.viz.rehearsal import rehearse
+from trustsim.viz.rehearsal import Served, rehearse, serve_classroom
 from trustsim.viz.session import Session
-
-
-@dataclass
-class Served:
-    teacher: str
-    students: str
-    code: str
-    token: str
 
 
 @pytest.fixture
 def classroom(request: pytest.FixtureRequest) -> Iterator[Served]:
     """``trustsim classroom`` on a free port, as a teacher starts it."""
-    port = free_port()
-    extra = getattr(request, "param", [])
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "trustsim.cli", "classroom", "--port", str(port), *extra],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    assert proc.stdout is not None
-    lines = [proc.stdout.readline() for _ in range(2)]
-    teacher = re.fullmatch(r"teacher: (\S+)\n", lines[0])
-    students = re.fullmatch(r"students: (\S+)  code (\w+)\n", lines[1])
-    assert teacher and students, lines
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(students[1], timeout=1)
-            break
-        except httpx.TransportError:
-            time.sleep(0.2)
-    yield Served(teacher[1], students[1], students[2], teacher[1].split("token=")[1])
-    proc.terminate()
-    proc.wait(timeout=20)
+    with serve_classroom(*getattr(request, "param", [])) as served:
+        yield served
 
 
 @pytest.mark.slow
 def test_teacher_and_three_students_in_a_real_browser(classroom: Served) -> None:
-    if CHROMIUM is None:
-        if os.environ.get("CI"):
-            pytest.fail("chromium is not installed; .ci/run installs Debian's chromium")
-        pytest.skip("chromium not installed (apt-get install chromium)")
+    need_chromium()
     from playwright.sync_api import sync_playwright
 
     ARTIFACTS.mkdir(exist_ok=True)

@@ -56,16 +56,17 @@ def context(scenario: Scenario = SCENARIO, network: SparseNetwork | None = None)
 
 def hand_trust(st: CustomerState, i: int, f: int, scenario: Scenario = SCENARIO) -> float:
     """T by hand: power mean, bank-account sigmoid, risk-weighted blend (ODD 4)."""
-    tr, rho = scenario.trust, scenario.trust.weakest_link
-    cognitive = float(np.mean(st.beliefs[i, f] ** rho) ** (1 / rho))
+    tr = scenario.trust
+    cognitive = hand_cognitive(st, i, f, scenario)
     sigmoid = 1 / (1 + math.exp(-st.balance[i, f] / scenario.bank.scale))
     affect = (1 - tr.w_id) * sigmoid + tr.w_id * st.identification[i, f]
     omega = tr.omega0 + (1 - tr.omega0) * scenario.market.risk
     return omega * cognitive + (1 - omega) * affect
 
 
-def hand_cognitive(st: CustomerState, i: int, f: int) -> float:
-    rho = TR.weakest_link
+def hand_cognitive(st: CustomerState, i: int, f: int, scenario: Scenario = SCENARIO) -> float:
+    """C by hand: the power mean of the three beliefs (ODD 4)."""
+    rho = scenario.trust.weakest_link
     return float(np.mean(st.beliefs[i, f] ** rho) ** (1 / rho))
 
 

@@ -503,11 +503,6 @@ def cmd_app(args: argparse.Namespace) -> int:
 def cmd_classroom(args: argparse.Namespace) -> int:
     """``trustsim classroom``: serve a participatory session (loopback unless --allow-remote)."""
     _check_host(args)
-    if args.worlds < 2:
-        raise ConfigError(f"--worlds {args.worlds}: at least 2 (one independent, one social)")
-    if not 10 <= args.round_seconds <= 600:
-        raise ConfigError(f"--round-seconds {args.round_seconds:g}: 10 to 600")
-    load_scenario(args.config)  # a bad config stops here, with exit code 2
     import uvicorn
 
     from trustsim.viz.participate import create_app, urls
@@ -518,8 +513,11 @@ def cmd_classroom(args: argparse.Namespace) -> int:
             args.config, worlds=args.worlds, seed=args.seed, max_students=args.max_students,
             round_seconds=args.round_seconds,
         )  # fmt: skip
-    except ValueError as exc:  # the room does not fit the worlds, or a firm is named "stay"
-        raise ConfigError(str(exc).replace("max_students", "--max-students")) from None
+    except ValueError as exc:  # a bad config, or a flag the session refuses: name the flag
+        message = str(exc)
+        for key in ("max_students", "round_seconds", "worlds"):
+            message = message.replace(f"{key}:", f"--{key.replace('_', '-')}:")
+        raise ConfigError(message) from None
     teacher, students = urls(args.host, args.port, session)
     print(f"teacher: {teacher}", flush=True)
     print(f"students: {students}  code {session.code}", flush=True)

@@ -7,15 +7,16 @@ bank accounts, ratings and costs is what the same event would do in a run:
   the platform, and every customer, customer of the firm or not, reads the
   story with probability ``news.reach``: benevolence evidence 0 at word-of-mouth
   weight, softened by the trust buffer;
-- **data breach** at a firm: submodel 6.1, forced to happen now;
+- **data breach** at a firm: submodel 7.1, forced to happen now;
 - **warning month**: for ``WARNING_WEEKS`` steps the firm warns at every costly
   mistake (warn rate 1), then returns to its own warn rate;
 - **bad experience** of one customer (for lessons): an exploitation the
-  customer discovers, told to its neighbours by word-of-mouth (6.2, 6.4).
+  customer discovers, told to its neighbours by word-of-mouth (7.2, 7.4).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -96,3 +97,11 @@ def bad_experience(model: TrustModel, customer: int) -> int:
     )  # u_review = 1: the story is told, not reviewed
     st.reset_events()
     return int(model.ledger.wom_negative[firm] - heard_before)
+
+
+BY_NAME: dict[str, Callable[[TrustModel, int], object]] = {
+    "viral_bad_review": viral_bad_review,
+    "breach": data_breach,
+    "warning_month": warning_month,
+}
+"""The shocks a teacher triggers on a firm, by the name the pages and the API use."""

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import html
-import io
 import os
 import threading
 import time
@@ -34,12 +33,13 @@ from trustsim.viz.classroom import (
     describe_customer,
     network_figure,
     node_at,
+    png_bytes,
 )
 
+SHOCK_LABELS = {"viral_bad_review": "Viral bad review", "breach": "Data breach",
+                "warning_month": "Warning month"}  # fmt: skip
 SHOCKS: dict[str, Callable[[ClassroomModel, int], object]] = {
-    "Viral bad review": shocks.viral_bad_review,
-    "Data breach": shocks.data_breach,
-    "Warning month": shocks.warning_month,
+    label: shocks.BY_NAME[name] for name, label in SHOCK_LABELS.items()
 }
 NOTICE = """<p><b>Things to notice.</b> Colours are providers, grey nodes have none; big
 nodes trust their provider. Bad stories reach people who never bought. Early on, a
@@ -50,9 +50,7 @@ on the leader. Give the short-term firm a warning month.</p>"""
 
 def png(fig: Figure) -> str:
     """The figure as a PNG data URL, for an <img> element."""
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+    return "data:image/png;base64," + base64.b64encode(png_bytes(fig)).decode()
 
 
 def NetworkView(model: ClassroomModel) -> None:
@@ -129,26 +127,22 @@ def Inspector(model: ClassroomModel) -> None:
     )
 
 
-def make_sidebar(model_ref: solara.Reactive[ClassroomModel]) -> Callable[..., None]:
+def Sidebar(model: ClassroomModel, model_ref: solara.Reactive[ClassroomModel]) -> None:
     """Controls from the schema, shocks, new network and the inspector, in the sidebar."""
+    update_counter.get()
+    with solara.Card("Customer"):
+        Inspector(model)
+    Parameters(model)
+    Shocks(model)
+    with solara.Card("Network"):
 
-    def Sidebar(model: ClassroomModel) -> None:
-        update_counter.get()
-        with solara.Card("Customer"):
-            Inspector(model)
-        Parameters(model)
-        Shocks(model)
-        with solara.Card("Network"):
+        def new_network() -> None:
+            model.settings.seed += 1
+            model_ref.set(ClassroomModel(model.settings))
 
-            def new_network() -> None:
-                model.settings.seed += 1
-                model_ref.set(ClassroomModel(model.settings))
-
-            solara.Button("New network", on_click=new_network)
-            solara.Text("Reset keeps this network; New network draws another.")
-        solara.HTML(tag="div", unsafe_innerHTML=NOTICE)
-
-    return Sidebar
+        solara.Button("New network", on_click=new_network)
+        solara.Text("Reset keeps this network; New network draws another.")
+    solara.HTML(tag="div", unsafe_innerHTML=NOTICE)
 
 
 def Parameters(model: ClassroomModel) -> None:
@@ -267,7 +261,7 @@ def Page() -> None:
         solara.AppBarTitle("TrustSim classroom: social proof and trust")
     with solara.Sidebar():
         Controller(model, model_ref)
-        make_sidebar(model_ref)(model)
+        Sidebar(model, model_ref)
     with solara.Row(style={"flex-wrap": "nowrap", "gap": "8px", "align-items": "flex-start"}):
         NetworkView(model)
         with solara.Column():

@@ -9,6 +9,7 @@ figures; the network layout is computed once per network and cached.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -152,6 +153,13 @@ def _slider(
 # ---------------------------------------------------------------------- pictures
 
 
+def png_bytes(fig: Figure) -> bytes:
+    """The figure as PNG bytes (the pages serve or embed them)."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
 def firm_colours(names: list[str]) -> dict[str, str]:
     """A colour per firm name, from matplotlib's default cycle."""
     palette = plt.rcParams["axes.prop_cycle"].by_key()["color"]
@@ -172,7 +180,8 @@ class NetworkPicture:
     and left matplotlib garbage that stalled some steps)."""
 
     def __init__(self, model: ClassroomModel) -> None:
-        pos, names = model.positions, model.config.firm_names
+        self.positions = pos = model.positions
+        names = model.config.firm_names
         self.colours = firm_colours(names)
         self.figure = fig = Figure(figsize=(NETWORK_INCHES, NETWORK_INCHES), dpi=NETWORK_DPI)
         ax = fig.add_axes((0.01, 0.01, 0.98, 0.9))
@@ -217,7 +226,7 @@ class NetworkPicture:
             [self.colours[names[f]] if f >= 0 else PROSPECT_GREY for f in provider]
         )
         ringed = [] if selected is None else [selected] if isinstance(selected, int) else selected
-        ring = model.positions[list(ringed)] if len(ringed) else np.empty((0, 2))
+        ring = self.positions[list(ringed)] if len(ringed) else np.empty((0, 2))
         self.ring.set_offsets(ring)
         return self.figure
 

@@ -28,13 +28,14 @@ from pathlib import Path
 from typing import Any
 
 import segno
+from matplotlib.figure import Figure
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from trustsim.viz.classroom import network_figure, shares_figure
+from trustsim.viz.classroom import network_figure, png_bytes, shares_figure
 from trustsim.viz.session import Refused, Session
 
 PAGES = Path(__file__).with_name("pages")
@@ -60,14 +61,6 @@ def urls(host: str, port: int, session: Session) -> tuple[str, str]:
     shown = lan_address() if host in ("0.0.0.0", "::") else host
     base = f"http://{shown}:{port}"
     return f"{base}/teacher?token={session.token}", f"{base}/"
-
-
-def _png(fig: Any) -> Response:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
-    return Response(
-        buffer.getvalue(), media_type="image/png", headers={"Cache-Control": "no-store"}
-    )
 
 
 def _page(name: str, **values: str) -> HTMLResponse:
@@ -214,28 +207,35 @@ def create_app(session: Session, join_url: str) -> Starlette:
         segno.make(join_url, error="m").save(svg, kind="svg", scale=8, border=2)
         return Response(svg.getvalue(), media_type="image/svg+xml")
 
+    drawn: dict[str, tuple[int, bytes]] = {}  # picture -> (session.pictures, PNG)
+
+    def picture(name: str, draw: Callable[[], Figure]) -> Response:
+        """The PNG of a picture, drawn once per change of the session's pictures."""
+        with session.lock:
+            version = session.pictures
+            if name not in drawn or drawn[name][0] != version:
+                drawn[name] = version, png_bytes(draw())
+            data = drawn[name][1]
+        return Response(data, media_type="image/png", headers={"Cache-Control": "no-store"})
+
     async def network(request: Request) -> Response:
         session.authorise(token(request))
         try:
             world = session.worlds[int(request.path_params["world"])]
         except (ValueError, IndexError):
             raise Refused(404, f"world: 0 to {len(session.worlds) - 1}") from None
-
-        def draw() -> Response:
-            with session.lock:
-                return _png(network_figure(world.model, [s.node for s in world.students]))
-
-        return await call(draw)
+        return await call(
+            picture,
+            f"network {world.index}",
+            lambda: network_figure(world.model, [s.node for s in world.students]),
+        )
 
     async def shares(request: Request) -> Response:
         session.authorise(token(request))
-
-        def draw() -> Response:
-            with session.lock:
-                titles = [f"world {w.index}: {w.condition}" for w in session.worlds]
-                return _png(shares_figure([w.model for w in session.worlds], titles))
-
-        return await call(draw)
+        titles = [f"world {w.index}: {w.condition}" for w in session.worlds]
+        return await call(
+            picture, "shares", lambda: shares_figure([w.model for w in session.worlds], titles)
+        )
 
     async def comparison(request: Request) -> dict[str, Any]:
         table = await call(session.comparison, token(request))

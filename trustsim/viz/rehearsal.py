@@ -4,18 +4,69 @@ Each simulated student is its own HTTP client (its own cookie), joins with the
 code, and every round reads its page's data and picks one of the offered
 choices at random, exactly as the student page does. The teacher closes each
 round. Use it to check, before a lesson, that a laptop carries a whole class:
-the load test and ``benchmarks/bench_classroom.py`` run it with 60 students.
+the load test and ``benchmarks/bench_classroom.py`` run it with 60 students,
+against a server :func:`serve_classroom` starts.
 """
 
 from __future__ import annotations
 
+import re
+import socket
 import statistics
+import subprocess
+import sys
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import httpx
 import numpy as np
+
+from trustsim.viz.classroom import DEFAULT_CONFIG
+
+
+@dataclass(frozen=True)
+class Served:
+    """A running ``trustsim classroom``: its two links, the code and the token."""
+
+    teacher: str
+    students: str
+    code: str
+    token: str
+
+
+@contextmanager
+def serve_classroom(*flags: str, startup_s: float = 30.0) -> Iterator[Served]:
+    """``trustsim classroom`` on a free loopback port, as a teacher starts it, until the
+    block ends; ``flags`` are passed on (``"--max-students", "60"``)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [
+        sys.executable, "-m", "trustsim.cli", "classroom", "--port", str(port),
+        "--config", str(DEFAULT_CONFIG), *flags,  # a later --config in flags wins
+    ]  # fmt: skip
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        assert proc.stdout is not None
+        lines = [proc.stdout.readline() for _ in range(2)]
+        teacher = re.fullmatch(r"teacher: (\S+)\n", lines[0])
+        students = re.fullmatch(r"students: (\S+)  code (\w+)\n", lines[1])
+        if not (teacher and students):
+            raise RuntimeError(f"trustsim classroom did not start: {lines}")
+        deadline = time.monotonic() + startup_s
+        while time.monotonic() < deadline:
+            try:
+                httpx.get(students[1], timeout=1)
+                break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        yield Served(teacher[1], students[1], students[2], teacher[1].split("token=")[1])
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
 
 
 @dataclass

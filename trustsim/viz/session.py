@@ -33,7 +33,6 @@ import pandas as pd
 from trustsim import shocks
 from trustsim.facts import NO_SOCIAL_PROOF, unpredictability
 from trustsim.metrics import gini
-from trustsim.phases import rating
 from trustsim.simulate import run
 from trustsim.state import NO_PROVIDER
 from trustsim.viz.classroom import DEFAULT_CONFIG, ClassroomModel, Settings
@@ -46,13 +45,10 @@ CODE_LENGTH = 5
 NICKNAME_MAX = 20
 MAX_FAILED_CODES, FAILED_WINDOW_S = 5, 60.0  # per client, then "try again in a minute"
 ROUND_SECONDS = 45
+ROUND_LIMITS = (10.0, 600.0)  # seconds: the shortest and the longest round timer
 MAX_PLAYED_SHARE = 0.5  # students play at most half of a world's customers
 SIMULATED_WORLDS = 8  # simulated-only runs per condition for the MusicLab comparison
-SHOCKS: dict[str, Callable[[ClassroomModel, int], object]] = {
-    "viral_bad_review": shocks.viral_bad_review,
-    "breach": shocks.data_breach,
-    "warning_month": shocks.warning_month,
-}
+SHOCKS = shocks.BY_NAME
 
 
 class Refused(Exception):
@@ -103,6 +99,14 @@ def same_secret(given: object, expected: str) -> bool:
     return hmac.compare_digest(str(given).encode(), expected.encode())
 
 
+def checked_round(seconds: float) -> float:
+    """A round timer within :data:`ROUND_LIMITS`, else a ValueError that says so."""
+    low, high = ROUND_LIMITS
+    if not low <= seconds <= high:
+        raise ValueError(f"round_seconds: {low:g} to {high:g} seconds (got {seconds:g})")
+    return float(seconds)
+
+
 def clean_nickname(raw: str) -> str:
     """The nickname as shown: trimmed, 1 to 20 printable characters."""
     name = " ".join(str(raw).split())
@@ -148,7 +152,7 @@ class Session:
         self.code = code or new_code()
         self.token = token or secrets.token_urlsafe(16)
         self.max_students = max_students
-        self.round_seconds = float(round_seconds)
+        self.round_seconds = checked_round(round_seconds)
         self.auto_advance = False
         self.phase, self.round = LOBBY, 0
         self.deadline: float | None = None
@@ -305,10 +309,8 @@ class Session:
                 view["neighbours"] = neighbour_counts(model, student.node, names)
                 count, _ = model.accounts.reviews(model.config.reviews.window)
                 view["ratings"] = {
-                    n: {"stars": round(float(r), 2), "reviews": int(c)}
-                    for n, r, c in zip(
-                        names, rating(model.accounts, model.context), count, strict=True
-                    )
+                    r["firm"]: {"stars": round(r["rating"], 2), "reviews": int(c)}
+                    for r, c in zip(latest(model), count, strict=True)
                 }
             else:
                 view["adverts"] = adverts(model)
@@ -343,19 +345,21 @@ class Session:
         """The round timer, 10 s to 10 min; applies to the round open now too."""
         with self.lock:
             self.authorise(token)
-            if not 10 <= seconds <= 600:
-                raise Refused(400, f"timer: 10 to 600 seconds (got {seconds})")
+            try:
+                seconds = checked_round(seconds)
+            except ValueError as exc:
+                raise Refused(400, str(exc).replace("round_seconds", "timer")) from None
             if self.deadline is not None:
                 self.deadline += seconds - self.round_seconds
             self.round_seconds = float(seconds)
-            self._changed()
+            self._changed(redraw=False)
 
     def set_auto(self, token: str | None, on: bool) -> None:
         """Auto-advance: close a round when its timer runs out or when everyone chose."""
         with self.lock:
             self.authorise(token)
             self.auto_advance = bool(on)
-            self._changed()
+            self._changed(redraw=False)
 
     def shock(self, token: str | None, kind: str, firm: str) -> None:
         """Trigger a shock at ``firm`` in every world (ODD 8a)."""
@@ -491,14 +495,13 @@ class Session:
             return self._comparison
 
     def _compare(self) -> pd.DataFrame:
-        weeks = self.worlds[0].model.n_steps
         rows = []
         for condition in (INDEPENDENT, SOCIAL):
             worlds = [w for w in self.worlds if w.condition == condition]
             played = np.array(
                 [list(final_shares(w.model, self.firm_names).values()) for w in worlds]
             )
-            simulated = self._simulated(worlds[0].model, weeks)
+            simulated = self._simulated(worlds[0].model)
             rows.append({
                 "condition": condition,
                 "class worlds": len(worlds),
@@ -511,15 +514,16 @@ class Session:
             })  # fmt: skip
         return pd.DataFrame(rows)
 
-    def _simulated(self, model: ClassroomModel, weeks: int) -> np.ndarray:
-        """Final shares of simulated-only runs of a world's scenario (same conditions)."""
-        shares = []
-        for k in range(SIMULATED_WORLDS):
-            # the world's scenario as built (not its live config, which may carry a shock)
-            result = run(model.settings.scenario(), seed=self.seed + 1000 + k, steps=weeks)
-            last = result.timeseries[result.timeseries["step"] == weeks]
-            shares.append(last.set_index("firm")["share"].reindex(self.firm_names).to_numpy())
-        return np.array(shares)
+    def _simulated(self, model: ClassroomModel) -> np.ndarray:
+        """Final shares of simulated-only runs of a world's scenario (same conditions)
+        over the weeks played."""
+        # the world's scenario as built (not its live config, which may carry a shock)
+        scenario = model.settings.scenario()
+        return np.array([
+            run(scenario, seed=self.seed + 1000 + k, steps=self.weeks)
+            .final()["share"].reindex(self.firm_names).to_numpy()
+            for k in range(SIMULATED_WORLDS)
+        ])  # fmt: skip
 
     def export(self, token: str | None) -> bytes:
         """The session's choices as Parquet: one row per student and round, students
@@ -600,7 +604,12 @@ def adverts(model: ClassroomModel) -> dict[str, str]:
     }
 
 
+def latest(model: ClassroomModel) -> list[dict[str, Any]]:
+    """The model's records of its last observed step, one per firm."""
+    return model.firm_records[-len(model.config.firms) :]
+
+
 def final_shares(model: ClassroomModel, names: list[str]) -> dict[str, float]:
-    """Each firm's share of all customers now."""
-    counts = np.bincount(model.state.provider[model.state.provider >= 0], minlength=len(names))
-    return {n: float(c) / model.state.n for n, c in zip(names, counts, strict=True)}
+    """Each firm's share of all customers now (its latest ``share`` metric)."""
+    shares = {r["firm"]: r["share"] for r in latest(model)}
+    return {n: shares[n] for n in names}
