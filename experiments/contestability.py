@@ -57,11 +57,16 @@ def markets(folder: Path) -> pd.DataFrame:
     return conditions.assign(npv_gap=gap, overtakes=weeks)
 
 
+def correlations(table: pd.DataFrame) -> pd.Series:
+    """Each market condition's correlation with the NPV gap, strongest first."""
+    corr = table.drop(columns=["npv_gap", "overtakes"]).corrwith(table["npv_gap"])
+    return corr.reindex(corr.abs().sort_values(ascending=False).index)
+
+
 def summary(table: pd.DataFrame) -> str:
     wins = (table["npv_gap"] > 0).mean()
     weeks = table["overtakes"]
-    corr = table.drop(columns=["npv_gap", "overtakes"]).corrwith(table["npv_gap"])
-    corr = corr.reindex(corr.abs().sort_values(ascending=False).index)
+    corr = correlations(table)
     near = table[table["market.review_rate"] <= 3 * CALIBRATED_SEARCH]
     lines = [
         f"{len(table)} markets: {CHALLENGER} wins NPV in {wins:.1%}, {INCUMBENT} in {1 - wins:.1%}",
@@ -93,8 +98,7 @@ def boxes(table: pd.DataFrame) -> list[str]:
 
 
 def figure(table: pd.DataFrame, path: Path) -> None:
-    corr = table.drop(columns=["npv_gap", "overtakes"]).corrwith(table["npv_gap"]).abs()
-    x, y = corr.sort_values(ascending=False).index[:2]
+    x, y = correlations(table).index[:2]
     fig, ax = plt.subplots(figsize=(7, 5), constrained_layout=True)
     wins = table["npv_gap"] > 0
     for mask, label, marker in ((wins, CHALLENGER, "o"), (~wins, INCUMBENT, "x")):

@@ -24,7 +24,7 @@ from tqdm import tqdm
 from trustsim.config import ConfigError, Scenario, load_scenario, parse_assignment
 from trustsim.experiment.executors import BACKENDS
 from trustsim.experiment.runner import ExperimentFailed
-from trustsim.experiment.store import FAILED
+from trustsim.experiment.store import FAILED, OK
 from trustsim.io import claim, folder_kind
 from trustsim.metrics import overtake_step
 
@@ -317,8 +317,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         return 130
     counts = result.runs["status"].value_counts()
     print(
-        f"{len(result.runs)} runs in {out}/: {counts.get('ok', 0)} ok, "
-        f"{counts.get('failed', 0)} failed"
+        f"{len(result.runs)} runs in {out}/: {counts.get(OK, 0)} ok, {counts.get(FAILED, 0)} failed"
     )
     for _, row in result.runs[result.runs["status"] == FAILED].head(5).iterrows():
         print(f"  {row['run_id']} failed: {row['error']}")

@@ -23,7 +23,7 @@ from typing import Any, Literal, Self, cast
 import yaml
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
-from trustsim.network import KINDS, NetworkSpec, WattsStrogatz, keep_fields_of
+from trustsim.network import KINDS, NetworkSpec, WattsStrogatz, keep_fields_of, kinds_with
 from trustsim.schema import ConfigError, Section, param, prob
 
 __all__ = ["ConfigError", "Scenario", "load_scenario", "param", "prob"]
@@ -528,7 +528,7 @@ def _network_kind_of(loc: tuple[Any, ...]) -> str:
     """For a network parameter given to the wrong kind: which kinds use it."""
     if loc[:1] != ("network",):
         return ""
-    owners = [kind for kind, cls in KINDS.items() if str(loc[-1]) in cls.model_fields]
+    owners = kinds_with(str(loc[-1]))
     return f" ({loc[-1]} is a parameter of network.kind={' or '.join(owners)})" if owners else ""
 
 
@@ -604,10 +604,10 @@ def _sections(scenario: Scenario) -> Iterator[tuple[str, BaseModel]]:
 def _field(key: str) -> Any:
     section, _, name = key.rpartition(".")
     if section == "network":  # the first kind that declares the parameter
-        for cls in KINDS.values():
-            if name in cls.model_fields:
-                return cls.model_fields[name]
-        raise KeyError(key)
+        owners = kinds_with(name)
+        if not owners:
+            raise KeyError(key)
+        return KINDS[owners[0]].model_fields[name]
     model: type[BaseModel] = (
         Firm if section.startswith("firms") else type(getattr(Scenario(), section))
     )

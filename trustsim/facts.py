@@ -26,6 +26,7 @@ from scipy import stats
 
 from trustsim import rules
 from trustsim.config import Scenario
+from trustsim.experiment.runner import OnResult
 from trustsim.experiment.spec import Experiment, ListDesign, Outputs
 from trustsim.experiment.store import OK, ExperimentResult
 from trustsim.metrics import gini
@@ -407,7 +408,7 @@ def measure_facts(
     size: int | None = None,
     out: str | Path | None = None,
     executor: Executor | None = None,
-    on_result: Callable[[dict[str, Any], int, int], None] | None = None,
+    on_result: OnResult | None = None,
 ) -> tuple[pd.DataFrame, Runs]:
     """Run the fact variants of a scenario and measure every calibration target (ODD 8.4).
 

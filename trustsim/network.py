@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal, get_args
 
 import networkx as nx
 import numpy as np
@@ -247,9 +247,16 @@ NetworkSpec = Annotated[
 _ADAPTER: TypeAdapter[Any] = TypeAdapter(NetworkSpec)
 KINDS: dict[str, type[Section]] = {
     name: cls
-    for cls in (WattsStrogatz, BarabasiAlbert, ErdosRenyi, Complete, RealGraph, FileGraph)
-    for name in cls.model_fields["kind"].annotation.__args__  # type: ignore[union-attr]
+    for cls in get_args(get_args(NetworkSpec)[0])  # the union is the one list of kinds
+    for name in get_args(cls.model_fields["kind"].annotation)
 }
+
+
+def kinds_with(parameter: str) -> list[str]:
+    """The network kinds that declare ``parameter`` (``p``: watts_strogatz)."""
+    return [kind for kind, cls in KINDS.items() if parameter in cls.model_fields]
+
+
 """Every kind name and the class that declares its parameters and builds it."""
 
 

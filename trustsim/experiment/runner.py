@@ -39,6 +39,10 @@ class Task:
     outputs: Outputs
 
 
+OnResult = Callable[[dict[str, Any], int, int], None]
+"""A progress callback: ``on_result(record, done, total)`` after each run is written."""
+
+
 def header(spec: RunSpec) -> dict[str, Any]:
     """The fields that identify a run in its record."""
     return {
@@ -120,7 +124,7 @@ def run_experiment(
     executor: Executor | None = None,
     source: str = "",
     backend: str = "custom",
-    on_result: Callable[[dict[str, Any], int, int], None] | None = None,
+    on_result: OnResult | None = None,
 ) -> ExperimentResult:
     """Run what is not yet done; returns the folder's tables in design order.
 
@@ -177,7 +181,7 @@ def _write_all(
     results: Iterator[Outcome],
     done: int,
     total: int,
-    on_result: Callable[[dict[str, Any], int, int], None] | None,
+    on_result: OnResult | None,
 ) -> tuple[int, int]:
     failed = 0
     for record, table, panel in results:

@@ -15,12 +15,11 @@ from __future__ import annotations
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
 from trustsim.config import get_dotted
-from trustsim.experiment.runner import run_experiment
+from trustsim.experiment.runner import OnResult, run_experiment
 from trustsim.experiment.store import OK, ExperimentResult, Store, fresh_entropy
 from trustsim.io import write_parquet
 from trustsim.policy import analysis
@@ -67,7 +66,7 @@ def compare(
     executor: Executor | None = None,
     source: str = "",
     backend: str = "custom",
-    on_result: Any = None,
+    on_result: OnResult | None = None,
 ) -> PolicyResult:
     """Run (or resume) a policy study and write its tables, figures and report.
 

@@ -15,9 +15,8 @@ import numpy as np
 import pandas as pd
 
 from trustsim.experiment.salib import Problem
+from trustsim.experiment.spec import SENSITIVITY as METHODS
 from trustsim.sensitivity.convergence import subsample_sizes
-
-METHODS = ("sobol", "morris", "pawn")
 
 
 def main_index(method: str) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 import pandas as pd
 
@@ -48,9 +50,8 @@ def spec_value(
     """An output from per-firm series: the final value or the mean over steps, of a firm
     or of its gap to another; or the week ``firm`` overtakes ``minus`` for good."""
     if spec.overtake:
-        if spec.minus is None:
-            raise ConfigError(f"analysis.outputs.{spec.name}: overtake needs minus")
-        week = overtake_step(by_firm[spec.minus], by_firm[spec.firm])
+        leader = cast(str, spec.minus)  # the spec requires minus with overtake
+        week = overtake_step(by_firm[leader], by_firm[spec.firm])
         return float(horizon + 1 if week is None else steps[week])
     pick = (lambda v: v[-1]) if spec.over == "final" else (lambda v: v.mean())
     value = float(pick(by_firm[spec.firm]))

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from concurrent.futures import Executor
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from trustsim.experiment.runner import OnResult
 from trustsim.experiment.salib import problem_for
 from trustsim.experiment.spec import Experiment
 from trustsim.sensitivity.analysis import analyze_outputs, main_index
@@ -33,7 +32,7 @@ def run_sensitivity(
     executor: Executor | None = None,
     source: str = "",
     backend: str = "custom",
-    on_result: Callable[[dict[str, Any], int, int], None] | None = None,
+    on_result: OnResult | None = None,
 ) -> pd.DataFrame:
     """Run (or resume) the sample through the experiment runner, then analyse it.
 

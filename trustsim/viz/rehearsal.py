@@ -50,20 +50,19 @@ def serve_classroom(*flags: str, startup_s: float = 30.0) -> Iterator[Served]:
     ]  # fmt: skip
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        assert proc.stdout is not None
-        lines = [proc.stdout.readline() for _ in range(2)]
-        teacher = re.fullmatch(r"teacher: (\S+)\n", lines[0])
-        students = re.fullmatch(r"students: (\S+)  code (\w+)\n", lines[1])
-        if not (teacher and students):
-            raise RuntimeError(f"trustsim classroom did not start: {lines}")
+        printed = proc.stdout.readline() + proc.stdout.readline() if proc.stdout else ""
+        found = re.fullmatch(r"teacher: (\S+)\nstudents: (\S+)  code (\w+)\n", printed)
+        if found is None:
+            raise RuntimeError(f"trustsim classroom did not start: {printed!r}")
+        teacher, students, code = found.groups()
         deadline = time.monotonic() + startup_s
         while time.monotonic() < deadline:
             try:
-                httpx.get(students[1], timeout=1)
+                httpx.get(students, timeout=1)
                 break
             except httpx.TransportError:
                 time.sleep(0.2)
-        yield Served(teacher[1], students[1], students[2], teacher[1].split("token=")[1])
+        yield Served(teacher, students, code, teacher.split("token=")[1])
     finally:
         proc.terminate()
         proc.wait(timeout=20)
