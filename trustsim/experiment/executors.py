@@ -15,7 +15,6 @@ from contextlib import contextmanager
 from typing import Any
 
 from trustsim.config import ConfigError
-from trustsim.simulate import warm_up
 
 BACKENDS = ("serial", "processes", "dask")
 
@@ -48,14 +47,12 @@ def make_executor(
     if backend == "serial":
         yield SerialExecutor()
     elif backend == "processes":
-        warm_up()  # compile the kernels here once; the workers load them from the cache
         # spawn: workers start clean, with no copy of the parent's state or threads
         with ProcessPoolExecutor(
             max_workers=n, mp_context=multiprocessing.get_context("spawn")
         ) as pool:
             yield pool
     else:
-        warm_up()
         with _dask_executor(n, scheduler) as executor:
             yield executor
 

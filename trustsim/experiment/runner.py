@@ -21,10 +21,10 @@ import pandas as pd
 
 from trustsim.config import ConfigError, Scenario
 from trustsim.experiment.design import RunSpec, plan
-from trustsim.experiment.executors import make_executor
+from trustsim.experiment.executors import SerialExecutor, make_executor
 from trustsim.experiment.spec import Experiment, Outputs, default_output
 from trustsim.experiment.store import FAILED, OK, ExperimentResult, Store, open_results
-from trustsim.simulate import run
+from trustsim.simulate import run, warm_up
 
 WINDOW = 64  # tasks in flight at once
 
@@ -195,6 +195,8 @@ def _write_all(
 
 def _stream(executor: Executor, experiment: Experiment, todo: list[RunSpec]) -> Iterator[Outcome]:
     """Results as they finish, with at most ``WINDOW`` tasks in flight."""
+    if todo and not isinstance(executor, SerialExecutor):
+        warm_up()  # compile the kernels here once; the workers then load them from the cache
     pending: dict[Future[Any], RunSpec] = {}
     queue = iter(todo)
     try:
