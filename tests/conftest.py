@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import numpy as np
 import pytest
 
 from trustsim.config import Scenario
+from trustsim.draws import EncounterDraws
 
 
 def small(overrides: Mapping[str, object] | None = None, *, size: int = 200) -> Scenario:
@@ -24,6 +26,16 @@ EVENTFUL = {
     "market.review_rate": 0.15,
     "market.p_ad": 0.05,
 }
+
+
+def scripted_encounter(n: int, quality: float, **uniforms: np.ndarray) -> EncounterDraws:
+    """Encounter draws chosen by hand: every uniform 1 (no event happens) unless given,
+    and delivered quality ``quality`` for everyone."""
+    ones = np.ones(n)
+    names = ("u_need", "u_mistake", "u_warn", "u_discover", "u_complain", "u_recover", "u_story")
+    return EncounterDraws(
+        **{name: uniforms.get(name, ones) for name in names}, quality=np.full(n, quality)
+    )
 
 
 @pytest.fixture

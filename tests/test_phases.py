@@ -12,10 +12,11 @@ import math
 
 import numpy as np
 import pytest
+from conftest import scripted_encounter
 
 from trustsim import rules
 from trustsim.config import Scenario
-from trustsim.draws import BreachDraws, EncounterDraws
+from trustsim.draws import BreachDraws
 from trustsim.network import SparseNetwork
 from trustsim.phases import Context, breach, encounter, talk, tally
 from trustsim.state import Accounts, CustomerState, Ledger
@@ -109,17 +110,9 @@ def test_a_warned_customer_learns_benevolence_and_the_firm_pays_for_it() -> None
     before = state()
     firm = scenario.firms[0]
     y = firm.promise  # delivered exactly as promised: kept, no extra, no failure
-    ones, zeros = np.ones(N), np.zeros(N)
-    draws = EncounterDraws(
-        u_need=np.array([0.0, 1.0, 1.0, 1.0]),  # only customer 0 buys
-        u_mistake=zeros,
-        u_warn=zeros,
-        u_discover=ones,
-        u_complain=ones,
-        u_recover=ones,
-        u_story=ones,
-        quality=np.full(N, y),
-    )
+    zeros = np.zeros(N)
+    only_0_buys = np.array([0.0, 1.0, 1.0, 1.0])
+    draws = scripted_encounter(N, y, u_need=only_0_buys, u_mistake=zeros, u_warn=zeros)
     encounter(st, ledger, ctx, draws)
 
     t, c = hand_trust(before, 0, 0, scenario), hand_cognitive(before, 0, 0)

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import small
+from conftest import scripted_encounter, small
 
 import trustsim
 from trustsim import phases
-from trustsim.draws import EncounterDraws
 from trustsim.metrics import overtake_step
 from trustsim.model import TrustModel
 from trustsim.state import Ledger
@@ -23,17 +22,7 @@ SEEDS = range(8)
 def one_encounter(model: TrustModel, quality: float) -> float:
     """Serve customer 0 once with delivered ``quality``; return its overall trust after."""
     n = model.state.n
-    ones, zeros = np.ones(n), np.zeros(n)
-    draws = EncounterDraws(
-        u_need=zeros,
-        u_mistake=ones,
-        u_warn=ones,
-        u_discover=ones,
-        u_complain=ones,
-        u_recover=ones,
-        u_story=ones,
-        quality=np.full(n, quality),
-    )
+    draws = scripted_encounter(n, quality, u_need=np.zeros(n))
     phases.encounter(model.state, Ledger.empty(1), model.context, draws)
     return float(model.trust_of(np.array([0]), np.array([0]))[2][0])
 
