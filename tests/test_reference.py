@@ -56,6 +56,18 @@ SCENARIOS = {
         "firms.short_term.warn_target": "tenured",
         "firms.short_term.warn_min_tenure": 6,
     },
+    "popularity_shown": {
+        **EVENTFUL,
+        "firms": THREE_FIRMS,
+        "market.beta_popularity": 3.0,
+        "market.review_rate": 0.05,
+    },
+    "social_proof_off": {
+        **EVENTFUL,
+        "market.social_proof": False,
+        "market.beta_popularity": 3.0,
+        "market.review_rate": 0.05,
+    },
     "sparse_random_with_isolates": {
         **EVENTFUL,
         "network.kind": "erdos_renyi",
@@ -74,6 +86,7 @@ EVENTS = (
     "churns",
     "acquisitions",
     "entries",
+    "searches",
     "wom_positive",
     "wom_negative",
     "stories_positive",

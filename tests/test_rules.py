@@ -157,7 +157,7 @@ def test_nps_shares_are_probabilities_of_a_noisy_answer() -> None:
 def test_log_price_makes_equal_prices_neutral() -> None:
     # beta_trust, beta_proof, beta_rating = 0; beta_price 6.5 around a reference price of 1
     def price_only(price: float) -> float:
-        return rules.utility(0.0, 0.0, 0.0, 6.5, 1.0, 0.5, 0.0, 0.0, price)
+        return rules.utility(0.0, 0.0, 0.0, 0.0, 6.5, 1.0, 0.5, 0.0, 0.0, 0.0, price)
 
     assert price_only(1.0) == 0.0
     assert price_only(1.1) == pytest.approx(-6.5 * np.log(1.1))
@@ -184,8 +184,8 @@ RULE_INPUTS = {
     "search_hazard": lambda r: (r.random() * 0.1, 0.12, 0.2, bool(r.integers(2)),
                                 bool(r.integers(2))),
     "entry_hazard": lambda r: (0.01, 1.0, r.random(), 0.2, r.random()),
-    "utility": lambda r: (5.0, 1.0, 0.5, 9.0, 1.0, r.random(), r.random(), r.normal(),
-                          r.uniform(0.5, 2)),
+    "utility": lambda r: (5.0, 1.0, 0.5, 2.0, 9.0, 1.0, r.random(), r.random(), r.normal(),
+                          r.random(), r.uniform(0.5, 2)),
     "nps_shares": lambda r: (r.random(), 2.0, 1.5),
 }  # fmt: skip
 

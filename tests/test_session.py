@@ -190,9 +190,8 @@ def test_worlds_show_what_their_condition_allows(room: Session) -> None:
         social = room.worlds[s.world].condition == SOCIAL
         assert ("neighbours" in view and "ratings" in view) == social
         assert ("adverts" in view) == (not social)
-    independent = room.worlds[0].model.config.market
-    assert independent.beta_proof == 0 and independent.beta_rating == 0
-    assert room.worlds[1].model.config.market.beta_proof > 0
+    assert room.worlds[0].model.config.market.social_proof is False
+    assert room.worlds[1].model.config.market.social_proof is True
 
 
 def test_events_are_told_in_plain_words() -> None:

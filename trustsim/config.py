@@ -107,8 +107,16 @@ class Market(Section):
     outside_option: bool = True
     u_out: float = param(2.0, 0.5, 3.5, "utility of the outside option (leave/stay out)")
     beta_trust: float = param(5.0, 1.0, 10.0, "weight of overall trust in choice")
+    social_proof: bool = Field(
+        True,
+        description="false: no social signal in choice (neighbours' share, rating, popularity), "
+        "as in MusicLab's independent condition",
+    )
     beta_proof: float = param(1.0, 0.0, 4.0, "weight of neighbours' share (social proof)")
     beta_rating: float = param(0.5, 0.0, 2.0, "weight of the public rating (stars vs mean)")
+    beta_popularity: float = param(
+        0.0, 0.0, 4.0, "weight of the firm's displayed share of all customers (MusicLab counts)"
+    )
     beta_price: float = param(
         9.0, 3.5, 15.0, "weight of log price relative to the reference (calibrated, ODD 8.4)"
     )
@@ -116,7 +124,12 @@ class Market(Section):
         1.0, 0.5, 2.0, "price at which price neither helps nor hurts a firm", ge=1e-6
     )
     switching_cost: float = param(1.0, 0.0, 3.0, "utility bonus of the current provider")
-    temperature: float = param(1.0, 0.3, 3.0, "logit temperature", ge=1e-6)
+    temperature: float = Field(
+        1.0,
+        gt=0.0,
+        description="logit scale, fixed at 1: it only rescales every beta, so no data can "
+        "identify it and no design may vary it (ODD 7.5)",
+    )
     discount_rate: float = param(0.08, 0.0, 0.2, "yearly discount rate for NPV", ge=0.0)
     steps_per_year: int = Field(52, ge=1, description="steps in a year (52: weekly)")
 
@@ -568,6 +581,19 @@ def _fields_at(loc: tuple[Any, ...]) -> list[str]:
 
 
 # --------------------------------------------------------------------------- ranges
+
+
+# Keys that no design (sweep, sample, regime map, fit, EMA model) may vary, and why.
+UNIDENTIFIED: dict[str, str] = {
+    "market.temperature": "it only rescales every beta, so no data can identify it; it is "
+    "fixed at 1 and every beta is in logit utility units (ODD 7.5); vary the betas instead",
+}
+
+
+def check_variable(key: str, where: str) -> None:
+    """Refuse a design that varies a key in :data:`UNIDENTIFIED`, naming the reason."""
+    if key in UNIDENTIFIED:
+        raise ConfigError(f"{where}: {key} cannot be varied: {UNIDENTIFIED[key]}")
 
 
 def sensitivity_ranges(scenario: Scenario | None = None) -> dict[str, tuple[float, float]]:

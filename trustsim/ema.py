@@ -25,7 +25,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from trustsim.config import ConfigError, is_integer_key, load_scenario, sensitivity_ranges
+from trustsim.config import (
+    ConfigError,
+    check_variable,
+    is_integer_key,
+    load_scenario,
+    sensitivity_ranges,
+)
 from trustsim.metrics import FIRM_COLUMNS
 from trustsim.simulate import run
 
@@ -81,6 +87,7 @@ def model(
     firms = [f.name for f in scenario.firms]
 
     def parameter(key: str, where: str) -> Any:
+        check_variable(key, where)
         if key not in declared:
             raise ConfigError(f"{where}: {key!r} has no declared range")
         low, high = declared[key]

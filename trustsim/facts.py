@@ -44,7 +44,7 @@ NEW_MARKET = {
 
 # Choices made without seeing what others chose: Salganik's independent condition
 # (also the classroom's independent world)
-NO_SOCIAL_PROOF = {"market.beta_proof": 0.0, "market.beta_rating": 0.0}
+NO_SOCIAL_PROOF = {"market.social_proof": False}
 
 # The market variants the facts need, as dotted overrides of the scenario.
 VARIANTS: dict[str, dict[str, Any]] = {

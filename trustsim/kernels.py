@@ -147,6 +147,7 @@ class Params(NamedTuple):
     beta_trust: float
     beta_proof: float
     beta_rating: float
+    beta_popularity: float
     beta_price: float
     reference_price: float
     switching_cost: float
@@ -184,6 +185,9 @@ def params(scenario: Scenario) -> np.ndarray:
     reads it as ``p = params[0]``, then ``p.rho``, ...)."""
     tr, bank, mk = scenario.trust, scenario.bank, scenario.market
     wom, news, rv, survey = scenario.wom, scenario.news, scenario.reviews, scenario.survey
+    proof, rating, popularity = rules.social_weights(
+        mk.social_proof, mk.beta_proof, mk.beta_rating, mk.beta_popularity
+    )
     values = Params(
         rho=tr.weakest_link, eta_up=tr.eta_up, eta_down=tr.eta_down, buffer=tr.buffer,
         omega=rules.cognitive_weight(mk.risk, tr.omega0), w_id=tr.w_id,
@@ -198,7 +202,8 @@ def params(scenario: Scenario) -> np.ndarray:
         failure_search=mk.failure_search, p_ad=mk.p_ad, q_wom=mk.q_wom,
         ad_effect=mk.ad_effect, ad_reach=mk.ad_reach, u_out=mk.u_out,
         outside_option=mk.outside_option, beta_trust=mk.beta_trust,
-        beta_proof=mk.beta_proof, beta_rating=mk.beta_rating, beta_price=mk.beta_price,
+        beta_proof=proof, beta_rating=rating, beta_popularity=popularity,
+        beta_price=mk.beta_price,
         reference_price=mk.reference_price, switching_cost=mk.switching_cost,
         temperature=mk.temperature, p_positive=wom.p_positive, p_negative=wom.p_negative,
         p_story=wom.p_story, wom_weight=wom.weight, news_reach=news.reach,
@@ -552,11 +557,13 @@ def decide(
     params: np.ndarray,
     u_consider: np.ndarray,
     u_choice: np.ndarray,
+    searches: np.ndarray,
     ledger: tuple[np.ndarray, ...],
 ) -> None:
     """Who considers the market (search or the network Bass hazard), then a logit
     choice among the firms the customer knows, or the outside option. Customers a
-    person plays are skipped: their choices come from :meth:`TrustModel.choose`."""
+    person plays are skipped: their choices come from :meth:`TrustModel.choose`.
+    ``searches`` counts, per provider, the customers who reconsider."""
     p = params[0]
     beliefs, balance, identification, provider, tenure, cohort, aware, played = state
     warned, failed, left = events
@@ -585,6 +592,7 @@ def decide(
             )
             if not u_consider[i] < hazard:
                 continue
+            searches[current] += 1
         reach = max(degree[i], 1)
         if current < 0:  # a prospect enters by the network Bass hazard
             if not u_consider[i] < entry_cap:
@@ -614,8 +622,9 @@ def decide(
                 continue
             t = trust_in(beliefs, balance, identification, i, g, p)[2]
             options[g] = utility(
-                p.beta_trust, p.beta_proof, p.beta_rating, p.beta_price, p.reference_price,
-                t, counts[g] / reach, ratings[g] - mean_rating, firm[g, PRICE],
+                p.beta_trust, p.beta_proof, p.beta_rating, p.beta_popularity, p.beta_price,
+                p.reference_price, t, counts[g] / reach, ratings[g] - mean_rating,
+                totals[g] / n, firm[g, PRICE],
             ) + (p.switching_cost if g == current else 0.0)  # fmt: skip
         size = m
         if p.outside_option:

@@ -18,6 +18,7 @@ import numpy as np
 
 EVENT_COUNTS: dict[str, str] = {
     "encounters": "purchases (service encounters)",
+    "searches": "customers who reconsidered the market (stay, switch or leave)",
     "stories_positive": "customers with a good story to tell",
     "stories_negative": "customers with a bad story to tell",
     "wom_positive": "positive word-of-mouth messages delivered",

@@ -185,6 +185,7 @@ def decide(
         ctx.params,
         draws.u_consider,
         draws.u_choice,
+        ledger.searches,
         (ledger.churns, ledger.acquisitions, ledger.entries, ledger.exits),
     )  # fmt: skip
 

@@ -301,7 +301,13 @@ class RefCustomer(mesa.Agent):
             if u_ad[self.index, f] < reach * firm.config.advertising:
                 self.aware[f] = True
 
-    def choose(self, d: draws.DecisionDraws, providers: list[int], ratings: list[float]) -> int:
+    def choose(
+        self,
+        d: draws.DecisionDraws,
+        providers: list[int],
+        ratings: list[float],
+        popularity: list[float],
+    ) -> int:
         """7.5: consider the market, then pick a known firm or the outside option."""
         i, sc = self.index, self.model.config
         mk, m = sc.market, len(sc.firms)
@@ -322,17 +328,25 @@ class RefCustomer(mesa.Agent):
                     mk.p_ad, mk.ad_effect, advertising, mk.q_wom, sum(counts) / degree
                 )
             )
-        if not d.u_consider[i] < hazard or not any(self.aware):
+        if not d.u_consider[i] < hazard:
+            return self.provider
+        if self.provider != NONE:
+            self.model.firm_agents[self.provider].flows["searches"] += 1
+        if not any(self.aware):
             return self.provider
         mean_rating = sum(ratings) / m
+        beta_proof, beta_rating, beta_popularity = rules.social_weights(
+            mk.social_proof, mk.beta_proof, mk.beta_rating, mk.beta_popularity
+        )
         utility = []
         for g, firm in enumerate(sc.firms):
             if not self.aware[g]:
                 utility.append(-np.inf)
                 continue
             u = rules.utility(
-                mk.beta_trust, mk.beta_proof, mk.beta_rating, mk.beta_price, mk.reference_price,
-                self.trust(g)[2], counts[g] / degree, ratings[g] - mean_rating, firm.price,
+                mk.beta_trust, beta_proof, beta_rating, beta_popularity, mk.beta_price,
+                mk.reference_price, self.trust(g)[2], counts[g] / degree,
+                ratings[g] - mean_rating, popularity[g], firm.price,
             )  # fmt: skip
             utility.append(u + (mk.switching_cost if g == self.provider else 0.0))
         if mk.outside_option:
@@ -445,7 +459,8 @@ class ReferenceModel(mesa.Model):
         d_dec = draws.decision_draws(rng["decide"], n)
         providers = self.providers()
         ratings = [f.rating() for f in firms]
-        chosen = [c.choose(d_dec, providers, ratings) for c in customers]
+        popularity = [providers.count(g) / n for g in range(m)]  # shares as displayed
+        chosen = [c.choose(d_dec, providers, ratings, popularity) for c in customers]
         for c, new in zip(customers, chosen, strict=True):
             c.switch_to(new)
 

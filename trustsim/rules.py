@@ -243,27 +243,43 @@ def utility(
     beta_trust: float,
     beta_proof: float,
     beta_rating: float,
+    beta_popularity: float,
     beta_price: float,
     reference_price: float,
     trust: float,
     proof: float,
     rating_gap: float,
+    popularity: float,
     price: float,
 ) -> float:
     """Utility of a firm in the logit choice, before the switching-cost bonus.
 
     ``beta_trust T + beta_proof * neighbours' share + beta_rating * (rating -
-    mean rating) - beta_price * ln(price / reference_price)`` (ODD 7.5). Price
-    enters in logs relative to the market's reference price, so ``beta_price``
-    acts as a price elasticity and the outside option keeps its meaning
-    whatever the weight of price.
+    mean rating) + beta_popularity * popularity - beta_price * ln(price /
+    reference_price)`` (ODD 7.5), in logit utility units (the scale is fixed
+    at 1). ``popularity`` is the firm's share of all customers, as a market
+    that shows customer counts displays it (MusicLab). Price enters in logs
+    relative to the market's reference price, so ``beta_price`` acts as a
+    price elasticity and the outside option keeps its meaning whatever the
+    weight of price.
     """
     return (
         beta_trust * trust
         + beta_proof * proof
         + beta_rating * rating_gap
+        + beta_popularity * popularity
         - beta_price * math.log(price / reference_price)
     )
+
+
+def social_weights(
+    social_proof: bool, beta_proof: float, beta_rating: float, beta_popularity: float
+) -> tuple[float, float, float]:
+    """The weights of the social signals in choice: as given, or all 0 when
+    ``market.social_proof`` is off (MusicLab's independent condition, ODD 7.5)."""
+    if social_proof:
+        return beta_proof, beta_rating, beta_popularity
+    return 0.0, 0.0, 0.0
 
 
 def logit_pick(utilities: np.ndarray, temperature: float, u: float) -> int:

@@ -116,6 +116,7 @@ class Ledger:
     churns: np.ndarray
     entries: np.ndarray  # acquisitions of prospects (entry into the market)
     exits: np.ndarray  # churns to the outside option (exit from the market)
+    searches: np.ndarray  # customers who reconsidered the market (7.5), by provider
     revenue: np.ndarray
     costs: np.ndarray
     encounters: np.ndarray

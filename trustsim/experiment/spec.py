@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from trustsim.config import (
     ConfigError,
     Scenario,
+    check_variable,
     load_scenario,
     read_yaml,
     sensitivity_ranges,
@@ -260,6 +261,8 @@ def check_design(experiment: Experiment) -> None:
                 raise ConfigError(f"design.ranges.{key}: needs low < high (got [{lo}, {hi}])")
             trials += [(f"design.ranges.{key}", {key: lo}), (f"design.ranges.{key}", {key: hi})]
     for where, overrides in trials:
+        for key in overrides:
+            check_variable(key, where)
         try:
             base.with_overrides(overrides)
         except ConfigError as exc:

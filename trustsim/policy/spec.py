@@ -17,7 +17,7 @@ from typing import Annotated, Any, Self
 import numpy as np
 from pydantic import Field, ValidationError, model_validator
 
-from trustsim.config import ConfigError, Scenario, load_scenario, read_yaml
+from trustsim.config import ConfigError, Scenario, check_variable, load_scenario, read_yaml
 from trustsim.experiment.design import design_points
 from trustsim.experiment.spec import (
     Experiment,
@@ -140,6 +140,8 @@ def load(path: str | Path) -> PolicyExperiment:
 def check_policies(spec: PolicyExperiment) -> None:
     """Each policy must make a valid scenario, and levers must not be uncertainties."""
     for name, levers in spec.policies.items():
+        for key in levers:
+            check_variable(key, f"policies.{name}")
         try:
             spec.base.with_overrides(levers)
         except ConfigError as exc:
