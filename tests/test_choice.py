@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 from conftest import EVENTFUL, small
 
 import trustsim
+from trustsim.cli import main
 from trustsim.config import ConfigError, Scenario, check_variable
 
 SOCIAL = {**EVENTFUL, "market.beta_popularity": 2.0, "market.review_rate": 0.1}
@@ -52,3 +55,31 @@ def test_temperature_has_no_range_and_designs_may_not_vary_it() -> None:
     assert Scenario().market.temperature == 1.0
     with pytest.raises(ConfigError, match="only rescales every beta"):
         check_variable("market.temperature", "design.ranges")
+
+
+@pytest.mark.parametrize(
+    "design",
+    [
+        "{kind: lhs, n: 4, ranges: {market.temperature: [0.5, 2]}}",
+        "{kind: grid, parameters: {market.temperature: [0.5, 2]}}",
+        "{kind: list, points: [{name: hot, market.temperature: 2}]}",
+    ],
+)
+def test_a_design_that_varies_temperature_is_refused_with_the_reason(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], design: str
+) -> None:
+    spec = tmp_path / "hot.yaml"
+    baseline = Path(__file__).parents[1] / "configs" / "baseline.yaml"
+    spec.write_text(f"scenario: {baseline}\nsteps: 2\ndesign: {design}\n")
+    out = tmp_path / "out"
+    assert main(["sweep", str(spec), "--out", str(out)]) == 2
+    assert "market.temperature cannot be varied" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_an_ema_model_may_not_vary_temperature() -> None:
+    pytest.importorskip("ema_workbench")
+    from trustsim import ema
+
+    with pytest.raises(ConfigError, match="only rescales every beta"):
+        ema.model("configs/baseline.yaml", uncertainties=["market.temperature"], outcomes=[])

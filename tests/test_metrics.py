@@ -56,7 +56,7 @@ def test_overtake_step() -> None:
 
 
 def nps_of(trust: float) -> tuple[float, float]:
-    return rules.nps_shares(trust, 2.0, 1.5)
+    return rules.nps_shares(trust, 10.0, 2.0, 1.5)
 
 
 def hand_case() -> dict[str, np.ndarray]:
@@ -121,6 +121,9 @@ def test_odd_shows_the_registry() -> None:
 def test_nps_shares_are_the_expected_survey_answer() -> None:
     # answer = round(10 T + shift + noise z): promoter if >= 9, i.e. 10 T + shift + noise z >= 8.5
     t, shift, noise = 0.7, 2.0, 1.5
-    promoters, detractors = rules.nps_shares(t, shift, noise)
+    promoters, detractors = rules.nps_shares(t, 10.0, shift, noise)
     assert promoters == pytest.approx(stats.norm.sf((8.5 - 10 * t - shift) / noise))
     assert detractors == pytest.approx(stats.norm.cdf((6.5 - 10 * t - shift) / noise))
+    promoters, detractors = rules.nps_shares(t, 3.0, 6.4, noise)
+    assert promoters == pytest.approx(stats.norm.sf((8.5 - 3 * t - 6.4) / noise))
+    assert detractors == pytest.approx(stats.norm.cdf((6.5 - 3 * t - 6.4) / noise))

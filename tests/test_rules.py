@@ -141,15 +141,17 @@ def test_posting_is_j_shaped_and_negativity_biased() -> None:
 
 
 def test_nps_shares_are_probabilities_of_a_noisy_answer() -> None:
-    shares = np.array([rules.nps_shares(t, 2.0, 1.5) for t in (0.2, 0.65, 0.95)])
+    shares = np.array([rules.nps_shares(t, 10.0, 2.0, 1.5) for t in (0.2, 0.65, 0.95)])
     promoter, detractor = shares[:, 0], shares[:, 1]
     assert np.all((promoter >= 0) & (promoter + detractor <= 1))
     assert promoter[1] == pytest.approx(0.5)  # latent exactly 8.5
     assert promoter[2] > 0.9 and detractor[0] > 0.9
+    # a flatter response (the calibrated slope) compresses the NPS of distrust
+    assert rules.nps_shares(0.2, 3.0, 6.4, 1.5)[1] < 0.6 < shares[0, 1]
     # the expectation matches simulated answers round(10 T + shift + noise)
     z = np.random.default_rng(1).standard_normal(200_000)
     answers = np.clip(np.rint(10 * 0.5 + 2.0 + 1.5 * z), 0, 10)
-    p, d = rules.nps_shares(0.5, 2.0, 1.5)
+    p, d = rules.nps_shares(0.5, 10.0, 2.0, 1.5)
     assert (answers >= 9).mean() == pytest.approx(p, abs=0.005)
     assert (answers <= 6).mean() == pytest.approx(d, abs=0.005)
 
@@ -186,7 +188,7 @@ RULE_INPUTS = {
     "entry_hazard": lambda r: (0.01, 1.0, r.random(), 0.2, r.random()),
     "utility": lambda r: (5.0, 1.0, 0.5, 2.0, 9.0, 1.0, r.random(), r.random(), r.normal(),
                           r.random(), r.uniform(0.5, 2)),
-    "nps_shares": lambda r: (r.random(), 2.0, 1.5),
+    "nps_shares": lambda r: (r.random(), r.uniform(2, 10), r.uniform(2, 7), 1.5),
 }  # fmt: skip
 
 

@@ -106,7 +106,9 @@ class Market(Section):
     )
     outside_option: bool = True
     u_out: float = param(2.0, 0.5, 3.5, "utility of the outside option (leave/stay out)")
-    beta_trust: float = param(5.0, 1.0, 10.0, "weight of overall trust in choice")
+    beta_trust: float = param(
+        2.5, 1.0, 4.0, "weight of overall trust in choice (calibrated, ODD 8.4)"
+    )
     social_proof: bool = Field(
         True,
         description="false: no social signal in choice (neighbours' share, rating, popularity), "
@@ -123,7 +125,9 @@ class Market(Section):
     reference_price: float = param(
         1.0, 0.5, 2.0, "price at which price neither helps nor hurts a firm", ge=1e-6
     )
-    switching_cost: float = param(1.0, 0.0, 3.0, "utility bonus of the current provider")
+    switching_cost: float = param(
+        1.5, 0.0, 3.0, "utility bonus of the current provider (calibrated, ODD 8.4)"
+    )
     temperature: float = Field(
         1.0,
         gt=0.0,
@@ -176,8 +180,11 @@ class Reviews(Section):
 class Survey(Section):
     """The NPS question "how likely are you to recommend ...?" answered on 0..10."""
 
+    nps_slope: float = param(
+        3.0, 2.0, 6.0, "answer points per unit of trust (calibrated, ODD 8.4)", ge=0.0
+    )
     nps_shift: float = param(
-        2.0, 1.0, 3.0, "answer = round(10 T + shift + noise), so T = 0.65 answers 8.5"
+        6.4, 5.5, 7.5, "answer = round(shift + slope T + noise); calibrated, ODD 8.4"
     )
     nps_noise: float = param(1.5, 0.5, 3.0, "sd of the answer's noise (scale points)", ge=0.05)
 

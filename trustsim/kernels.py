@@ -165,6 +165,7 @@ class Params(NamedTuple):
     disconfirmation: float
     neutral: float
     star_slope: float
+    nps_slope: float
     nps_shift: float
     nps_noise: float
 
@@ -210,7 +211,7 @@ def params(scenario: Scenario) -> np.ndarray:
         news_weight=news.weight, reviews_enabled=rv.enabled, p_post=rv.p_post,
         extremity=rv.extremity, negativity=rv.negativity,
         disconfirmation=rv.disconfirmation, neutral=rv.neutral, star_slope=rv.star_slope,
-        nps_shift=survey.nps_shift, nps_noise=survey.nps_noise,
+        nps_slope=survey.nps_slope, nps_shift=survey.nps_shift, nps_noise=survey.nps_noise,
     )  # fmt: skip
     return np.array([tuple(values)], dtype=PARAMS)
 
@@ -751,7 +752,7 @@ def tally(
             out[REPUTATION, f] += t
             out[AWARE, f] += aware[i, f]
             if f == own:
-                promoter, detractor = nps_shares(t, p.nps_shift, p.nps_noise)
+                promoter, detractor = nps_shares(t, p.nps_slope, p.nps_shift, p.nps_noise)
                 out[CUSTOMERS, f] += 1
                 out[COHORT, f] += cohort[i]
                 out[TRUST, f] += t

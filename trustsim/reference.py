@@ -520,7 +520,7 @@ class ReferenceModel(mesa.Model):
                     t["affective"] += affect
                     t["cohort"] += c.cohort
                     promoter, detractor = rules.nps_shares(
-                        trust, survey.nps_shift, survey.nps_noise
+                        trust, survey.nps_slope, survey.nps_shift, survey.nps_noise
                     )
                     t["promoters"] += float(promoter)
                     t["detractors"] += float(detractor)

@@ -304,15 +304,17 @@ def discounted(amount: Any, rate: float, years: float) -> Any:
 # --------------------------------------------------------------------------- observation (ODD 4)
 
 
-def nps_shares(trust: float, shift: float, noise: float) -> tuple[float, float]:
+def nps_shares(trust: float, slope: float, shift: float, noise: float) -> tuple[float, float]:
     """Expected promoter and detractor shares of the NPS question (0..10 scale).
 
-    The answer is ``round(10 T + shift + noise * z)`` with ``z`` standard
+    The answer is ``round(shift + slope * T + noise * z)`` with ``z`` standard
     normal: a promoter answers 9 or 10 (latent >= 8.5), a detractor 0 to 6
     (latent < 6.5; Reichheld 2003). Returned are the probabilities, so the
-    NPS is the exact expectation of surveying every customer once.
+    NPS is the exact expectation of surveying every customer once. ``shift``
+    and ``slope`` are the survey's response calibration (ODD 8.4): answers
+    crowd the top of the scale, so the answer moves less than trust does.
     """
-    latent = 10.0 * trust + shift
+    latent = shift + slope * trust
     root2 = math.sqrt(2.0)  # Phi(x) = erfc(-x / sqrt 2) / 2 (a rule cannot call another)
     promoter = 0.5 * math.erfc(-(latent - 8.5) / noise / root2)
     detractor = 0.5 * math.erfc(-(6.5 - latent) / noise / root2)
