@@ -396,7 +396,8 @@ FACTS = (
     Fact("listeners", "listeners per negative story / per positive story", "about 2", 1.5, 2.5,
          "TARP (9-10 vs 4-5 listeners)", listeners_ratio),
     Fact("warning_search", "left provider within 13 weeks: warned / exploited unaware",
-         "about 1.56", 1.2, 2.2, "Ascarza, Iyengar & Schleicher 2016 (one carrier)", warning_search),
+         "about 1.56", 1.2, 2.2, "Ascarza, Iyengar & Schleicher 2016 (one carrier)",
+         warning_search),
     # The two levels behind that ratio; the +-25% tolerance is ours (one field experiment).
     Fact("churn_control", "% left provider within 13 weeks, exploited unaware (control)",
          "about 6.4", 4.8, 8.0, "Ascarza, Iyengar & Schleicher 2016 (one carrier)", churn_control),
