@@ -404,10 +404,11 @@ def cmd_facts(args: argparse.Namespace) -> int:
     text = facts.report(table, runs.scenario, seeds)
     write_parquet(out / "facts.parquet", table)
     write_text(out / "facts.md", text)
-    figures = {
-        fact.name: plots.fact_figure(fact.name, fact.measure, runs.measure(fact)[0], row)
-        for fact, (_, row) in zip(facts.FACTS, table.iterrows(), strict=True)
-    }
+    figures = {}
+    for fact, (_, row) in zip(facts.FACTS, table.iterrows(), strict=True):
+        values, point = runs.measure(fact)
+        spread = "per seed" if point is None else "bootstrap over worlds"
+        figures[fact.name] = plots.fact_figure(fact.name, fact.measure, values, row, spread)
     firm = facts.honest_firm(runs.scenario)
     if firm is not None:
         figures["stars"] = plots.stars_figure(facts.star_shares(runs), firm)

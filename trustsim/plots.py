@@ -444,8 +444,11 @@ def save_sensitivity_figures(
 # ---------------------------------------------------------------------- facts
 
 
-def fact_figure(fact: str, measure: str, values: np.ndarray, row: pd.Series) -> Figure:
-    """One calibration fact: the values over seeds, their mean and 95% interval, the target."""
+def fact_figure(
+    fact: str, measure: str, values: np.ndarray, row: pd.Series, spread: str = "per seed"
+) -> Figure:
+    """One calibration fact: the values over seeds (or the bootstrap draws, named by
+    ``spread``), their mean and 95% interval, and the target."""
     fig, ax = plt.subplots(figsize=(6.4, 2.6))
     low, high = float(row["target_low"]), float(row["target_high"])
     finite = values[np.isfinite(values)]
@@ -454,7 +457,7 @@ def fact_figure(fact: str, measure: str, values: np.ndarray, row: pd.Series) -> 
     left, right = min(span) - pad, max(span) + pad
     ax.axvspan(max(low, left), min(high, right), color="tab:green", alpha=0.15, label="target")
     jitter = np.linspace(-0.15, 0.15, finite.size) if finite.size > 1 else np.zeros(finite.size)
-    ax.scatter(finite, jitter, s=14, color="0.45", label="per seed" if finite.size > 1 else None)
+    ax.scatter(finite, jitter, s=14, color="0.45", label=spread if finite.size > 1 else None)
     if np.isfinite(row["ci_low"]):
         ax.errorbar(
             row["value"], 0, xerr=[[row["value"] - row["ci_low"]], [row["ci_high"] - row["value"]]],
