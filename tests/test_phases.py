@@ -162,7 +162,7 @@ def test_tally_sums_each_firms_customers_by_hand() -> None:
         every = [hand_trust(st, i, f) for i in range(N)]
         assert sums["reputation"][f] == pytest.approx(np.mean(every))
         promoters = sum(
-            0.5 * math.erfc(-(10 * hand_trust(st, i, f) + 2.0 - 8.5) / 1.5 / math.sqrt(2))
+            0.5 * math.erfc(-(6.4 + 3.0 * hand_trust(st, i, f) - 8.5) / 1.5 / math.sqrt(2))
             for i in mine
         )
         assert sums["promoters"][f] == pytest.approx(promoters)

@@ -145,4 +145,5 @@ def test_social_proof_raises_inequality_among_identical_firms() -> None:
             np.mean([trustsim.run(sc, seed=s, steps=60).population.gini.iloc[-1] for s in SEEDS])
         )
 
-    assert gini(6.0) > gini(0.0) + 0.05
+    # the v3 target of the proof_gini fact (ODD 8.4): at least 1.3 times (measured: 1.7)
+    assert gini(6.0) > 1.3 * gini(0.0)
