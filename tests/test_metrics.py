@@ -18,6 +18,7 @@ from trustsim.metrics import (
     gini,
     markdown_table,
     overtake_step,
+    population_metrics,
     ratio,
 )
 from trustsim.state import LEDGER_FLOWS
@@ -127,3 +128,37 @@ def test_nps_shares_are_the_expected_survey_answer() -> None:
     promoters, detractors = rules.nps_shares(t, 3.0, 6.4, noise)
     assert promoters == pytest.approx(stats.norm.sf((8.5 - 3 * t - 6.4) / noise))
     assert detractors == pytest.approx(stats.norm.cdf((6.5 - 3 * t - 6.4) / noise))
+
+
+def test_ratio_broadcasts_both_ways() -> None:
+    np.testing.assert_allclose(ratio([[1.0, 2.0], [3.0, 4.0]], [2.0, 4.0]), [[0.5, 0.5], [1.5, 1]])
+    np.testing.assert_allclose(ratio(1.0, [2.0, 4.0]), [0.5, 0.25])
+    assert ratio(3, 4) == pytest.approx(0.75)  # whole numbers divide as floats
+
+
+def test_overtake_step_ties_and_empty_series() -> None:
+    assert overtake_step([0, 1, 2], [0, 1, 3]) == 2  # a tie is not ahead
+    assert overtake_step([1, 1], [1, 1]) is None
+    assert overtake_step([], []) is None
+
+
+def test_population_metrics_by_hand() -> None:
+    m = population_metrics(np.array([3, 1]), 10, np.array([0.2, 0.6]))
+    assert m == {
+        "customers": 4.0,
+        "prospects": 6.0,
+        "prospect_share": 0.6,
+        "gini": pytest.approx(gini([1, 3])),
+        "mean_reputation": pytest.approx(0.4),
+    }
+    assert gini([1, 3]) == pytest.approx(0.25)  # |1 - 3| / (2 * 2 * 2)
+
+
+def test_firm_metrics_are_floats_even_from_whole_number_tallies() -> None:
+    flows = {k: np.zeros(2, dtype=int) for k in LEDGER_FLOWS}
+    tallies = {**hand_case(), **flows, "customers": np.array([2, 1]), "population": 4,
+               "cohort_start": np.array([2, 2]), "profit": np.zeros(2),
+               "cumulative_profit": np.zeros(2), "npv": np.zeros(2),
+               "rating": np.array([3, 4]), "reviews": np.array([5, 1])}  # fmt: skip
+    m = firm_metrics(tallies)
+    assert all(values.dtype == np.float64 for values in m.values())

@@ -202,3 +202,177 @@ def test_compiled_rules_agree_with_the_python_ones(name: str) -> None:
     for _ in range(50):
         args = RULE_INPUTS[name](rng)
         assert np.allclose(compiled(*args), python(*args), rtol=1e-12, atol=1e-15)
+
+
+# ------------------------------------------------------------------ hand cases (issue: tests
+# that bite). Each expectation is written from the ODD's formula, never by calling the code.
+
+
+def test_power_mean_hand_values_at_each_branch() -> None:
+    # rho = 1 (mean), -2 (the default's fast path), -3 and 2 (the general formula)
+    assert rules.cognitive_trust(0.2, 0.5, 0.8, 1.0) == pytest.approx(0.5)
+    assert rules.cognitive_trust(0.5, 0.5, 1.0, -2.0) == pytest.approx(((4 + 4 + 1) / 3) ** -0.5)
+    assert rules.cognitive_trust(0.5, 1.0, 1.0, -3.0) == pytest.approx((10 / 3) ** (-1 / 3))
+    assert rules.cognitive_trust(0.5, 1.0, 1.0, 2.0) == pytest.approx((2.25 / 3) ** 0.5)
+    # a zero aspect: 0 for rho < 0 (the limit), but an ordinary mean for rho >= 0
+    assert rules.cognitive_trust(0.9, 0.0, 0.9, -2.0) == 0.0
+    assert rules.cognitive_trust(0.9, 0.9, 0.0, -0.5) == 0.0
+    assert rules.cognitive_trust(0.0, 0.6, 0.9, 0.5) == pytest.approx(
+        ((0.6**0.5 + 0.9**0.5) / 3) ** 2
+    )
+    assert rules.cognitive_trust(0.0, 0.6, 0.9, 1.0) == pytest.approx(0.5)
+
+
+def test_affective_trust_by_hand() -> None:
+    # F = (1 - w) sigmoid(e / scale) + w s, with sigmoid(1) = 1 / (1 + e^-1)
+    assert rules.affective(2.0, 0.5, 2.0, 0.3) == pytest.approx(0.7 / (1 + np.exp(-1.0)) + 0.15)
+    assert rules.affective(-1.0, 0.0, 4.0, 0.0) == pytest.approx(1 / (1 + np.exp(0.25)))
+    assert rules.affective(0.5, 0.0, 1.0, 0.0) == pytest.approx(1 / (1 + np.exp(-0.5)))
+
+
+def test_overall_trust_by_hand() -> None:
+    assert rules.overall(0.8, 0.4, 0.65) == pytest.approx(0.65 * 0.8 + 0.35 * 0.4)
+    assert rules.overall(0.0, 0.5, 0.25) == pytest.approx(0.375)
+
+
+def test_learning_by_hand_at_a_tie_and_with_k_messages() -> None:
+    # evidence equal to the belief uses eta_up (a tie is not bad news); nothing moves
+    assert rules.learn(0.4, 0.4, 0.1, 0.3) == 0.4
+    # two messages of weight 0.5 at eta_down 0.3: 1 - (1 - 0.15)^2 of the way
+    assert rules.learn(0.8, 0.0, 0.1, 0.3, weight=0.5, k=2.0) == pytest.approx(
+        0.8 - (1 - 0.85**2) * 0.8
+    )
+    assert rules.learn(0.2, 1.0, 0.1, 0.3, weight=0.5, k=2.0) == pytest.approx(
+        0.2 + (1 - 0.95**2) * 0.8
+    )
+
+
+def test_withdrawal_by_hand() -> None:
+    assert rules.withdraw(1.0, 0.5, 2.25) == pytest.approx(1.0 - 1.125)
+
+
+def test_need_probability_by_hand() -> None:
+    # lambda0 (1 + loyalty (T - 0.5)), clipped
+    assert rules.need_probability(0.9, 0.5, 0.5) == pytest.approx(0.5 * 1.2)
+    assert rules.need_probability(0.1, 0.5, 0.5) == pytest.approx(0.5 * 0.8)
+    assert rules.need_probability(1.0, 0.9, 1.0) == 1.0
+    assert rules.need_probability(0.0, 0.5, 3.0) == 0.0
+
+
+def test_first_impression_by_hand() -> None:
+    # pi + strength * advertising * (promise - pi)
+    assert rules.first_impression(0.5, 0.85, 0.8, 0.5) == pytest.approx(0.5 + 0.4 * 0.35)
+    assert rules.first_impression(0.6, 0.2, 1.0, 1.0) == pytest.approx(0.2)
+    assert rules.first_impression(0.6, 0.2, 0.0, 1.0) == pytest.approx(0.6)
+
+
+@pytest.mark.parametrize(
+    ("target", "trust", "tenure", "expected"),
+    [(0, 0.1, 0, True), (1, 0.49, 99, False), (1, 0.5, 0, True), (2, 0.9, 12, False),
+     (2, 0.0, 13, True)],
+)  # fmt: skip
+def test_whom_a_firm_warns(target: int, trust: float, tenure: int, expected: bool) -> None:
+    # all; trusting: T >= 0.5; tenured: at least 13 weeks
+    assert rules.warnable(target, trust, tenure, 0.5, 13) is expected
+
+
+def test_experience_stars_by_hand() -> None:
+    # round(3 + slope (x - neutral)), clipped to 1..5
+    assert rules.experienced_satisfaction(0.7, 0.65, 0.25) == pytest.approx(0.7125)
+    assert rules.experience_stars(0.70, 0.55, 8.0) == 4.0  # 3 + 1.2
+    assert rules.experience_stars(0.55, 0.55, 8.0) == 3.0
+    assert rules.experience_stars(0.40, 0.55, 8.0) == 2.0  # 3 - 1.2
+    assert rules.experience_stars(0.70, 0.50, 10.0) == 5.0
+    assert rules.experience_stars(0.20, 0.50, 10.0) == 1.0
+
+
+@pytest.mark.parametrize(
+    ("story", "quality", "evidence"),
+    [(rules.SATISFIED, 0.72, 0.72), (rules.RECOVERED, 0.3, 1.0), (rules.WARNED, 0.3, 1.0),
+     (rules.IGNORED, 0.9, 0.0), (rules.EXPLOITED, 0.9, 0.0)],
+)  # fmt: skip
+def test_story_evidence_for_every_story(story: int, quality: float, evidence: float) -> None:
+    # ODD 7.4: a mild story carries the delivered quality; good news 1, bad news 0
+    assert rules.story_evidence(story, quality) == evidence
+
+
+def test_story_of_by_hand() -> None:
+    assert rules.story_of(rules.WARNED, 1.0, 0.0, 0.09) == rules.WARNED
+    assert rules.story_of(0, 4.0, 0.05, 0.09) == rules.SATISFIED
+    assert rules.story_of(0, 5.0, 0.09, 0.09) == rules.NO_STORY  # u must be below p_story
+    assert rules.story_of(0, 3.0, 0.0, 0.09) == rules.NO_STORY  # three stars: nothing to tell
+
+
+def test_posting_probability_by_hand() -> None:
+    # p_post (1 + extremity |s - 3|), times negativity below 3 stars
+    assert rules.posting_probability(5.0, 0.02, 1.5, 2.0) == pytest.approx(0.08)
+    assert rules.posting_probability(4.0, 0.02, 1.5, 2.0) == pytest.approx(0.05)
+    assert rules.posting_probability(2.0, 0.02, 1.5, 2.0) == pytest.approx(0.1)
+    assert rules.posting_probability(1.0, 0.03, 1.0, 3.0) == pytest.approx(0.27)
+
+
+def test_search_hazard_by_hand() -> None:
+    assert rules.search_hazard(0.007, 0.12, 0.2, False, False) == pytest.approx(0.007)
+    assert rules.search_hazard(0.007, 0.12, 0.2, True, False) == pytest.approx(0.127)
+    assert rules.search_hazard(0.007, 0.12, 0.2, False, True) == pytest.approx(0.207)
+    assert rules.search_hazard(0.007, 0.12, 0.2, True, True) == pytest.approx(0.327)
+    assert rules.search_hazard(0.9, 0.5, 0.5, True, True) == 1.0
+
+
+def test_entry_hazard_by_hand() -> None:
+    # p = min(1, p_ad (1 + ad_effect * advertising)); h = p + q_wom * share, clipped
+    assert rules.entry_hazard(0.01, 1.0, 1.0, 0.2, 0.0) == pytest.approx(0.02)
+    assert rules.entry_hazard(0.01, 2.0, 0.5, 0.2, 0.25) == pytest.approx(0.02 + 0.05)
+    assert rules.entry_hazard(0.02, 0.0, 3.0, 0.6, 0.5) == pytest.approx(0.32)
+    assert rules.entry_hazard(0.5, 1.0, 2.0, 0.0, 0.0) == 1.0  # p capped at 1
+    assert rules.entry_hazard(0.1, 0.0, 0.0, 1.0, 1.0) == 1.0  # h clipped at 1
+
+
+def test_each_utility_term_by_hand_and_its_sign() -> None:
+    # U = bT T + bP proof + bR (rating gap) + bPop pop - bPrice ln(price / reference)
+    base = dict(beta_trust=2.0, beta_proof=1.0, beta_rating=0.5, beta_popularity=3.0,
+                beta_price=9.0, reference_price=1.0, trust=0.0, proof=0.0, rating_gap=0.0,
+                popularity=0.0, price=1.0)  # fmt: skip
+    assert rules.utility(**base) == 0.0
+    assert rules.utility(**{**base, "trust": 0.5}) == pytest.approx(1.0)
+    assert rules.utility(**{**base, "proof": 0.5}) == pytest.approx(0.5)
+    assert rules.utility(**{**base, "rating_gap": 0.6}) == pytest.approx(0.3)
+    assert rules.utility(**{**base, "rating_gap": -0.6}) == pytest.approx(-0.3)
+    assert rules.utility(**{**base, "popularity": 0.2}) == pytest.approx(0.6)
+    assert rules.utility(**{**base, "price": 1.1}) == pytest.approx(-9.0 * np.log(1.1))
+    assert rules.utility(**{**base, "price": 2.0, "reference_price": 2.0}) == 0.0
+    assert rules.utility(**{**base, "price": 1.0, "reference_price": 0.5}) == pytest.approx(
+        -9.0 * np.log(2.0)
+    )
+
+
+def test_social_weights_switch() -> None:
+    assert rules.social_weights(True, 1.0, 0.5, 2.0) == (1.0, 0.5, 2.0)
+    assert rules.social_weights(False, 1.0, 0.5, 2.0) == (0.0, 0.0, 0.0)
+
+
+def test_logit_at_temperature_two_follows_softmax_of_half_the_utilities() -> None:
+    utilities = np.array([0.0, 1.0, 2.0])
+    expected = np.exp(utilities / 2) / np.exp(utilities / 2).sum()  # 0.186, 0.307, 0.506
+    u = np.random.default_rng(3).random(40_000)
+    picks = [rules.logit_pick(utilities, 2.0, x) for x in u]
+    freq = np.bincount(picks, minlength=3) / u.size
+    assert np.allclose(freq, expected, atol=0.01)  # 4 standard errors of a share near 0.5
+    # a u at the very top still picks an option that exists (the last)
+    assert rules.logit_pick(utilities, 2.0, 1.0) == 2
+    assert rules.logit_pick(np.array([0.0, 0.0, -np.inf]), 1.0, 1.0) == 2
+
+
+def test_discounting_and_a_two_week_npv_by_hand() -> None:
+    # amount / (1 + rate)^years: a year at 8% is 1 / 1.08, half a year 1 / sqrt(1.08)
+    assert rules.discounted(108.0, 0.08, 1.0) == pytest.approx(100.0)
+    assert rules.discounted(1.0, 0.08, 0.5) == pytest.approx(1 / np.sqrt(1.08))
+    assert rules.discounted(5.0, 0.2, 0.0) == 5.0
+    # profit 10 in weeks 1 and 2 at 8% a year, 52 weeks a year (ODD 7.6)
+    npv = sum(rules.discounted(10.0, 0.08, t / 52) for t in (1, 2))
+    assert npv == pytest.approx(10 / 1.08 ** (1 / 52) + 10 / 1.08 ** (2 / 52))
+    assert npv < 20.0
+
+
+def test_bass_step_by_hand() -> None:
+    assert rules.bass_step(0.2, 0.01, 0.3) == pytest.approx(0.2 + 0.8 * (0.01 + 0.06))
