@@ -16,9 +16,20 @@ from conftest import scripted_encounter
 
 from trustsim import rules
 from trustsim.config import Scenario
-from trustsim.draws import BreachDraws
+from trustsim.draws import BreachDraws, DecisionDraws
 from trustsim.network import SparseNetwork
-from trustsim.phases import Context, breach, encounter, talk, tally
+from trustsim.phases import (
+    Context,
+    bookkeeping,
+    breach,
+    care,
+    decide,
+    encounter,
+    rating,
+    review,
+    talk,
+    tally,
+)
 from trustsim.state import Accounts, CustomerState, Ledger
 
 N, M = 4, 2
@@ -168,3 +179,162 @@ def test_tally_sums_each_firms_customers_by_hand() -> None:
         assert sums["promoters"][f] == pytest.approx(promoters)
     np.testing.assert_allclose(sums["awareness"], [0.5, 0.25])
     np.testing.assert_allclose(sums["cohort_customers"], [2, 1])
+
+
+def test_an_exploited_mistake_earns_money_and_costs_trust_only_when_found_out() -> None:
+    # firm 0 (short_term) never warns; customers 0 and 1 buy and both make a mistake,
+    # only customer 0 finds out. Delivery exactly as promised: kept, no extra, no failure.
+    st, ctx, ledger = state(), context(), Ledger.empty(M)
+    before, firm = state(), SCENARIO.firms[0]
+    y = firm.promise
+    draws = scripted_encounter(
+        N, y, u_need=np.array([0.0, 0.0, 1.0, 1.0]), u_mistake=np.zeros(N),
+        u_warn=np.zeros(N), u_discover=np.array([0.0, 1.0, 1.0, 1.0]),
+    )  # fmt: skip
+    encounter(st, ledger, ctx, draws)
+
+    t = hand_trust(before, 0, 0)
+    a, b, g = before.beliefs[0, 0]
+    found = [toward(a, y, t), toward(b, 0.0, t), toward(toward(g, 0.0, t), 1.0, t)]
+    np.testing.assert_allclose(st.beliefs[0, 0], found)
+    assert st.balance[0, 0] == pytest.approx(before.balance[0, 0] - 2.25 * 2.0)  # la * d_exploit
+    t = hand_trust(before, 1, 0)
+    a, b, g = before.beliefs[1, 0]
+    np.testing.assert_allclose(st.beliefs[1, 0], [toward(a, y, t), b, toward(g, 1.0, t)])
+    assert st.balance[1, 0] == before.balance[1, 0]  # unaware: nothing felt
+    np.testing.assert_array_equal(st.exploited, [True, True, False, False])
+    np.testing.assert_array_equal(st.discovered, [True, False, False, False])
+    assert st.story[0] == rules.EXPLOITED and st.stars[0] == 1 and st.story_evidence[0] == 0
+    np.testing.assert_allclose(ledger.revenue, [2 * (firm.price + firm.mistake_revenue), 0])
+    np.testing.assert_allclose(ledger.costs, [2 * firm.unit_cost, 0])
+    np.testing.assert_allclose(ledger.exploited, [2, 0])
+    np.testing.assert_allclose(ledger.discovered, [1, 0])
+
+
+def test_a_failure_brings_complaints_one_resolved_and_one_ignored() -> None:
+    # quality 0.3: below the failure threshold (0.5) and a broken promise (0.85 - 0.1);
+    # both complain; firm 0 (recovery 0.2) resolves customer 0's and ignores customer 1's
+    st, ctx, ledger = state(), context(), Ledger.empty(M)
+    before, firm = state(), SCENARIO.firms[0]
+    y = 0.3
+    draws = scripted_encounter(
+        N, y, u_need=np.array([0.0, 0.0, 1.0, 1.0]), u_complain=np.zeros(N),
+        u_recover=np.array([0.1, 0.5, 1.0, 1.0]),
+    )  # fmt: skip
+    encounter(st, ledger, ctx, draws)
+
+    la = 2.25
+    for i, fixed in ((0, True), (1, False)):
+        t, c = hand_trust(before, i, 0), hand_cognitive(before, i, 0)
+        a, b, g = before.beliefs[i, 0]
+        expected = [toward(a, y, t), toward(b, 1.0 if fixed else 0.0, t), toward(g, 0.0, t)]
+        np.testing.assert_allclose(st.beliefs[i, 0], expected)
+        bank = before.balance[i, 0] - la * 0.5  # d_broken
+        bank += 1.0 * c if fixed else -la * 1.0  # d_recovery gated by C, or d_ignored
+        assert st.balance[i, 0] == pytest.approx(bank)
+    np.testing.assert_array_equal(st.failed, [True, True, False, False])
+    np.testing.assert_array_equal(st.recovered, [True, False, False, False])
+    assert (st.story[0], st.stars[0]) == (rules.RECOVERED, 4)
+    assert (st.story[1], st.stars[1]) == (rules.IGNORED, 1)
+    np.testing.assert_allclose(ledger.complaints, [2, 0])
+    np.testing.assert_allclose(ledger.recoveries, [1, 0])
+    np.testing.assert_allclose(ledger.satisfied, [0, 0])
+    np.testing.assert_allclose(ledger.costs, [2 * firm.unit_cost + firm.recovery_cost, 0])
+
+
+def test_care_deposits_and_teaches_benevolence_at_half_weight() -> None:
+    st, ctx, ledger = state(), context(), Ledger.empty(M)
+    before = state()
+    # firm 1 (trust_first) contacts with probability 0.05: customer 2's uniform is below
+    care(st, ledger, ctx, np.array([0.0, 0.0, 0.01, 0.0]))
+    c = hand_cognitive(before, 2, 1)
+    assert st.balance[2, 1] == pytest.approx(before.balance[2, 1] + 0.5 * c)  # d_care
+    b = before.beliefs[2, 1, 1]
+    assert st.beliefs[2, 1, 1] == pytest.approx(b + 0.5 * 0.10 * (1 - b))
+    # firm 0 (short_term) never cares; the prospect has nobody to care for it
+    np.testing.assert_array_equal(st.balance[[0, 1, 3]], before.balance[[0, 1, 3]])
+    np.testing.assert_allclose(ledger.costs, [0.0, SCENARIO.firms[1].care_cost])
+
+
+def test_reviews_are_posted_by_stars_and_move_the_rating() -> None:
+    scenario = SCENARIO.with_overrides({"reviews.enabled": True})
+    st, ctx, ledger, accounts = state(), context(scenario), Ledger.empty(M), Accounts.empty(M)
+    st.stars[:] = [5, 1, 3, 0]  # the prospect bought nothing
+    # posting: 5 stars 0.02 (1 + 1.5 * 2) = 0.08; 1 star 2 * 0.08 = 0.16; 3 stars 0.02
+    review(st, ledger, accounts, ctx, np.array([0.079, 0.159, 0.021, 0.0]))
+    np.testing.assert_allclose(ledger.new_reviews, [2, 0])  # the 3-star buyer stays silent
+    np.testing.assert_allclose(ledger.stars_5, [1, 0])
+    np.testing.assert_allclose(ledger.stars_1, [1, 0])
+    assert rating(accounts, ctx)[0] == pytest.approx((3.5 * 10 + 6) / 12)
+    assert rating(accounts, ctx)[1] == 3.5
+    review(st, Ledger.empty(M), accounts, ctx, np.array([0.081, 0.161, 0.0, 0.0]))
+    np.testing.assert_allclose(accounts.review_count, [2, 1])  # only the 3 stars, of firm 1
+
+
+def hand_utilities(st: CustomerState, i: int, scenario: Scenario, counts: list[int]) -> list[float]:
+    """U of each firm and the outside option for customer ``i`` (ODD 7.5), equal prices
+    and ratings, neighbours' shares from ``counts`` over the degree."""
+    mk, degree = scenario.market, max(sum(counts), 1)
+    current = st.provider[i]
+    utilities = [
+        mk.beta_trust * hand_trust(st, i, g, scenario)
+        + mk.beta_proof * counts[g] / degree
+        + (mk.switching_cost if g == current else 0.0)
+        for g in range(M)
+    ]
+    return [*utilities, mk.u_out]
+
+
+def test_a_reconsidering_customer_chooses_by_the_logit_with_switching_cost() -> None:
+    st, ctx, ledger = state(), context(), Ledger.empty(M)
+    st.aware[0] = True  # customer 0 (firm 0) knows both firms
+    # customer 0 knows 1 (firm 0), 2 (firm 1) and 3 (prospect): a third of its contacts each
+    u = np.exp(hand_utilities(st, 0, SCENARIO, [1, 1, 1]))
+    stay, switch = u[0] / u.sum(), u[1] / u.sum()
+    # a uniform just past "stay" switches to firm 1; customer 0 considers (u below 0.007)
+    decide(st, ledger, Accounts.empty(M), ctx, DecisionDraws(np.array([0.0, 1, 1, 1]),
+           np.array([stay + 1e-9, 0.5, 0.5, 0.5])))  # fmt: skip
+    assert st.provider[0] == 1 and st.left[0] and not st.cohort[0] and st.tenure[0] == 0
+    np.testing.assert_allclose(ledger.churns, [1, 0])
+    np.testing.assert_allclose(ledger.acquisitions, [0, 1])
+    np.testing.assert_allclose(ledger.searches, [1, 0])
+    # the same customer with a uniform just short of "stay" stays; past both firms, leaves
+    for uniform, provider, exits in ((stay - 1e-9, 0, 0), (stay + switch + 1e-9, -1, 1)):
+        st, ledger = state(), Ledger.empty(M)
+        st.aware[0] = True
+        decide(st, ledger, Accounts.empty(M), ctx, DecisionDraws(np.array([0.0, 1, 1, 1]),
+               np.array([uniform, 0.5, 0.5, 0.5])))  # fmt: skip
+        assert st.provider[0] == provider
+        np.testing.assert_allclose(ledger.exits, [exits, 0])
+    assert 0.0 < stay < 1.0 and switch > 0.0
+
+
+def test_a_prospect_enters_at_the_network_bass_hazard() -> None:
+    st, ctx = state(), context()
+    st.aware[3] = [False, True]  # the prospect knows firm 1 only
+    # h = p_ad (1 + ad_effect * total advertising) + q_wom * (adopting neighbours / degree):
+    # its one neighbour (customer 0) is a customer, so h = 0.01 * (1 + 1.0) + 0.2 = 0.22
+    for u_consider, enters in ((0.2199, True), (0.2201, False)):
+        st, ledger = state(), Ledger.empty(M)
+        st.aware[3] = [False, True]
+        decide(st, ledger, Accounts.empty(M), ctx, DecisionDraws(np.array([1, 1, 1, u_consider]),
+               np.array([0.5, 0.5, 0.5, 0.0])))  # fmt: skip
+        assert bool(st.provider[3] == 1) is enters
+        np.testing.assert_allclose(ledger.entries, [0, 1 if enters else 0])
+        np.testing.assert_allclose(ledger.searches, [0, 0])  # a prospect is not a search
+
+
+def test_bookkeeping_by_hand() -> None:
+    st, ctx, ledger, accounts = state(), context(), Ledger.empty(M), Accounts.empty(M)
+    before = state()
+    ledger.customers_start[:] = [2, 1]
+    ledger.revenue[:] = [10.0, 4.0]
+    ledger.costs[:] = [3.0, 1.0]
+    profit = bookkeeping(st, ledger, accounts, ctx, step=26)
+    # fixed costs: protection 0.02 * protection level * customers, adverts 0.01 * level * N
+    fixed = [0.02 * 0.3 * 2 + 0.01 * 0.8 * 4, 0.02 * 0.8 * 1 + 0.01 * 0.2 * 4]
+    np.testing.assert_allclose(profit, [7.0 - fixed[0], 3.0 - fixed[1]])
+    np.testing.assert_allclose(accounts.cumulative_profit, profit)
+    np.testing.assert_allclose(accounts.npv, profit / 1.08**0.5)  # half a year at 8%
+    np.testing.assert_allclose(st.balance, before.balance * 0.98)  # bank decay 0.02
+    np.testing.assert_array_equal(st.tenure, before.tenure + np.array([1, 1, 1, 0]))
