@@ -12,6 +12,7 @@ from trustsim.config import (
     ConfigError,
     Scenario,
     describe,
+    get_dotted,
     load_scenario,
     parse_assignment,
     sensitivity_ranges,
@@ -129,3 +130,55 @@ def test_every_numeric_parameter_has_a_range_inside_its_bounds() -> None:
         sc.with_overrides({key: lo})
         sc.with_overrides({key: hi})
         assert describe(key)
+
+
+# The defaults the README and docs/ODD.md state, as literals: a changed default must
+# change this table (and the documents) in the same commit.
+STATED_DEFAULTS = {
+    "trust.eta_up": 0.10, "trust.eta_down": 0.30, "trust.weakest_link": -2.0,
+    "trust.buffer": 0.5, "trust.omega0": 0.5, "trust.w_id": 0.3, "trust.forgetting": 0.0,
+    "bank.loss_aversion": 2.25, "bank.decay": 0.02, "bank.scale": 2.0, "bank.d_warn": 1.0,
+    "bank.d_exploit": 2.0, "bank.d_broken": 0.5, "bank.d_extra": 0.5,
+    "market.risk": 0.3, "market.need_rate": 0.5, "market.mistake_rate": 0.1,
+    "market.discovery": 0.3, "market.tolerance": 0.1, "market.failure_threshold": 0.5,
+    "market.review_rate": 0.007, "market.warn_search": 0.12, "market.failure_search": 0.2,
+    "market.p_ad": 0.01, "market.q_wom": 0.2, "market.initial_awareness": 0.5,
+    "market.ad_reach": 0.05, "market.u_out": 2.0, "market.beta_trust": 2.5,
+    "market.beta_proof": 1.0, "market.beta_rating": 0.5, "market.beta_popularity": 0.0,
+    "market.beta_price": 9.0, "market.switching_cost": 1.5, "market.temperature": 1.0,
+    "market.discount_rate": 0.08, "market.social_proof": True,
+    "wom.p_positive": 0.3, "wom.p_negative": 0.6, "wom.p_story": 0.09, "wom.weight": 0.3,
+    "news.reach": 0.5, "news.weight": 0.5,
+    "reviews.p_post": 0.02, "reviews.extremity": 1.5, "reviews.negativity": 2.0,
+    "reviews.disconfirmation": 0.25, "reviews.neutral": 0.55, "reviews.star_slope": 8.0,
+    "reviews.prior_mean": 3.5, "reviews.prior_weight": 10.0,
+    "survey.nps_shift": 6.4, "survey.nps_slope": 3.0, "survey.nps_noise": 1.5,
+    "population.size": 2000, "population.trust_mean": 0.5, "population.trust_concentration": 10.0,
+    "network.kind": "watts_strogatz", "network.k": 8, "network.p": 0.1,
+    "firms.0.quality": 0.7, "firms.0.price": 1.0, "firms.0.unit_cost": 0.6,
+    "firms.0.mistake_revenue": 1.2, "firms.0.warn_cost": 0.05,
+}  # fmt: skip
+
+# ODD 8.1's preset table
+STATED_PRESETS = {
+    "short_term": {"promise": 0.85, "warn_rate": 0.0, "recovery": 0.2, "data_protection": 0.3,
+                   "care_rate": 0.0, "advertising": 0.8},
+    "trust_first": {"promise": 0.65, "warn_rate": 0.9, "recovery": 0.8, "data_protection": 0.8,
+                    "care_rate": 0.05, "advertising": 0.2},
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("key", sorted(STATED_DEFAULTS))
+def test_stated_defaults_are_the_schemas(key: str) -> None:
+    section, _, name = key.rpartition(".")
+    if section == "network":
+        value = getattr(Scenario().network, name)
+    else:
+        value = get_dotted(Scenario(), key)
+    assert value == STATED_DEFAULTS[key]
+
+
+@pytest.mark.parametrize("firm", sorted(STATED_PRESETS))
+def test_stated_presets_are_the_schemas(firm: str) -> None:
+    built = next(f for f in Scenario().firms if f.name == firm)
+    assert {k: getattr(built, k) for k in STATED_PRESETS[firm]} == STATED_PRESETS[firm]

@@ -20,6 +20,7 @@ from trustsim.draws import BreachDraws, DecisionDraws
 from trustsim.network import SparseNetwork
 from trustsim.phases import (
     Context,
+    advertise,
     bookkeeping,
     breach,
     care,
@@ -29,6 +30,7 @@ from trustsim.phases import (
     review,
     talk,
     tally,
+    trust_of,
 )
 from trustsim.state import Accounts, CustomerState, Ledger
 
@@ -338,3 +340,58 @@ def test_bookkeeping_by_hand() -> None:
     np.testing.assert_allclose(accounts.npv, profit / 1.08**0.5)  # half a year at 8%
     np.testing.assert_allclose(st.balance, before.balance * 0.98)  # bank decay 0.02
     np.testing.assert_array_equal(st.tenure, before.tenure + np.array([1, 1, 1, 0]))
+
+
+# ------------------------------------------------------------------ mechanisms (ODD 4)
+
+
+def kept_promises_to_recover(scenario: Scenario) -> int:
+    """Customer 0 of firm 0 suffers one broken promise (quality 0.6: below 0.85 - 0.1,
+    above the failure threshold), then is served exactly as promised week after week:
+    how many kept promises until its integrity belief is back at its start, 0.5."""
+    st, ctx = state(), context(scenario)
+    st.beliefs[0, 0, 2] = start = 0.5
+    buys = np.array([0.0, 1.0, 1.0, 1.0])
+    encounter(st, Ledger.empty(M), ctx, scripted_encounter(N, 0.6, u_need=buys))
+    assert st.beliefs[0, 0, 2] < start
+    for kept in range(1, 50):
+        encounter(st, Ledger.empty(M), ctx, scripted_encounter(N, 0.85, u_need=buys))
+        if st.beliefs[0, 0, 2] >= start:
+            return kept
+    return 50
+
+
+def test_asymmetry_needs_several_kept_promises_and_symmetry_one() -> None:
+    # guards the asymmetry of ODD 4 (Slovic 1993): with the defaults (0.10 up, 0.30 down,
+    # buffered) one broken promise costs several kept ones; with the rates made equal and
+    # no buffer, one kept promise wins back what the broken one took (0.5 -> 0.4 -> 0.52)
+    assert kept_promises_to_recover(SCENARIO) >= 2
+    symmetric = SCENARIO.with_overrides(
+        {"trust.eta_up": 0.2, "trust.eta_down": 0.2, "trust.buffer": 0.0}
+    )
+    assert kept_promises_to_recover(symmetric) == 1
+
+
+def test_the_power_mean_lets_one_doubted_aspect_weigh_more_than_a_third() -> None:
+    # guards the weakest link of ODD 4: with rho = 1 (a plain mean) doubting one aspect
+    # (0.8 -> 0.4) lowers cognitive trust by exactly a third of the drop; at rho = -2 by more
+    def drop(rho: float) -> float:
+        ctx = context(SCENARIO.with_overrides({"trust.weakest_link": rho}))
+        st = state()
+        st.beliefs[0, 0] = [0.8, 0.8, 0.8]
+        st.beliefs[1, 0] = [0.8, 0.8, 0.4]
+        c, _, _ = trust_of(st, ctx, np.array([0, 1]), 0)
+        return float(c[0] - c[1])
+
+    assert drop(1.0) == pytest.approx(0.4 / 3)
+    assert drop(-2.0) == pytest.approx(0.8 - (2 / 0.8**2 + 1 / 0.4**2) ** -0.5 * 3**0.5)
+    assert drop(-2.0) > 1.5 * drop(1.0)
+
+
+def test_adverts_make_customers_aware_of_the_advertiser() -> None:
+    st, ctx = state(), context()
+    # firm 0 advertises at 0.8, firm 1 at 0.2; reach 0.05 per unit: 0.04 and 0.01 a week
+    u_ad = np.array([[0.5, 0.5], [0.5, 0.0099], [0.039, 0.5], [0.041, 0.011]])
+    advertise(st, ctx, u_ad)
+    expected = state().aware | np.array([[0, 0], [0, 1], [1, 0], [0, 0]], dtype=bool)
+    np.testing.assert_array_equal(st.aware, expected)

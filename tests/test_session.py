@@ -279,3 +279,14 @@ def test_the_cli_refuses_a_room_that_does_not_fit(capsys: pytest.CaptureFixture[
 
     assert main(["classroom", "--max-students", "500"]) == 2
     assert "--max-students: 1 to 150" in capsys.readouterr().err
+
+
+def test_the_rate_limit_is_five_wrong_codes_a_minute_as_stated(room: Session, clock: Clock) -> None:
+    # the numbers the README and ODD 8b state, as literals (not the module's constants)
+    for _ in range(5):
+        refused(403, room.join, "WRONG", "ann", "10.0.0.9")
+    refused(429, room.join, room.code, "ann", "10.0.0.9")  # the sixth try waits
+    clock.now = 59.0
+    refused(429, room.join, room.code, "ann", "10.0.0.9")  # still within the minute
+    clock.now = 60.5
+    assert room.join(room.code, "ann", "10.0.0.9").nickname == "ann"

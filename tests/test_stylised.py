@@ -7,6 +7,7 @@ average over seeds; the figures asserted were measured, not written in.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from conftest import scripted_encounter, small
 
@@ -147,3 +148,16 @@ def test_social_proof_raises_inequality_among_identical_firms() -> None:
 
     # the v3 target of the proof_gini fact (ODD 8.4): at least 1.3 times (measured: 1.7)
     assert gini(6.0) > 1.3 * gini(0.0)
+
+
+def test_the_rating_moves_shares_only_through_its_weight_in_choice() -> None:
+    # guards ODD 7.4/7.5: reviews act on choice through the rating and nothing else, so
+    # with beta_rating = 0 switching the platform off changes no share (the review phase
+    # draws from its own stream); with the default weight it does
+    def shares(beta_rating: float, reviews: bool) -> pd.Series:
+        sc = small({"market.beta_rating": beta_rating, "reviews.enabled": reviews,
+                    "market.review_rate": 0.05}, size=400)  # fmt: skip
+        return trustsim.run(sc, seed=3, steps=40).timeseries["share"]
+
+    pd.testing.assert_series_equal(shares(0.0, True), shares(0.0, False))
+    assert not shares(0.5, True).equals(shares(0.5, False))

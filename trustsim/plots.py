@@ -469,7 +469,7 @@ def fact_figure(
     ax.set_ylim(-0.5, 0.5)
     ax.set_yticks([])
     ax.set_xlabel(measure)
-    verdict = "holds" if row["holds"] else "does not hold"
+    verdict = str(row["verdict"])
     ax.set_title(f"{fact}: target {row['target']}, {verdict}", fontsize=11)
     ax.legend(loc="upper right", fontsize=8, frameon=False)
     fig.tight_layout()
