@@ -6,7 +6,7 @@ Usage::
 
 Starts ``trustsim classroom`` as a teacher would, then 60 simulated students
 (each its own HTTP client, as the student page) join and play 10 rounds through
-the same HTTP entry points as the pages (:mod:`trustsim.viz.rehearsal`). Reported:
+the same HTTP entry points as the pages (`benchmarks/rehearsal.py`). Reported:
 the teacher's "next round" request (closing the round and stepping every world)
 and a whole round (every student reads the round and chooses).
 """
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import argparse
 
-from trustsim.viz.rehearsal import rehearse, serve_classroom
+from rehearsal import rehearse, serve_classroom
 
 
 def main() -> None:

@@ -10,11 +10,11 @@ from collections.abc import Iterator
 import httpx
 import pandas as pd
 import pytest
+from rehearsal import Served, rehearse, serve_classroom
 from starlette.testclient import TestClient
 from test_app import ARTIFACTS, CHROMIUM, need_chromium, offline
 
 from trustsim.viz.participate import create_app
-from trustsim.viz.rehearsal import Served, rehearse, serve_classroom
 from trustsim.viz.session import Session
 
 

@@ -63,7 +63,11 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = commands.add_parser("run", help="run one scenario and write tables and figures")
-    run.add_argument("config", type=Path, help="scenario YAML, e.g. configs/baseline.yaml")
+    run.add_argument(
+        "config",
+        type=Path,
+        help="scenario YAML or built-in name (trustsim scenarios), e.g. baseline",
+    )
     run.add_argument("--out", type=Path, help="output folder (default results/<config name>/)")
     run.add_argument(
         "--seed",
@@ -72,12 +76,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--steps", type=_positive, help="number of weeks, 1 or more (default: config)")
     run.add_argument(
+        "--seeds", type=_positive, metavar="N",
+        help="N replications (seeds derived from --seed): means with 95%% intervals, bands",
+    )  # fmt: skip
+    run.add_argument(
         "--panel-every", type=_positive, metavar="K",
         help="also write panel.parquet: every customer every K weeks",
     )  # fmt: skip
-    run.add_argument(
-        "--force", action="store_true", help="write into --out even if it holds other results"
-    )
+    _add_force(run)
     _add_set(run)
     run.set_defaults(handler=cmd_run)
 
@@ -107,11 +113,11 @@ def build_parser() -> argparse.ArgumentParser:
     compare.set_defaults(handler=cmd_compare)
 
     facts = commands.add_parser(
-        "facts", help="measure the calibration facts (ODD 8.4) of a scenario, with 95% intervals"
+        "facts", help="measure the calibration facts (ODD 8.4) of a scenario, with 95%% intervals"
     )
     facts.add_argument(
-        "config", type=Path, nargs="?", default=Path("configs/baseline.yaml"),
-        help="scenario YAML (default configs/baseline.yaml)",
+        "config", type=Path, nargs="?", default=Path("baseline"),
+        help="scenario YAML or built-in name (default: the built-in baseline)",
     )  # fmt: skip
     facts.add_argument("--seeds", type=_positive, help="replications (default 16; --quick 8)")
     facts.add_argument(
@@ -139,6 +145,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--round-seconds", type=float, default=45.0, help="round timer, 10 to 600 (default 45)"
     )
     room.set_defaults(handler=cmd_classroom)
+
+    listing = commands.add_parser(
+        "scenarios", help="list the built-in scenarios and studies, with one line each"
+    )
+    listing.set_defaults(handler=cmd_scenarios)
+
+    init = commands.add_parser(
+        "init", help="start a project: copy editable configs/, experiments/ and a notebook"
+    )
+    init.add_argument("folder", type=Path, help="a new (or empty) folder")
+    init.set_defaults(handler=cmd_init)
 
     status = commands.add_parser("status", help="runs done, failed and missing in a folder")
     status.add_argument("folder", type=Path)
@@ -177,6 +194,7 @@ def _add_backend(
 ) -> None:
     """``--out``, ``--backend``, ``--workers`` and ``--scheduler``: where a study's runs go."""
     parser.add_argument("--out", type=Path, help=out)
+    _add_force(parser)
     parser.add_argument(
         "--backend", default="processes", choices=list(BACKENDS),
         help="where runs execute (default: processes, one per core)",
@@ -186,6 +204,14 @@ def _add_backend(
         "--scheduler", metavar="ADDRESS",
         help="a running Dask scheduler, tcp://HOST:PORT (with --backend dask)",
     )  # fmt: skip
+
+
+def _add_force(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="replace an --out folder that holds another kind of results (never mixed)",
+    )
 
 
 def _add_set(parser: argparse.ArgumentParser) -> None:
@@ -278,12 +304,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     """``trustsim run``: one run, its tables and figures."""
     from trustsim.io import write_parquet, write_run
     from trustsim.plots import save_run_figures
-    from trustsim.simulate import run
+    from trustsim.simulate import run, run_replications
 
     scenario = _scenario(args)
     out = args.out or default_run_folder(args.config, args.overrides)
     claim(out, "run", force=args.force)
-    result = run(scenario, seed=args.seed, steps=args.steps, panel_every=args.panel_every)
+    if args.seeds is not None:
+        result = run_replications(scenario, args.seeds, seed=args.seed, steps=args.steps,
+                                  panel_every=args.panel_every)  # fmt: skip
+    else:
+        result = run(scenario, seed=args.seed, steps=args.steps, panel_every=args.panel_every)
     written = write_run(result, out) + save_run_figures(result.timeseries, out)
     if args.panel_every is not None:
         written.append(out / "panel.parquet")
@@ -311,7 +341,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
     experiment = ex.load(args.experiment)
     out = args.out or Path("results") / experiment.name
-    claim(out, "experiment")
+    claim(out, "experiment", force=args.force)
     result = _with_progress(ex.run_experiment, args, experiment, out)
     if result is None:
         return 130
@@ -339,7 +369,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
             f"(got {experiment.design.kind}); use trustsim sweep for it"
         )
     out = args.out or Path("results") / experiment.name
-    claim(out, "experiment")
+    claim(out, "experiment", force=args.force)
     try:
         indices = _with_progress(run_sensitivity, args, experiment, out)
     except RuntimeError as exc:  # failed runs: nothing to analyse yet
@@ -359,7 +389,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
     study = policy.load(args.experiment)
     out = args.out or Path("results") / study.name
-    claim(out, "study")
+    claim(out, "study", force=args.force)
     try:
         result = _with_progress(policy.compare, args, study, out)
     except RuntimeError as exc:  # failed runs: nothing to compare yet
@@ -385,7 +415,7 @@ def cmd_facts(args: argparse.Namespace) -> int:
     seeds = args.seeds or (QUICK_SEEDS if args.quick else 16)
     size = args.size or (QUICK_SIZE if args.quick else None)
     out = args.out or Path("results") / f"facts-{args.config.stem}"
-    claim(out, "study")
+    claim(out, "study", force=args.force)
     progress = Progress()
     try:
         with ex.make_executor(args.backend, workers=args.workers, scheduler=args.scheduler) as pool:
@@ -451,8 +481,8 @@ def _add_serving(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--config",
         type=Path,
-        default=Path("configs/classroom.yaml"),
-        help="scenario YAML (default configs/classroom.yaml)",
+        default=Path("classroom"),
+        help="scenario YAML or built-in name (default: the built-in classroom)",
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=_positive, default=8765)
@@ -472,9 +502,34 @@ def _check_host(args: argparse.Namespace) -> None:
         )
 
 
+def cmd_scenarios(args: argparse.Namespace) -> int:
+    """``trustsim scenarios``: the built-in scenarios and studies, one line each."""
+    from trustsim import builtin
+
+    for kind, title in (("scenario", "scenarios"), ("experiment", "experiments and studies")):
+        print(f"built-in {title} (use the name wherever a file is asked for):")
+        for name, line in builtin.names(kind).items():
+            print(f"  {name:<18} {line}")
+    print("\ntrustsim init DIR copies them into a project folder to edit.")
+    return 0
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    """``trustsim init``: a project folder with editable copies of the built-ins."""
+    from trustsim import builtin
+
+    written = builtin.init(args.folder)
+    print(f"wrote {', '.join(p.name + '/' for p in written)} to {args.folder}/")
+    print(f"next: cd {args.folder} && trustsim run configs/baseline.yaml")
+    return 0
+
+
 def cmd_app(args: argparse.Namespace) -> int:
     """``trustsim app``: serve the classroom app (loopback unless --allow-remote)."""
+    from trustsim import builtin
+
     _check_host(args)
+    args.config = builtin.resolve(args.config, "scenario")
     scenario = load_scenario(args.config)  # a bad config stops here, with exit code 2
     print(
         f"TrustSim classroom ({scenario.population.size} customers) at "
@@ -505,9 +560,11 @@ def cmd_classroom(args: argparse.Namespace) -> int:
     _check_host(args)
     import uvicorn
 
+    from trustsim import builtin
     from trustsim.viz.participate import create_app, urls
     from trustsim.viz.session import Session
 
+    args.config = builtin.resolve(args.config, "scenario")
     try:
         session = Session(
             args.config, worlds=args.worlds, seed=args.seed, max_students=args.max_students,
@@ -604,8 +661,45 @@ def _duration(seconds: float) -> str:
     return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{secs:02d}s"
 
 
+def replicated_summary(ts: pd.DataFrame) -> str:
+    """Each firm's final state over replications: mean [95% t-interval]."""
+    from scipy import stats
+
+    final = ts[ts.step == ts.step.max()]
+    n = final["replication"].nunique()
+    columns = {"share": ("share %", 100), "cohort_retention": ("cohort ret. %", 100),
+               "reputation": ("reputation", 1), "rating": ("rating", 1),
+               "cumulative_profit": ("cum. profit", 1), "npv": ("NPV", 1)}  # fmt: skip
+    half = stats.t.ppf(0.975, n - 1) / np.sqrt(n)
+    rows = {}
+    for firm, group in final.groupby("firm"):
+        cells = {}
+        for metric, (label, scale) in columns.items():
+            x = scale * group[metric]
+            mean, width = x.mean(), half * x.std(ddof=1)
+            cells[label] = f"{mean:.4g} [{mean - width:.4g}, {mean + width:.4g}]"
+        rows[firm] = cells
+    weeks = []
+    for _, rep in ts.groupby("replication"):
+        profit = rep.pivot(index="step", columns="firm", values="cumulative_profit")
+        last = profit.iloc[-1].sort_values(ascending=False)
+        week = overtake_step(profit[last.index[1]].to_numpy(), profit[last.index[0]].to_numpy())
+        if week is None:
+            weeks.append("nobody")
+        else:
+            start = int(profit.index[week])
+            weeks.append(f"{last.index[0]} from week {start}" if start > 1 else last.index[0])
+    table = pd.DataFrame(rows).T.to_string()
+    return (
+        f"after {int(ts.step.max())} weeks, {n} replications: mean [95% interval]\n{table}\n"
+        f"ahead for good on cumulative profit, by replication: {'; '.join(weeks)}"
+    )
+
+
 def summary(ts: pd.DataFrame) -> str:
     """The final state per firm and who overtook whom on cumulative profit."""
+    if "replication" in ts.columns:
+        return replicated_summary(ts)
     final = ts[ts.step == ts.step.max()].set_index("firm")
     table = pd.DataFrame(
         {

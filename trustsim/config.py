@@ -23,10 +23,19 @@ from typing import Any, Literal, Self, cast
 import yaml
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
+from trustsim import builtin
 from trustsim.network import KINDS, NetworkSpec, WattsStrogatz, keep_fields_of, kinds_with
 from trustsim.schema import ConfigError, Section, param, prob
 
-__all__ = ["ConfigError", "Scenario", "load_scenario", "param", "prob"]
+__all__ = [
+    "ConfigError",
+    "Scenario",
+    "ScenarioLike",
+    "as_scenario",
+    "load_scenario",
+    "param",
+    "prob",
+]
 
 
 class Population(Section):
@@ -333,12 +342,13 @@ MAX_NODES = 100_000  # YAML aliases can expand exponentially ("billion laughs")
 
 
 def load_scenario(path: str | Path, overrides: Mapping[str, object] | None = None) -> Scenario:
-    """Read a scenario YAML file, apply dotted overrides, validate.
+    """Read a scenario YAML file (or a built-in scenario), apply dotted overrides, validate.
 
     Parameters
     ----------
     path : str or Path
-        A scenario YAML file (``configs/baseline.yaml``).
+        A scenario YAML file (``configs/baseline.yaml``) or the name of a
+        built-in scenario (``baseline``; ``trustsim scenarios`` lists them).
     overrides : mapping, optional
         Dotted keys and values, applied before validation:
         ``{"market.review_rate": 0.01, "firms.trust_first.price": 1.1}``.
@@ -352,8 +362,30 @@ def load_scenario(path: str | Path, overrides: Mapping[str, object] | None = Non
     ------
     ConfigError
         The file is missing, not YAML, or invalid; the message names the key.
+    TypeError
+        ``path`` is neither a ``str`` nor a ``Path``.
     """
-    return build_scenario(read_yaml(Path(path), "scenario"), overrides)
+    if not isinstance(path, str | Path):
+        raise TypeError(
+            f"load_scenario: expected a path or a built-in name, got {type(path).__name__}"
+        )
+    return build_scenario(read_yaml(builtin.resolve(path, "scenario"), "scenario"), overrides)
+
+
+ScenarioLike = Scenario | str | Path
+"""What the entry points take for a scenario: a loaded one, a YAML path or a built-in name."""
+
+
+def as_scenario(scenario: ScenarioLike, where: str = "scenario") -> Scenario:
+    """``scenario`` itself if loaded, else :func:`load_scenario` of the path or name."""
+    if isinstance(scenario, Scenario):
+        return scenario
+    if isinstance(scenario, str | Path):
+        return load_scenario(scenario)
+    raise TypeError(
+        f"{where}: expected a Scenario, a path to a scenario YAML file or a built-in name "
+        f"({', '.join(builtin.names('scenario'))}); got {type(scenario).__name__}"
+    )
 
 
 def read_yaml(path: Path, what: str) -> dict[str, Any]:
@@ -411,7 +443,9 @@ def _read_text(path: Path, what: str) -> str:
             raise ConfigError(f"{path}: larger than 1 MB; not a {what} file")
         data = path.read_bytes()
     except FileNotFoundError:
-        raise ConfigError(f"{path}: no such {what} file") from None
+        kinds = {"scenario": "scenario", "experiment": "experiment"}
+        known = f" ({builtin.hint(kinds[what])})" if what in kinds else ""
+        raise ConfigError(f"{path}: no such {what} file{known}") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot be read ({exc.strerror})") from None
     try:

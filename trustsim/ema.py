@@ -22,14 +22,14 @@ optional extra: ``pip install "trustsim[ema]"``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 from trustsim.config import (
     ConfigError,
+    ScenarioLike,
+    as_scenario,
     check_variable,
     is_integer_key,
-    load_scenario,
     sensitivity_ranges,
 )
 from trustsim.metrics import FIRM_COLUMNS
@@ -64,7 +64,7 @@ class Evaluate:
 
 
 def model(
-    scenario_path: str | Path,
+    scenario: ScenarioLike,
     *,
     levers: Sequence[str] = (),
     uncertainties: Sequence[str] = (),
@@ -82,7 +82,7 @@ def model(
     """
     import ema_workbench as ew
 
-    scenario = load_scenario(scenario_path)
+    scenario = as_scenario(scenario, "ema.model")
     declared = sensitivity_ranges(scenario)
     firms = [f.name for f in scenario.firms]
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -61,13 +62,21 @@ def folder_kind(folder: Path) -> str | None:
 
 
 def claim(folder: Path, kind: str, *, force: bool = False) -> None:
-    """Refuse to write ``kind`` results into a folder that holds something else."""
+    """Refuse to write ``kind`` results into a folder that holds something else.
+
+    With ``force`` such a folder is emptied first, so two kinds' files are never
+    mixed; a folder of the same kind is written into as usual (a run replaces its
+    files, a sweep or study resumes).
+    """
     found = folder_kind(folder)
-    if found is None or found == kind or force:
+    if found is None or found == kind:
         return
-    hint = ", or --force to write into it anyway" if kind == "run" else ""
+    if force:
+        shutil.rmtree(folder)
+        return
     raise ConfigError(
-        f"--out {folder}: holds {KINDS[found]}, not {KINDS[kind]}; choose another folder{hint}"
+        f"--out {folder}: holds {KINDS[found]}, not {KINDS[kind]}; choose another folder, "
+        f"or --force to replace it"
     )
 
 

@@ -70,6 +70,12 @@ class TrustModel(mesa.Model):
     panel_every
         Record the per-customer panel every ``panel_every`` steps (ODD 4,
         observation); ``None`` records none.
+    datacollector
+        Keep a Mesa ``DataCollector`` (``self.datacollector``) with a model
+        reporter ``<metric>_<firm>`` per firm metric, collected every step, as
+        Mesa users and ``mesa.batch_run`` expect. ``trustsim.run`` turns it off:
+        it reads the same values from the model's own records, and collecting
+        through Mesa costs about a third of a step at N = 1,000.
     """
 
     def __init__(
@@ -79,6 +85,7 @@ class TrustModel(mesa.Model):
         seed: int | np.random.SeedSequence | None = None,
         agent_handles: bool | None = None,
         panel_every: int | None = None,
+        datacollector: bool = True,
         **overrides: Any,
     ) -> None:
         if panel_every is not None and panel_every < 1:
@@ -111,7 +118,9 @@ class TrustModel(mesa.Model):
         self.panel_every = panel_every
         self._choices: dict[int, int] = {}  # played customers' choices for the next step
         self.panel_records: list[dict[str, np.ndarray]] = []
-        self.datacollector = RecordsCollector(firm_reporters(scenario))
+        self.datacollector = (
+            mesa.DataCollector(model_reporters=firm_reporters(scenario)) if datacollector else None
+        )
         self.collect()
 
     @property
@@ -238,7 +247,8 @@ class TrustModel(mesa.Model):
         if self.panel_every is not None and step % self.panel_every == 0:
             trust = phases.trust_matrix(st, self.context)[2]  # only when a panel is kept
             self.panel_records.append(panel_record(st, trust, step))
-        self.datacollector.collect(self)
+        if self.datacollector is not None:
+            self.datacollector.collect(self)
 
     def _forget_step(self, step: int) -> None:
         self._observed.pop()
@@ -325,44 +335,6 @@ def as_scenario(scenario: Scenario | str | Path | None, overrides: dict[str, Any
     elif not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
     return scenario.with_overrides(overrides) if overrides else scenario
-
-
-class RecordsCollector(mesa.DataCollector):
-    """Mesa's DataCollector, reading the model's own firm records.
-
-    It has the reporters ``<metric>_<firm>`` and answers ``model_vars`` and
-    ``get_model_vars_dataframe()`` (and so ``mesa.batch_run``) as a collector
-    would. The values are taken from ``model.firm_records`` when asked for:
-    copying 2 x 39 values every step, as the base class does, cost more than a
-    whole step of the model at N = 1,000.
-    """
-
-    def __init__(self, reporters: dict[str, Callable[[TrustModel], float]]) -> None:
-        self._model: TrustModel | None = None  # before the base class reads model_vars
-        super().__init__(model_reporters=reporters)
-
-    @property
-    def model_vars(self) -> dict[str, list[float]]:
-        """Each reporter's value at every collected step."""
-        model = self._model
-        if model is None:
-            return {name: [] for name in self.model_reporters}
-        m, records = len(model.config.firms), model.firm_records
-        return {
-            f"{column}_{firm}": [float(records[k + f][column]) for k in range(0, len(records), m)]
-            for f, firm in enumerate(model.config.firm_names)
-            for column in metrics.FIRM_COLUMNS
-        }
-
-    @model_vars.setter
-    def model_vars(self, value: dict[str, list[float]]) -> None:
-        """Ignored: the base class sets an empty dict; the values live in the records."""
-
-    def collect(self, model: mesa.Model) -> None:
-        """Note the step; a second call in the same step (after a shock) replaces it."""
-        self._model = model
-        if not self._collection_steps or self._collection_steps[-1] != model.time:
-            self._collection_steps.append(model.time)
 
 
 def firm_reporters(scenario: Scenario) -> dict[str, Callable[[TrustModel], float]]:

@@ -108,10 +108,46 @@ def _save_png(fig: Figure, path: Path) -> None:
 
 
 def save_run_figures(ts: pd.DataFrame, out: Path) -> list[Path]:
-    """Write ``retention.png``, ``reputation.png``, ``trust.png``, ``profit.png``."""
+    """Write ``retention.png``, ``reputation.png``, ``trust.png``, ``profit.png``; for
+    replicated runs (a ``replication`` column) each firm's mean with its 95% band."""
+    if "replication" in ts.columns:
+        return _save_replicated(ts, out)
     paths = []
     for name, make in FIGURES.items():
         fig = make(ts)
+        path = out / f"{name}.png"
+        atomic_write(path, partial(_save_png, fig))
+        plt.close(fig)
+        paths.append(path)
+    return paths
+
+
+def replicated_figure(ts: pd.DataFrame, metric: str, label: str) -> Figure:
+    """One scenario's replications: each firm's mean over them with its 95% band."""
+    runs = pd.DataFrame({"run_id": ts["replication"].unique(), "design_id": 0})
+    bands = replication_bands(ts.assign(run_id=ts["replication"]), runs, metric)
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    for firm, b in bands.groupby("firm"):
+        low, high = b["low"], b["high"]
+        if metric in BOUNDED:
+            low, high = low.clip(0, 1), high.clip(0, 1)
+        (line,) = ax.plot(b["step"], b["mean"], label=str(firm))
+        ax.fill_between(b["step"], low, high, color=line.get_color(), alpha=0.2)
+    ax.set_xlabel("week")
+    ax.set_ylabel(label)
+    n = ts["replication"].nunique()
+    ax.set_title(f"{label.split(' (')[0].capitalize()}: mean of {n} replications, 95% band")
+    ax.legend(title="firm")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def _save_replicated(ts: pd.DataFrame, out: Path) -> list[Path]:
+    """The figures of :data:`ENSEMBLE` for one scenario's replications."""
+    paths = []
+    for name, (metric, label) in ENSEMBLE.items():
+        fig = replicated_figure(ts, metric, label)
         path = out / f"{name}.png"
         atomic_write(path, partial(_save_png, fig))
         plt.close(fig)

@@ -11,8 +11,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from trustsim.config import Scenario
-from trustsim.draws import seed_sequence
+from trustsim.config import Scenario, ScenarioLike, as_scenario
+from trustsim.draws import child, seed_sequence
 from trustsim.metrics import FIRM_COLUMNS, POPULATION_COLUMNS
 from trustsim.state import PANEL_EVENTS
 
@@ -97,7 +97,7 @@ def tables(
 
 
 def run(
-    scenario: Scenario,
+    scenario: ScenarioLike,
     *,
     seed: int | np.random.SeedSequence | None = None,
     steps: int | None = None,
@@ -107,8 +107,9 @@ def run(
 
     Parameters
     ----------
-    scenario : Scenario
-        A validated scenario (:func:`trustsim.load_scenario`).
+    scenario : Scenario, str or Path
+        A validated scenario (:func:`trustsim.load_scenario`), or the path or
+        built-in name (``"baseline"``) of a scenario file.
     seed : int, SeedSequence or None
         The root seed. ``None`` draws fresh entropy and records it in the
         manifest, so the run can be repeated.
@@ -134,14 +135,54 @@ def run(
     """
     from trustsim.model import TrustModel
 
+    scenario = as_scenario(scenario, "run")
     root = seed_sequence(seed)
     steps = scenario.steps if steps is None else steps
-    model = TrustModel(scenario, seed=root, agent_handles=False, panel_every=panel_every)
+    model = TrustModel(
+        scenario, seed=root, agent_handles=False, panel_every=panel_every, datacollector=False
+    )
     for _ in range(steps):
         model.step()
     ts, pop = model.tables()
     panel = panel_table(model.panel_records, scenario.firm_names)
     return RunResult(ts, pop, manifest(scenario, root, steps, "vectorised"), panel)
+
+
+def run_replications(
+    scenario: ScenarioLike,
+    replications: int,
+    *,
+    seed: int | np.random.SeedSequence | None = None,
+    steps: int | None = None,
+    panel_every: int | None = None,
+) -> RunResult:
+    """``replications`` runs of one scenario, as one result with a ``replication`` column.
+
+    Replication r uses the root's child at spawn key ``(r,)`` (:func:`draws.child`).
+    The manifest records the root and each replication's spawn key.
+    """
+    if replications < 1:
+        raise ValueError(f"replications: at least 1 (got {replications})")
+    scenario = as_scenario(scenario, "run_replications")
+    root = seed_sequence(seed)
+    results = [
+        run(scenario, seed=child(root, r), steps=steps,
+            panel_every=panel_every)
+        for r in range(replications)
+    ]  # fmt: skip
+
+    def stacked(tables: list[pd.DataFrame]) -> pd.DataFrame:
+        return pd.concat([t.assign(replication=r) for r, t in enumerate(tables)], ignore_index=True)
+
+    info = {**results[0].manifest, "seed_entropy": str(root.entropy), "spawn_key": [],
+            "replications": replications,
+            "replication_spawn_keys": [r.manifest["spawn_key"] for r in results]}  # fmt: skip
+    return RunResult(
+        stacked([r.timeseries for r in results]),
+        stacked([r.population for r in results]),
+        info,
+        stacked([r.panel for r in results]),
+    )
 
 
 def panel_table(records: list[dict[str, np.ndarray]], firm_names: list[str]) -> pd.DataFrame:

@@ -22,7 +22,7 @@ import pandas as pd
 from trustsim.config import ConfigError, Scenario
 from trustsim.experiment.design import RunSpec, plan
 from trustsim.experiment.executors import SerialExecutor, make_executor
-from trustsim.experiment.spec import Experiment, Outputs, default_output
+from trustsim.experiment.spec import Experiment, Outputs, as_experiment, default_output
 from trustsim.experiment.store import FAILED, OK, ExperimentResult, Store, open_results
 from trustsim.simulate import run, warm_up
 
@@ -118,7 +118,7 @@ def from_record(record: dict[str, Any]) -> Experiment:
 
 
 def run_experiment(
-    experiment: Experiment,
+    experiment: Experiment | str | Path,
     *,
     out: str | Path | None = None,
     executor: Executor | None = None,
@@ -131,7 +131,8 @@ def run_experiment(
     Parameters
     ----------
     experiment
-        A validated experiment (:func:`trustsim.experiment.load`).
+        A validated experiment (:func:`trustsim.experiment.load`), or the path
+        or built-in name of an experiment file.
     out
         The results folder (default ``results/<experiment name>/``). A folder
         holding another experiment is refused.
@@ -140,6 +141,7 @@ def run_experiment(
     on_result
         Called as ``on_result(record, done, total)`` after each run is written.
     """
+    experiment = as_experiment(experiment)
     store = Store(Path(out) if out is not None else default_output(experiment))
     entropy = store.open_for(
         experiment.identity(), as_record(experiment), source, experiment.seed, backend

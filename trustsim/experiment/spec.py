@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from trustsim import builtin
 from trustsim.config import (
     ConfigError,
     Scenario,
@@ -193,7 +194,9 @@ def load(path: str | Path) -> Experiment:
     ConfigError
         Missing or invalid file, unknown keys, or design values the scenario rejects.
     """
-    path = Path(path)
+    if not isinstance(path, str | Path):
+        raise TypeError(f"load: expected a path or a built-in name, got {type(path).__name__}")
+    path = builtin.resolve(path, "experiment")
     raw = read_yaml(path, "experiment")
     if "scenario" not in raw:
         raise ConfigError(f"{path}: scenario: required (a path into configs/)")
@@ -218,9 +221,26 @@ def _resolve(scenario: str, experiment_file: Path) -> Path:
     for path in tried:
         if path.is_file():
             return path
+    named = builtin.resolve(scenario, "scenario")
+    if named.is_file():
+        return named
     raise ConfigError(
         f"{experiment_file}: scenario: {scenario} not found; looked at "
         + " and ".join(str(p) for p in dict.fromkeys(tried))
+        + f"; {builtin.hint('scenario')}"
+    )
+
+
+def as_experiment(experiment: Experiment | str | Path) -> Experiment:
+    """``experiment`` itself if loaded, else :func:`load` of the path or built-in name."""
+    if isinstance(experiment, Experiment):
+        return experiment
+    if isinstance(experiment, str | Path):
+        return load(experiment)
+    raise TypeError(
+        "experiment: expected an Experiment, a path to an experiment YAML file or a "
+        f"built-in name ({', '.join(builtin.names('experiment'))}); "
+        f"got {type(experiment).__name__}"
     )
 
 

@@ -28,6 +28,7 @@ from trustsim.policy.spec import (
     BREAKEVEN_METRICS,
     DEFAULT_OUTCOMES,
     PolicyExperiment,
+    as_study,
     load,
 )
 
@@ -60,7 +61,7 @@ class PolicyResult:
 
 
 def compare(
-    study: PolicyExperiment,
+    study: PolicyExperiment | str | Path,
     *,
     out: str | Path,
     executor: Executor | None = None,
@@ -72,9 +73,9 @@ def compare(
 
     Parameters
     ----------
-    study : PolicyExperiment
+    study : PolicyExperiment, str or Path
         The policies, the scenarios to test them in, and the outcomes
-        (:func:`trustsim.policy.load`).
+        (:func:`trustsim.policy.load`), or the path or built-in name of a study.
     out : str or Path
         The study folder: runs go into ``out/runs/`` (resumable), the tables
         (contrasts, break-even, discovery) and the report into ``out``.
@@ -96,6 +97,7 @@ def compare(
     RuntimeError
         If runs failed; the same command retries them.
     """
+    study = as_study(study)
     out = Path(out)
     entropy = study.seed if study.seed is not None else _stored_or_fresh(out / RUNS_FOLDER)
     experiment = study.runner_experiment(entropy)

@@ -17,6 +17,7 @@ from typing import Annotated, Any, Self
 import numpy as np
 from pydantic import Field, ValidationError, model_validator
 
+from trustsim import builtin
 from trustsim.config import ConfigError, Scenario, check_variable, load_scenario, read_yaml
 from trustsim.experiment.design import design_points
 from trustsim.experiment.spec import (
@@ -123,7 +124,9 @@ def load(path: str | Path) -> PolicyExperiment:
         scenario schema rejects, or a key that is both a policy lever and a
         scenario uncertainty. The message names the key.
     """
-    path = Path(path)
+    if not isinstance(path, str | Path):
+        raise TypeError(f"load: expected a path or a built-in name, got {type(path).__name__}")
+    path = builtin.resolve(path, "experiment")
     raw = read_yaml(path, "policy experiment")
     for required in ("scenario", "policies", "baseline_policy"):
         if required not in raw:
@@ -135,6 +138,18 @@ def load(path: str | Path) -> PolicyExperiment:
         raise ConfigError(_explain_experiment(exc).replace("design", "scenarios")) from None
     check_policies(spec)
     return spec
+
+
+def as_study(study: PolicyExperiment | str | Path) -> PolicyExperiment:
+    """``study`` itself if loaded, else :func:`load` of the path or built-in name."""
+    if isinstance(study, PolicyExperiment):
+        return study
+    if isinstance(study, str | Path):
+        return load(study)
+    raise TypeError(
+        "study: expected a PolicyExperiment, a path to a policy study YAML file or a "
+        f"built-in name ({', '.join(builtin.names('experiment'))}); got {type(study).__name__}"
+    )
 
 
 def check_policies(spec: PolicyExperiment) -> None:

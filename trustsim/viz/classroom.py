@@ -23,11 +23,12 @@ from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from trustsim import builtin
 from trustsim.config import PRESETS, Scenario, describe, get_dotted, load_scenario, preset_overrides
 from trustsim.config import sensitivity_ranges as declared_ranges
 from trustsim.model import TrustModel
 
-DEFAULT_CONFIG = Path(__file__).resolve().parents[2] / "configs" / "classroom.yaml"
+DEFAULT_CONFIG = builtin.resolve("classroom", "scenario")  # package data: works from a wheel
 PROSPECT_GREY = "#c8c8c8"
 NETWORK_INCHES, NETWORK_DPI = 4.4, 90  # the network image is 396 x 396 pixels
 PLOT_INCHES = (6.3, 5.4)  # 567 x 486 pixels: beside the network on a 1400 x 900 projector

@@ -1,0 +1,59 @@
+"""The scenarios and studies that ship with the package, by name (``baseline``, ``warn_policy``).
+
+They live in ``trustsim/data/`` (package data, so an installed wheel has them);
+the repository's ``configs/`` and ``experiments/`` hold symbolic links to the
+same files, so there is one copy to edit. Every entry point that takes a file
+also takes a built-in name: ``trustsim run baseline``, ``load_scenario("baseline")``.
+"""
+
+from __future__ import annotations
+
+import shutil
+from importlib.resources import files
+from pathlib import Path
+
+from trustsim.schema import ConfigError
+
+DATA = Path(str(files("trustsim") / "data"))
+KINDS = {"scenario": "configs", "experiment": "experiments"}
+
+
+def names(kind: str) -> dict[str, str]:
+    """Built-in names of a kind (``scenario`` or ``experiment``) and their first comment line."""
+    out = {}
+    for path in sorted((DATA / KINDS[kind]).glob("*.yaml")):
+        first = next((line for line in path.read_text().splitlines() if line.strip()), "")
+        out[path.stem] = first.lstrip("# ").strip()
+    return out
+
+
+def resolve(ref: str | Path, kind: str) -> Path:
+    """The file ``ref`` names: an existing path as given, else a built-in name of ``kind``.
+
+    A missing file that is not a built-in name is returned as given, so the loader
+    reports it with the usual message (which names the built-ins too).
+    """
+    path = Path(ref)
+    if path.exists() or path.suffix or len(path.parts) > 1:
+        return path
+    builtin = DATA / KINDS[kind] / f"{path.name}.yaml"
+    return builtin if builtin.exists() else path
+
+
+def hint(kind: str) -> str:
+    """The built-in names of ``kind``, for an error message."""
+    return f"built-in {kind}s: {', '.join(names(kind))}"
+
+
+def init(folder: Path) -> list[Path]:
+    """Copy the editable scenarios, studies and a notebook into a new project ``folder``.
+
+    The studies refer to scenarios as ``../configs/<name>.yaml``, so they keep
+    working in the copy. Refuses a folder that exists and is not empty.
+    """
+    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+        raise ConfigError(f"{folder}: exists and is not empty; give a new folder")
+    written = []
+    for sub in ("configs", "experiments", "notebooks"):
+        written.append(Path(shutil.copytree(DATA / sub, folder / sub)))
+    return written
