@@ -19,12 +19,22 @@ KINDS = {"scenario": "configs", "experiment": "experiments"}
 
 
 def names(kind: str) -> dict[str, str]:
-    """Built-in names of a kind (``scenario`` or ``experiment``) and their first comment line."""
-    out = {}
-    for path in sorted((DATA / KINDS[kind]).glob("*.yaml")):
-        first = next((line for line in path.read_text().splitlines() if line.strip()), "")
-        out[path.stem] = first.lstrip("# ").strip()
-    return out
+    """Built-in names of a kind (``scenario`` or ``experiment``), each with the first
+    sentence of the comment that opens its file."""
+    return {path.stem: summary(path) for path in sorted((DATA / KINDS[kind]).glob("*.yaml"))}
+
+
+def summary(path: Path, width: int = 100) -> str:
+    """The first sentence of a YAML file's opening comment, at most ``width`` characters."""
+    words = []
+    for line in path.read_text().splitlines():
+        if not line.startswith("#"):
+            break
+        words.append(line.lstrip("# ").strip())
+    text = " ".join(words)
+    ends = [i for i in (text.find(". "), text.find("? ")) if i >= 0]
+    sentence = text[: min(ends) + 1] if ends else text
+    return sentence if len(sentence) <= width else sentence[: width - 3].rstrip() + "..."
 
 
 def resolve(ref: str | Path, kind: str) -> Path:

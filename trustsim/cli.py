@@ -57,7 +57,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
     parser = argparse.ArgumentParser(
-        prog="trustsim", description="Simulate customer trust, word-of-mouth and strategy."
+        prog="trustsim",
+        description="Simulate customer trust, word-of-mouth and strategy.",
+        epilog="New here? trustsim scenarios lists what ships with the package; "
+        "trustsim run baseline runs the main scenario; trustsim COMMAND -h explains a command.",
     )
     parser.add_argument("--version", action="version", version=f"trustsim {version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
