@@ -96,13 +96,15 @@ def test_load_scenario_takes_a_path_or_a_name(form: str) -> None:
 
 
 def test_a_wrong_type_is_a_type_error_that_names_what_is_accepted() -> None:
-    with pytest.raises(TypeError, match="Scenario, a path to a scenario YAML file or a built-in"):
+    with pytest.raises(
+        TypeError, match="a loaded Scenario, a path to a scenario YAML file or a built-in"
+    ):
         trustsim.run(42)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="a path or a built-in name"):
         trustsim.load_scenario(3.5)  # type: ignore[arg-type]
-    with pytest.raises(TypeError, match="Experiment, a path"):
+    with pytest.raises(TypeError, match="a loaded Experiment, a path"):
         trustsim.run_experiment({"design": "grid"})
-    with pytest.raises(TypeError, match="PolicyExperiment, a path"):
+    with pytest.raises(TypeError, match="a loaded PolicyExperiment, a path"):
         policy.compare(["warn"], out="x")  # type: ignore[arg-type]
     with pytest.raises(ConfigError, match="built-in scenarios: baseline"):
         trustsim.load_scenario("baseline_typo")

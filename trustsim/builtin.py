@@ -9,8 +9,10 @@ also takes a built-in name: ``trustsim run baseline``, ``load_scenario("baseline
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from importlib.resources import files
 from pathlib import Path
+from typing import Any
 
 from trustsim.schema import ConfigError
 
@@ -48,6 +50,21 @@ def resolve(ref: str | Path, kind: str) -> Path:
         return path
     builtin = DATA / KINDS[kind] / f"{path.name}.yaml"
     return builtin if builtin.exists() else path
+
+
+def loaded[T](obj: Any, cls: type[T], load: Callable[[str | Path], T], kind: str, where: str) -> T:
+    """``obj`` itself if it is a ``cls``, else ``load`` of the path or built-in name it is.
+
+    Anything else is a ``TypeError`` naming what ``where`` accepts.
+    """
+    if isinstance(obj, cls):
+        return obj
+    if isinstance(obj, str | Path):
+        return load(obj)
+    raise TypeError(
+        f"{where}: expected a loaded {cls.__name__}, a path to a {kind} YAML file or a "
+        f"built-in name ({', '.join(names(kind))}); got {type(obj).__name__}"
+    )
 
 
 def hint(kind: str) -> str:

@@ -378,14 +378,7 @@ ScenarioLike = Scenario | str | Path
 
 def as_scenario(scenario: ScenarioLike, where: str = "scenario") -> Scenario:
     """``scenario`` itself if loaded, else :func:`load_scenario` of the path or name."""
-    if isinstance(scenario, Scenario):
-        return scenario
-    if isinstance(scenario, str | Path):
-        return load_scenario(scenario)
-    raise TypeError(
-        f"{where}: expected a Scenario, a path to a scenario YAML file or a built-in name "
-        f"({', '.join(builtin.names('scenario'))}); got {type(scenario).__name__}"
-    )
+    return builtin.loaded(scenario, Scenario, load_scenario, "scenario", where)
 
 
 def read_yaml(path: Path, what: str) -> dict[str, Any]:

@@ -233,15 +233,7 @@ def _resolve(scenario: str, experiment_file: Path) -> Path:
 
 def as_experiment(experiment: Experiment | str | Path) -> Experiment:
     """``experiment`` itself if loaded, else :func:`load` of the path or built-in name."""
-    if isinstance(experiment, Experiment):
-        return experiment
-    if isinstance(experiment, str | Path):
-        return load(experiment)
-    raise TypeError(
-        "experiment: expected an Experiment, a path to an experiment YAML file or a "
-        f"built-in name ({', '.join(builtin.names('experiment'))}); "
-        f"got {type(experiment).__name__}"
-    )
+    return builtin.loaded(experiment, Experiment, load, "experiment", "experiment")
 
 
 def _explain_experiment(exc: ValidationError) -> str:

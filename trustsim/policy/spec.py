@@ -142,14 +142,7 @@ def load(path: str | Path) -> PolicyExperiment:
 
 def as_study(study: PolicyExperiment | str | Path) -> PolicyExperiment:
     """``study`` itself if loaded, else :func:`load` of the path or built-in name."""
-    if isinstance(study, PolicyExperiment):
-        return study
-    if isinstance(study, str | Path):
-        return load(study)
-    raise TypeError(
-        "study: expected a PolicyExperiment, a path to a policy study YAML file or a "
-        f"built-in name ({', '.join(builtin.names('experiment'))}); got {type(study).__name__}"
-    )
+    return builtin.loaded(study, PolicyExperiment, load, "experiment", "study")
 
 
 def check_policies(spec: PolicyExperiment) -> None:
