@@ -249,3 +249,14 @@ def test_the_wheel_works_from_an_empty_folder(tmp_path: Path) -> None:
         served.terminate()
         served.wait(timeout=10)
     assert not any(p.name == "configs" for p in empty.iterdir())  # nothing needed a clone
+
+
+def test_import_trustsim_reaches_the_study_packages_lazily() -> None:
+    code = (
+        "import sys, trustsim\n"
+        "assert 'trustsim.policy' not in sys.modules\n"
+        "assert trustsim.policy.compare and trustsim.sensitivity and trustsim.experiment\n"
+        "assert trustsim.run_experiment is trustsim.experiment.runner.run_experiment\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr

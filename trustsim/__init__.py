@@ -17,10 +17,17 @@ __all__ = [
 __version__ = "0.1.0"
 
 
-def __getattr__(name: str) -> Any:
-    """``trustsim.run_experiment``, imported on first use (the runner loads more)."""
-    if name == "run_experiment":
-        from trustsim.experiment.runner import run_experiment
+# the study packages, imported on first use so that ``import trustsim`` stays fast
+STUDIES = ("experiment", "sensitivity", "policy", "facts", "ema")
 
-        return run_experiment
+
+def __getattr__(name: str) -> Any:
+    """``trustsim.policy`` (and the other study packages) and ``trustsim.run_experiment``,
+    imported on first use."""
+    import importlib
+
+    if name in STUDIES:
+        return importlib.import_module(f"trustsim.{name}")
+    if name == "run_experiment":
+        return importlib.import_module("trustsim.experiment.runner").run_experiment
     raise AttributeError(f"module 'trustsim' has no attribute {name!r}")
