@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 from conftest import small
@@ -68,3 +70,17 @@ def test_agent_handles_are_views_onto_the_arrays() -> None:
     assert customer.beliefs(1)["integrity"] == model.state.beliefs[7, 1, 2]
     assert 0.0 <= customer.trust(0)["overall"] <= 1.0
     assert sum(f.customers for f in model.firms) == int((model.state.provider >= 0).sum())
+
+
+def test_a_run_records_its_commit_changes_and_every_shaping_version() -> None:
+    import re
+    import subprocess
+
+    manifest = trustsim.run(small(size=30), seed=1, steps=1).manifest
+    head = subprocess.run(
+        ["git", "rev-parse", "HEAD"], capture_output=True, text=True, cwd=Path(__file__).parent
+    ).stdout.strip()
+    if head:  # a git checkout (CI's fresh clone is one)
+        assert manifest["git_commit"] == head and re.fullmatch(r"[0-9a-f]{40}", head)
+        assert isinstance(manifest["uncommitted_changes"], bool)
+    assert {"trustsim", "mesa", "numpy", "numba", "SALib"} <= set(manifest["versions"])

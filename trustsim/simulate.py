@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import functools
 import platform
+import subprocess
 from dataclasses import dataclass, field
 from importlib import metadata
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -16,7 +18,9 @@ from trustsim.draws import child, seed_sequence
 from trustsim.metrics import FIRM_COLUMNS, POPULATION_COLUMNS
 from trustsim.state import PANEL_EVENTS
 
-PACKAGES = ("trustsim", "mesa", "numpy", "numba", "scipy", "networkx", "pandas", "pydantic")
+PACKAGES = (
+    "trustsim", "mesa", "numpy", "numba", "scipy", "networkx", "pandas", "pydantic", "SALib",
+)  # fmt: skip
 
 
 @dataclass
@@ -71,6 +75,26 @@ def _versions() -> tuple[tuple[str, str], ...]:
     return tuple(out)
 
 
+@functools.cache
+def source_control() -> dict[str, Any]:
+    """The git commit of the package's checkout and whether it had uncommitted changes
+    (both None when the package is not a git checkout, as from a wheel); once per process."""
+
+    def git(*args: str) -> str | None:
+        try:
+            done = subprocess.run(
+                ["git", *args], capture_output=True, text=True, check=True, timeout=5,
+                cwd=Path(__file__).parent,
+            )  # fmt: skip
+        except (OSError, subprocess.SubprocessError):
+            return None
+        return done.stdout.strip()
+
+    commit = git("rev-parse", "HEAD") or None
+    changes = git("status", "--porcelain", "--untracked-files=no") if commit else None
+    return {"git_commit": commit, "uncommitted_changes": None if changes is None else bool(changes)}
+
+
 def manifest(
     scenario: Scenario, seed: np.random.SeedSequence, steps: int, implementation: str
 ) -> dict[str, Any]:
@@ -82,6 +106,7 @@ def manifest(
         "spawn_key": list(seed.spawn_key),
         "implementation": implementation,
         "versions": versions(),
+        **source_control(),
     }
 
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import platform
 import socket
-import subprocess
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,7 +27,7 @@ import pyarrow.parquet as pq
 
 from trustsim.config import ConfigError
 from trustsim.io import write_json, write_parquet
-from trustsim.simulate import versions
+from trustsim.simulate import source_control, versions
 
 OK, FAILED = "ok", "failed"
 
@@ -53,22 +52,6 @@ def fresh_entropy() -> int:
     import secrets
 
     return secrets.randbits(128)
-
-
-def git_commit() -> str | None:
-    """The commit of the installed package's checkout (None outside a git checkout)."""
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            capture_output=True,
-            text=True,
-            check=True,
-            cwd=Path(__file__).parent,
-            timeout=5,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return out.stdout.strip() or None
 
 
 @dataclass(frozen=True)
@@ -131,7 +114,7 @@ class Store:
                 "experiment": experiment,
                 "root_entropy": str(entropy),
                 "versions": versions(),
-                "git_commit": git_commit(),
+                **source_control(),
                 "host": socket.gethostname(),
                 "platform": platform.platform(),
                 "created": now(),
