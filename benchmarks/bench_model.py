@@ -46,7 +46,8 @@ def case(kind: str, n: int, steps: int) -> dict[str, float]:
     if kind == "reference":
         model = ReferenceModel(scenario, seed=SEED)
     else:
-        model = TrustModel(scenario, seed=SEED, agent_handles=False)
+        # as trustsim.run builds it: Mesa's DataCollector off (the records hold the same)
+        model = TrustModel(scenario, seed=SEED, agent_handles=False, datacollector=False)
     built = time.perf_counter()
     if kind in ("compiled", "reference"):
         for _ in range(steps):
@@ -93,7 +94,10 @@ def families(n: int) -> dict[str, float]:
     from trustsim.model import TrustModel
 
     model = TrustModel(
-        trustsim.Scenario().with_overrides({"population.size": n}), seed=SEED, agent_handles=False
+        trustsim.Scenario().with_overrides({"population.size": n}),
+        seed=SEED,
+        agent_handles=False,
+        datacollector=False,
     )
     st, net = model.state, model.network
     state = sum(v.nbytes for v in vars(st).values() if isinstance(v, np.ndarray))

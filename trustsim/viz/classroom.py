@@ -55,7 +55,10 @@ class ClassroomModel(TrustModel):
     """A TrustModel that the page can rebuild from its settings on Reset."""
 
     def __init__(self, settings: Settings) -> None:
-        super().__init__(settings.scenario(), seed=settings.seed, agent_handles=True)
+        # the pages read the model's own records; Mesa's collector would only cost time
+        super().__init__(
+            settings.scenario(), seed=settings.seed, agent_handles=True, datacollector=False
+        )
         self.settings = settings
         self.shock_log: list[str] = []
         self.selected: int | None = None  # the customer shown in the inspector
