@@ -229,3 +229,29 @@ def test_tenured_targeting_never_warns_a_newer_customer() -> None:
     assert panel.loc[ours & panel["warned"], "step"].size > 0
     assert (run[ours & panel["warned"]] >= 19).all()
     assert (run[ours & panel["exploited"]] < 19).any()  # newer customers had mistakes too
+
+
+def test_verdicts_count_only_intervals_that_exclude_zero(study: policy.PolicyResult) -> None:
+    c, horizon = study.contrasts, study.study.horizon
+    final = c[(c.policy == "warn") & (c.firm == "trust_first") & (c.metric == "npv")
+              & (c.step == horizon)].set_index("scenario")  # fmt: skip
+    verdict = analysis.verdicts(final)
+    by_hand = [
+        "pays" if lo > 0 else "loses" if hi < 0 else "inconclusive"
+        for lo, hi in zip(final["ci_low"], final["ci_high"], strict=True)
+    ]
+    assert verdict.tolist() == by_hand
+    planted = pd.DataFrame({"ci_low": [1.0, -3.0, -1.0, 0.0], "ci_high": [2.0, -1.0, 1.0, 2.0]})
+    assert analysis.verdicts(planted).tolist() == ["pays", "loses", "inconclusive", "inconclusive"]
+    counts = verdict.value_counts()
+    headline = policy.report.headline(study, "warn")
+    assert f"it pays in {counts.get('pays', 0)}, loses in {counts.get('loses', 0)}" in headline
+
+
+def test_breakeven_never_is_censored_not_averaged() -> None:
+    # 2 markets never break even, 2 break even in week 100: half of them, week 100
+    share, median = analysis.breakeven_summary(pd.Series([np.nan, np.nan, 100.0, 100.0]))
+    assert share == 0.5 and median == 100.0
+    share, median = analysis.breakeven_summary(pd.Series([np.nan, 153.0]))
+    assert share == 0.5 and median == 153.0  # not (153 + "157") / 2
+    assert np.isnan(analysis.breakeven_summary(pd.Series([np.nan]))[1])

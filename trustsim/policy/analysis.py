@@ -76,6 +76,28 @@ def breakeven(
     return table.merge(pays.reset_index(), on=["policy", "scenario", "firm", "metric"])
 
 
+PAYS, LOSES, INCONCLUSIVE = "pays", "loses", "inconclusive"
+
+
+def verdicts(final: pd.DataFrame) -> pd.Series:
+    """Per market, whether the policy pays: its paired 95% interval at the horizon lies
+    above 0 (``pays``), below 0 (``loses``) or spans 0 (``inconclusive``). ``final`` has
+    the contrast's ``ci_low`` and ``ci_high``, one row per market."""
+    return pd.Series(
+        np.select([final["ci_low"] > 0, final["ci_high"] < 0], [PAYS, LOSES], default=INCONCLUSIVE),
+        index=final.index,
+        name="verdict",
+    )
+
+
+def breakeven_summary(weeks: pd.Series) -> tuple[float, float]:
+    """The share of markets that break even within the horizon, and the median week
+    among those (NaN if none): "never" is censored, never averaged with a week."""
+    reached = weeks.dropna()
+    share = len(reached) / len(weeks) if len(weeks) else float("nan")
+    return share, float(reached.median()) if len(reached) else float("nan")
+
+
 def discover(
     conditions: pd.DataFrame, pays: pd.Series, *, depth: int = 2, min_leaf: float = 0.05
 ) -> pd.DataFrame:

@@ -147,10 +147,21 @@ def headline(result: PolicyResult, policy: str) -> str:
         else f", and does not break even there by week {horizon}."
     )  # fmt: skip
     if len(weeks) > 1:
-        final = _final_npv(result, policy)["gain"]
+        final = c[(c.policy == policy) & (c.firm == firm) & (c.metric == "npv")
+                  & (c.step == horizon)].set_index("scenario")  # fmt: skip
+        counts = analysis.verdicts(final).value_counts()
+        share, median = analysis.breakeven_summary(weeks["week"])
         text += (
-            f" It pays in {(final > 0).mean():.0%} of the {len(final)} markets tried; "
-            f"the median break-even week is {_median_week(weeks['week'], horizon)}."
+            f" Over the {len(final)} markets tried (a market counts only where the paired 95% "
+            f"interval at week {horizon} excludes 0), it pays in {counts.get(analysis.PAYS, 0)}, "
+            f"loses in {counts.get(analysis.LOSES, 0)} and is inconclusive in "
+            f"{counts.get(analysis.INCONCLUSIVE, 0)}. "
+            + (
+                f"It breaks even within the horizon in {share:.0%} of them, in week "
+                f"{median:.0f} in the median such market."
+                if np.isfinite(median)
+                else "It breaks even within the horizon in none of them."
+            )
         )
         losing = result.rules[(result.rules.policy == policy)
                               & (result.rules.outcome == "does not pay")]  # fmt: skip
@@ -186,12 +197,6 @@ def who_wins(result: PolicyResult) -> str:
 
 def _names(policies: list[str]) -> str:
     return ", ".join(policies)
-
-
-def _median_week(weeks: pd.Series, horizon: int) -> str:
-    censored = weeks.fillna(horizon + 1)  # never: after the horizon
-    median = float(censored.median())
-    return f"after week {horizon} (never within it)" if median > horizon else f"{median:.0f}"
 
 
 def _levers(levers: dict[str, object]) -> str:
