@@ -68,3 +68,14 @@ def test_save_run_figures_writes_pngs(tmp_path: Path, timeseries: object) -> Non
     paths = save_run_figures(timeseries, tmp_path)  # type: ignore[arg-type]
     assert sorted(p.name for p in paths) == sorted(f"{n}.png" for n in FIGURES)
     assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in paths)
+
+
+def test_a_run_result_plots_its_standard_figures() -> None:
+    sc = trustsim.Scenario().with_overrides({"population.size": 60})
+    one = trustsim.run(sc, seed=1, steps=5).plot()
+    assert sorted(one) == ["profit", "reputation", "retention", "trust"]
+    many = trustsim.run_replications(sc, 3, seed=1, steps=5).plot()
+    assert sorted(many) == ["npv", "profit", "reputation", "retention"]
+    for figure in [*one.values(), *many.values()]:
+        assert figure.axes and all(ax.has_data() for ax in figure.axes if ax.get_visible())
+        plt.close(figure)

@@ -255,3 +255,15 @@ def test_breakeven_never_is_censored_not_averaged() -> None:
     share, median = analysis.breakeven_summary(pd.Series([np.nan, 153.0]))
     assert share == 0.5 and median == 153.0  # not (153 + "157") / 2
     assert np.isnan(analysis.breakeven_summary(pd.Series([np.nan]))[1])
+
+
+def test_a_study_loads_from_a_mapping_as_from_its_file(tmp_path: Path) -> None:
+    path = write_study(tmp_path)
+    raw = yaml.safe_load(path.read_text())
+    raw["scenario"] = str((path.parent / raw["scenario"]).resolve())
+    from_file, from_mapping = policy.load(path), policy.load(raw)
+    assert from_mapping.name == "study"
+    assert from_mapping.policies == from_file.policies
+    assert from_mapping.base == from_file.base
+    with pytest.raises(TypeError, match="a path, a built-in name or a mapping"):
+        policy.load(42)  # type: ignore[arg-type]

@@ -11,6 +11,7 @@ uses the same random streams, so each policy is paired with the baseline.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Self
 
@@ -114,8 +115,12 @@ class PolicyExperiment(_Strict):
         )  # fmt: skip
 
 
-def load(path: str | Path) -> PolicyExperiment:
-    """Read and validate a policy experiment file.
+def load(path: str | Path | Mapping[str, Any]) -> PolicyExperiment:
+    """Read and validate a policy experiment file, or the same keys given as a mapping.
+
+    A mapping is what the YAML file would hold (``scenario``, ``policies``,
+    ``baseline_policy``, ...); its relative ``scenario`` path is read from the
+    working directory, and its ``name`` defaults to ``study``.
 
     Raises
     ------
@@ -124,10 +129,15 @@ def load(path: str | Path) -> PolicyExperiment:
         scenario schema rejects, or a key that is both a policy lever and a
         scenario uncertainty. The message names the key.
     """
-    if not isinstance(path, str | Path):
-        raise TypeError(f"load: expected a path or a built-in name, got {type(path).__name__}")
-    path = builtin.resolve(path, "experiment")
-    raw = read_yaml(path, "policy experiment")
+    if isinstance(path, Mapping):
+        raw, path = {"name": "study", **path}, Path.cwd() / "study.yaml"
+    elif isinstance(path, str | Path):
+        path = builtin.resolve(path, "experiment")
+        raw = read_yaml(path, "policy experiment")
+    else:
+        raise TypeError(
+            f"load: expected a path, a built-in name or a mapping, got {type(path).__name__}"
+        )
     for required in ("scenario", "policies", "baseline_policy"):
         if required not in raw:
             raise ConfigError(f"{path}: {required}: required")
