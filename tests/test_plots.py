@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 import trustsim
-from trustsim.plots import FIGURES, profit_figure, save_run_figures
+from trustsim.plots import FIGURES, figures, profit_figure, save_run_figures
 
 
 @pytest.fixture(scope="module")
@@ -70,11 +70,11 @@ def test_save_run_figures_writes_pngs(tmp_path: Path, timeseries: object) -> Non
     assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in paths)
 
 
-def test_a_run_result_plots_its_standard_figures() -> None:
+def test_a_run_results_standard_figures_for_a_notebook() -> None:
     sc = trustsim.Scenario().with_overrides({"population.size": 60})
-    one = trustsim.run(sc, seed=1, steps=5).plot()
+    one = figures(trustsim.run(sc, seed=1, steps=5).timeseries)
     assert sorted(one) == ["profit", "reputation", "retention", "trust"]
-    many = trustsim.run_replications(sc, 3, seed=1, steps=5).plot()
+    many = figures(trustsim.run_replications(sc, 3, seed=1, steps=5).timeseries)
     assert sorted(many) == ["npv", "profit", "reputation", "retention"]
     for figure in [*one.values(), *many.values()]:
         assert figure.axes and all(ax.has_data() for ax in figure.axes if ax.get_visible())

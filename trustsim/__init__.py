@@ -18,7 +18,7 @@ __version__ = "0.1.0"
 
 
 # the study packages, imported on first use so that ``import trustsim`` stays fast
-STUDIES = ("experiment", "sensitivity", "policy", "facts", "ema")
+STUDIES = ("experiment", "sensitivity", "policy", "facts", "ema", "plots")
 
 
 def __getattr__(name: str) -> Any:

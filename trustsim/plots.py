@@ -107,14 +107,21 @@ def _save_png(fig: Figure, path: Path) -> None:
     fig.savefig(path, dpi=120, format="png")
 
 
-def save_run_figures(ts: pd.DataFrame, out: Path) -> list[Path]:
-    """Write ``retention.png``, ``reputation.png``, ``trust.png``, ``profit.png``; for
-    replicated runs (a ``replication`` column) each firm's mean with its 95% band."""
+def figures(ts: pd.DataFrame) -> dict[str, Figure]:
+    """A run's standard figures by name, for a notebook (``plots.figures(result.timeseries)``):
+    retention, reputation, trust and profit; for replicated runs (a ``replication``
+    column) each firm's mean with its 95% band, for retention, reputation, profit and NPV."""
     if "replication" in ts.columns:
-        return _save_replicated(ts, out)
+        return {
+            name: replicated_figure(ts, metric, label) for name, (metric, label) in ENSEMBLE.items()
+        }
+    return {name: make(ts) for name, make in FIGURES.items()}
+
+
+def save_run_figures(ts: pd.DataFrame, out: Path) -> list[Path]:
+    """Write :func:`figures` as PNG files into ``out``."""
     paths = []
-    for name, make in FIGURES.items():
-        fig = make(ts)
+    for name, fig in figures(ts).items():
         path = out / f"{name}.png"
         atomic_write(path, partial(_save_png, fig))
         plt.close(fig)
@@ -141,18 +148,6 @@ def replicated_figure(ts: pd.DataFrame, metric: str, label: str) -> Figure:
     ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig
-
-
-def _save_replicated(ts: pd.DataFrame, out: Path) -> list[Path]:
-    """The figures of :data:`ENSEMBLE` for one scenario's replications."""
-    paths = []
-    for name, (metric, label) in ENSEMBLE.items():
-        fig = replicated_figure(ts, metric, label)
-        path = out / f"{name}.png"
-        atomic_write(path, partial(_save_png, fig))
-        plt.close(fig)
-        paths.append(path)
-    return paths
 
 
 # ---------------------------------------------------------------------- experiments

@@ -51,19 +51,6 @@ class RunResult:
     manifest: dict[str, Any] = field(default_factory=dict)
     panel: pd.DataFrame = field(default_factory=pd.DataFrame)
 
-    def plot(self) -> dict[str, Any]:
-        """The run's standard figures (retention, reputation, trust and profit; with
-        replications, each firm's mean and 95% band), as matplotlib Figures by name,
-        for a notebook; ``trustsim run`` saves the same figures."""
-        from trustsim import plots
-
-        if "replication" in self.timeseries.columns:
-            return {
-                name: plots.replicated_figure(self.timeseries, metric, label)
-                for name, (metric, label) in plots.ENSEMBLE.items()
-            }
-        return {name: make(self.timeseries) for name, make in plots.FIGURES.items()}
-
     def final(self) -> pd.DataFrame:
         """The last step's row per firm, indexed by firm name."""
         last = self.timeseries[self.timeseries["step"] == self.timeseries["step"].max()]
