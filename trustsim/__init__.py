@@ -17,8 +17,8 @@ __all__ = [
 __version__ = "0.1.0"
 
 
-# the study packages, imported on first use so that ``import trustsim`` stays fast
-STUDIES = ("experiment", "sensitivity", "policy", "facts", "ema", "plots")
+# subpackages imported on first use, so that ``import trustsim`` stays fast
+LAZY = ("experiment", "sensitivity", "policy", "facts", "ema", "plots")
 
 
 def __getattr__(name: str) -> Any:
@@ -26,7 +26,7 @@ def __getattr__(name: str) -> Any:
     imported on first use."""
     import importlib
 
-    if name in STUDIES:
+    if name in LAZY:
         return importlib.import_module(f"trustsim.{name}")
     if name == "run_experiment":
         return importlib.import_module("trustsim.experiment.runner").run_experiment

@@ -43,8 +43,11 @@ def resolve(ref: str | Path, kind: str) -> Path:
     """The file ``ref`` names: an existing path as given, else a built-in name of ``kind``.
 
     A missing file that is not a built-in name is returned as given, so the loader
-    reports it with the usual message (which names the built-ins too).
+    reports it with the usual message (which names the built-ins too). Anything but a
+    ``str`` or a ``Path`` is a ``TypeError``.
     """
+    if not isinstance(ref, str | Path):
+        raise TypeError(f"expected a path or a built-in name, got {type(ref).__name__}")
     path = Path(ref)
     if path.exists() or path.suffix or len(path.parts) > 1:
         return path

@@ -563,11 +563,9 @@ def cmd_classroom(args: argparse.Namespace) -> int:
     _check_host(args)
     import uvicorn
 
-    from trustsim import builtin
     from trustsim.viz.participate import create_app, urls
     from trustsim.viz.session import Session
 
-    args.config = builtin.resolve(args.config, "scenario")
     try:
         session = Session(
             args.config, worlds=args.worlds, seed=args.seed, max_students=args.max_students,

@@ -365,10 +365,6 @@ def load_scenario(path: str | Path, overrides: Mapping[str, object] | None = Non
     TypeError
         ``path`` is neither a ``str`` nor a ``Path``.
     """
-    if not isinstance(path, str | Path):
-        raise TypeError(
-            f"load_scenario: expected a path or a built-in name, got {type(path).__name__}"
-        )
     return build_scenario(read_yaml(builtin.resolve(path, "scenario"), "scenario"), overrides)
 
 
@@ -436,8 +432,7 @@ def _read_text(path: Path, what: str) -> str:
             raise ConfigError(f"{path}: larger than 1 MB; not a {what} file")
         data = path.read_bytes()
     except FileNotFoundError:
-        kinds = {"scenario": "scenario", "experiment": "experiment"}
-        known = f" ({builtin.hint(kinds[what])})" if what in kinds else ""
+        known = f" ({builtin.hint(what)})" if what in builtin.KINDS else ""
         raise ConfigError(f"{path}: no such {what} file{known}") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot be read ({exc.strerror})") from None

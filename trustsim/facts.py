@@ -290,12 +290,13 @@ def _proof_ratio(runs: Runs, statistic: Callable[[np.ndarray], float]) -> tuple[
     over paired worlds (same seeds) for its interval."""
     on, off = (_final_shares(runs, v) for v in ("proof_on", "proof_off"))
     rng = np.random.default_rng(0)  # the resampling, not the model: fixed for a stable report
-    boot = []
-    for idx in (rng.integers(0, len(on), len(on)) for _ in range(400)):
-        below = statistic(off[idx])
-        boot.append(statistic(on[idx]) / below if below > 0 else np.nan)
-    below = statistic(off)
-    return np.array(boot), statistic(on) / below if below > 0 else float("nan")
+
+    def ratio(worlds: np.ndarray | slice) -> float:
+        below = statistic(off[worlds])
+        return statistic(on[worlds]) / below if below > 0 else float("nan")
+
+    boot = [ratio(rng.integers(0, len(on), len(on))) for _ in range(400)]
+    return np.array(boot), ratio(slice(None))
 
 
 def proof_gini(runs: Runs) -> tuple[np.ndarray, float | None]:
@@ -501,8 +502,8 @@ def summarise(runs: Runs) -> pd.DataFrame:
                 "ci_low": low,
                 "ci_high": high,
                 "n": n,
-                "verdict": verdict(mean, low, high, fact),
-                "holds": verdict(mean, low, high, fact) == HOLDS,
+                "verdict": (said := verdict(mean, low, high, fact)),
+                "holds": said == HOLDS,
                 "source": fact.source,
             }
         )

@@ -194,8 +194,6 @@ def load(path: str | Path) -> Experiment:
     ConfigError
         Missing or invalid file, unknown keys, or design values the scenario rejects.
     """
-    if not isinstance(path, str | Path):
-        raise TypeError(f"load: expected a path or a built-in name, got {type(path).__name__}")
     path = builtin.resolve(path, "experiment")
     raw = read_yaml(path, "experiment")
     if "scenario" not in raw:
