@@ -7,8 +7,8 @@ from collections.abc import Mapping
 import numpy as np
 import pytest
 
+from trustsim import kernels
 from trustsim.config import Scenario
-from trustsim.draws import EncounterDraws
 
 
 def small(overrides: Mapping[str, object] | None = None, *, size: int = 200) -> Scenario:
@@ -20,7 +20,7 @@ def small(overrides: Mapping[str, object] | None = None, *, size: int = 200) -> 
 EVENTFUL = {
     "market.mistake_rate": 0.3,
     "market.discovery": 0.6,
-    "market.breach_rate": 0.15,
+    "market.breach_rate": 0.3,
     "market.failure_threshold": 0.62,
     "market.complaint_rate": 0.8,
     "market.review_rate": 0.15,
@@ -28,14 +28,23 @@ EVENTFUL = {
 }
 
 
-def scripted_encounter(n: int, quality: float, **uniforms: np.ndarray) -> EncounterDraws:
-    """Encounter draws chosen by hand: every uniform 1 (no event happens) unless given,
-    and delivered quality ``quality`` for everyone."""
-    ones = np.ones(n)
-    names = ("u_need", "u_mistake", "u_warn", "u_discover", "u_complain", "u_recover", "u_story")
-    return EncounterDraws(
-        **{name: uniforms.get(name, ones) for name in names}, quality=np.full(n, quality)
-    )
+LANES = ("u_need", "u_mistake", "u_warn", "u_discover", "u_complain", "u_recover", "u_story")
+
+
+def scripted_encounter(n: int, quality: float, **uniforms: np.ndarray) -> np.ndarray:
+    """Encounter draws chosen by hand, rows by lane (``kernels.NEED`` ... ``QUALITY``):
+    every uniform 1 (no event happens) unless given, and delivered quality ``quality``
+    for everyone."""
+    script = np.ones((kernels.QUALITY + 1, n))
+    for lane, name in enumerate(LANES):
+        script[lane] = uniforms.get(name, 1.0)
+    script[kernels.QUALITY] = quality
+    return script
+
+
+def scripted_decision(u_consider: np.ndarray, u_choice: np.ndarray) -> np.ndarray:
+    """Decision draws chosen by hand, rows ``kernels.CONSIDER`` and ``kernels.CHOICE``."""
+    return np.array([u_consider, u_choice], dtype=float)
 
 
 @pytest.fixture

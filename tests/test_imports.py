@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -78,21 +79,28 @@ def test_the_graph_sees_a_planted_cycle() -> None:
 
 CHECK = """
 import json, os, sys
+from pathlib import Path
 import matplotlib
-before = (dict(matplotlib.rcParams), os.listdir("."), os.environ.copy())
+def cache():  # files in numba's cache, which only a run (never an import) may touch;
+    # numba itself makes an empty folder per package when a cached function is declared
+    return sorted(str(p) for p in Path(os.environ["NUMBA_CACHE_DIR"]).rglob("*") if p.is_file())
+before = (dict(matplotlib.rcParams), os.listdir("."), os.environ.copy(), cache())
 import importlib
 importlib.import_module(sys.argv[1])
-after = (dict(matplotlib.rcParams), os.listdir("."), os.environ.copy())
-changed = [what for what, b, a in zip(("rcParams", "files", "environment"), before, after)
-           if b != a]
+after = (dict(matplotlib.rcParams), os.listdir("."), os.environ.copy(), cache())
+changed = [what for what, b, a in zip(("rcParams", "files", "environment", "numba cache"),
+           before, after) if b != a]
 print(json.dumps(changed))
 """
 
 
 def import_alone(module: str, cwd: Path) -> tuple[int, list[str], str]:
+    cache = cwd.parent / f"numba-cache-{module}"
+    cache.mkdir(exist_ok=True)
+    (cache / "kept.nbi").write_text("a kernel cached by an earlier run")
     done = subprocess.run(
         [sys.executable, "-c", CHECK, module], capture_output=True, text=True, cwd=cwd,
-        timeout=120, check=False,
+        timeout=120, check=False, env={**os.environ, "NUMBA_CACHE_DIR": str(cache)},
     )  # fmt: skip
     changed = json.loads(done.stdout.strip().splitlines()[-1]) if done.returncode == 0 else []
     return done.returncode, changed, done.stderr

@@ -3,12 +3,16 @@ cache, and a cold cache and a warm one give identical tables."""
 
 from __future__ import annotations
 
+import ast
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pandas as pd
+import pytest
+
+from trustsim import layout, rules
 
 RUN = """
 import sys, trustsim
@@ -49,3 +53,59 @@ def test_kernels_compiled_from_older_rules_are_not_reused(tmp_path: Path) -> Non
     stamps[0].write_text("rules of another version")
     again = run_in_fresh_process(tmp_path / "b.parquet", cache)
     assert "compiling kernels, first run only" in again
+
+
+THREADS = """
+import sys, trustsim
+from conftest import EVENTFUL
+scenario = trustsim.Scenario().with_overrides({"population.size": 9000, **EVENTFUL})
+result = trustsim.run(scenario, seed=3, steps=12)
+result.timeseries.to_parquet(sys.argv[1])
+"""
+
+
+def test_tables_are_identical_whatever_the_thread_count(tmp_path: Path) -> None:
+    # 9,000 customers are five chunks: with two threads they are shared out, with one not
+    tables = []
+    for threads in (1, 2):
+        out = tmp_path / f"threads-{threads}.parquet"
+        env = {**os.environ, "NUMBA_NUM_THREADS": str(threads),
+               "PYTHONPATH": str(Path(__file__).parent)}  # fmt: skip
+        subprocess.run([sys.executable, "-c", THREADS, str(out)], env=env, check=True)
+        tables.append(pd.read_parquet(out))
+    assert tables[0]["breaches"].sum() > 0 and tables[0]["wom_negative"].sum() > 0
+    pd.testing.assert_frame_equal(tables[0], tables[1], check_exact=True)
+
+
+def parameter_names() -> set[str]:
+    """Every model parameter as a kernel or an agent reads it (``p.market_x``, ``mk.x``,
+    ``firms[f].x``, ``cfg.x``)."""
+    names = set(layout.FIRM.names)
+    for name in layout.PARAMS.names:
+        names |= {name, name.split("_", 1)[1]}
+    return names
+
+
+def formulas_over_parameters(path: Path) -> list[str]:
+    """Arithmetic in ``path`` that reads a model parameter: a formula of the model that
+    belongs in rules.py. Each finding is 'line: parameter'."""
+    params, found = parameter_names(), {}
+    for node in ast.walk(ast.parse(path.read_text())):
+        if not isinstance(node, ast.BinOp):
+            continue
+        for inner in ast.walk(node):
+            if isinstance(inner, ast.Attribute) and inner.attr in params:
+                found[(inner.lineno, inner.col_offset)] = f"{inner.lineno}: {inner.attr}"
+    return [found[k] for k in sorted(found)]
+
+
+@pytest.mark.parametrize("engine", ["kernels.py", "phases.py", "reference.py"])
+def test_no_engine_writes_a_formula_of_its_own(engine: str) -> None:
+    # every equation lives once, in rules.py, and both engines call it (ODD 7)
+    assert formulas_over_parameters(Path(rules.__file__).parent / engine) == []
+
+
+def test_the_formula_check_finds_a_planted_formula(tmp_path: Path) -> None:
+    planted = tmp_path / "engine.py"
+    planted.write_text("hazard = p.market_breach_rate * (1.0 - firm.data_protection)\n")
+    assert formulas_over_parameters(planted) == ["1: market_breach_rate", "1: data_protection"]

@@ -10,7 +10,9 @@ import numpy as np
 import pytest
 from pydantic import ValidationError
 
+from trustsim import phases, rules
 from trustsim.config import ConfigError, Scenario, sensitivity_ranges
+from trustsim.model import TrustModel
 from trustsim.network import (
     KINDS,
     CompleteNetwork,
@@ -22,6 +24,7 @@ from trustsim.network import (
     network_spec,
     watts_strogatz_edges,
 )
+from trustsim.state import Ledger
 
 
 def rng(seed: int = 0) -> np.random.Generator:
@@ -86,23 +89,31 @@ def test_sparse_neighbours_match_networkx() -> None:
 @pytest.mark.parametrize(
     "net", [SparseNetwork(300, *watts_strogatz_edges(300, 10, 0.2, rng())), CompleteNetwork(300)]
 )
-def test_contacts_reach_each_neighbour_with_probability_p(
+def test_word_of_mouth_reaches_each_neighbour_with_probability_p(
     net: SparseNetwork | CompleteNetwork,
 ) -> None:
-    p = np.zeros(300)
-    p[:100] = 0.3
-    told = np.zeros(300)
-    trials = 200
-    generator = rng(7)
-    for _ in range(trials):
-        src, dst = net.contacts(generator, p)
-        assert np.all(src < 100)
-        assert np.all(src != dst)
-        for i, j in zip(src[:50], dst[:50], strict=True):
-            assert j in set(net.neighbours(int(i)))
-        told += np.bincount(src, minlength=300)
-    expected = 0.3 * net.degree[:100] * trials
-    assert np.allclose(told[:100].sum(), expected.sum(), rtol=0.02)
+    # the first 100 customers have bad news about firm 0 and tell each neighbour with
+    # probability 0.3 (ODD 7.4); listeners pull it over their own edges only
+    scenario = Scenario().with_overrides({"population.size": 300, "wom.p_negative": 0.3})
+    model = TrustModel(scenario, seed=3, agent_handles=False, datacollector=False)
+    ctx = phases.Context.of(scenario, net)
+    st = model.state
+    st.talkativeness[:] = 1.0
+    st.aware[:] = False
+    told, trials = 0.0, 200
+    for step in range(trials):
+        st.reset_events()
+        st.story[:100], st.story_firm[:100] = rules.IGNORED, 0
+        ledger = Ledger.empty(2)
+        phases.talk(st, ledger, ctx, phases.Dice(np.uint64(99), step))
+        told += ledger.wom_negative[0]
+    expected = 0.3 * net.degree[:100].sum() * trials
+    assert told == pytest.approx(expected, rel=0.02)
+    can_hear = np.zeros(300, dtype=bool)
+    for i in range(100):
+        can_hear[net.neighbours(i)] = True
+    assert st.aware[:, 0].any()
+    np.testing.assert_array_equal(st.aware[~can_hear, 0], False)  # nobody else heard
 
 
 def test_real_graph_needs_matching_size() -> None:

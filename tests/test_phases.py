@@ -9,17 +9,18 @@ even though both engines share it.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 import pytest
-from conftest import scripted_encounter
+from conftest import scripted_decision, scripted_encounter
 
-from trustsim import rules
+from trustsim import draws, kernels, rules
 from trustsim.config import Scenario
-from trustsim.draws import BreachDraws, DecisionDraws
 from trustsim.network import SparseNetwork
 from trustsim.phases import (
     Context,
+    Dice,
     advertise,
     bookkeeping,
     breach,
@@ -68,6 +69,24 @@ def context(scenario: Scenario = SCENARIO, network: SparseNetwork | None = None)
     return Context.of(scenario, network or star)
 
 
+KEY = np.uint64(20261202)
+ANY = Dice(KEY, 0)  # a stream for phases whose every draw is certain in the case
+
+
+def dice_where(case: Callable[[Callable[[int, int], float]], bool]) -> Dice:
+    """The first step of the test stream whose uniforms make the case: ``u(item, lane)``
+    is the number the kernel will draw there (a pure function of the counter)."""
+    with draws.wrapping():
+        for step in range(200_000):
+
+            def u(item: int, lane: int, step: int = step) -> float:
+                return float(draws.uniform(KEY, step, item, lane))
+
+            if case(u):
+                return Dice(KEY, step)
+    raise AssertionError("no step of the test stream makes the case")
+
+
 def hand_trust(st: CustomerState, i: int, f: int, scenario: Scenario = SCENARIO) -> float:
     """T by hand: power mean, bank-account sigmoid, risk-weighted blend (ODD 4)."""
     tr = scenario.trust
@@ -94,9 +113,17 @@ def test_breach_hits_the_firms_customers_and_the_news_reaches_others() -> None:
     st, ctx, ledger = state(), context(), Ledger.empty(M)
     before = state()
     # firm 0 is breached (u below breach_rate * (1 - protection)); firm 1 is not.
-    # Customer 2 hears the news (u_news below news.reach), customer 3 does not.
-    u_news = np.array([[0.0, 0.0], [0.0, 0.0], [0.1, 0.9], [0.99, 0.99]])
-    breach(st, ledger, ctx, BreachDraws(np.array([0.0, 0.99]), u_news))
+    # Customer 2 hears the news (u below news.reach), customer 3 does not.
+    hazard = [MARKET.breach_rate * (1 - f.data_protection) for f in SCENARIO.firms]
+    reach, news = SCENARIO.news.reach, kernels.NEWS
+    dice = dice_where(
+        lambda u: (
+            u(0, kernels.BREACH) < hazard[0]
+            and u(1, kernels.BREACH) >= hazard[1]
+            and u(2, news) < reach <= u(3, news)
+        )
+    )
+    breach(st, ledger, ctx, dice)
 
     for i in (0, 1):
         t = hand_trust(before, i, 0)
@@ -125,8 +152,8 @@ def test_a_warned_customer_learns_benevolence_and_the_firm_pays_for_it() -> None
     y = firm.promise  # delivered exactly as promised: kept, no extra, no failure
     zeros = np.zeros(N)
     only_0_buys = np.array([0.0, 1.0, 1.0, 1.0])
-    draws = scripted_encounter(N, y, u_need=only_0_buys, u_mistake=zeros, u_warn=zeros)
-    encounter(st, ledger, ctx, draws)
+    script = scripted_encounter(N, y, u_need=only_0_buys, u_mistake=zeros, u_warn=zeros)
+    encounter(st, ledger, ctx, ANY, script)
 
     t, c = hand_trust(before, 0, 0, scenario), hand_cognitive(before, 0, 0)
     a, b, g = before.beliefs[0, 0]
@@ -149,7 +176,7 @@ def test_one_teller_reaches_its_three_neighbours() -> None:
     st, ctx, ledger = state(), context(scenario), Ledger.empty(M)
     before = state()
     st.story[0], st.story_firm[0], st.story_evidence[0] = rules.IGNORED, 0, 0.0
-    talk(st, ledger, Accounts.empty(M), ctx, np.random.default_rng(0), np.ones(N))
+    talk(st, ledger, ctx, ANY)  # told with probability 1
 
     for j in (1, 2, 3):
         t = hand_trust(before, j, 0, scenario)
@@ -189,11 +216,11 @@ def test_an_exploited_mistake_earns_money_and_costs_trust_only_when_found_out() 
     st, ctx, ledger = state(), context(), Ledger.empty(M)
     before, firm = state(), SCENARIO.firms[0]
     y = firm.promise
-    draws = scripted_encounter(
+    script = scripted_encounter(
         N, y, u_need=np.array([0.0, 0.0, 1.0, 1.0]), u_mistake=np.zeros(N),
         u_warn=np.zeros(N), u_discover=np.array([0.0, 1.0, 1.0, 1.0]),
     )  # fmt: skip
-    encounter(st, ledger, ctx, draws)
+    encounter(st, ledger, ctx, ANY, script)
 
     t = hand_trust(before, 0, 0)
     a, b, g = before.beliefs[0, 0]
@@ -219,11 +246,11 @@ def test_a_failure_brings_complaints_one_resolved_and_one_ignored() -> None:
     st, ctx, ledger = state(), context(), Ledger.empty(M)
     before, firm = state(), SCENARIO.firms[0]
     y = 0.3
-    draws = scripted_encounter(
+    script = scripted_encounter(
         N, y, u_need=np.array([0.0, 0.0, 1.0, 1.0]), u_complain=np.zeros(N),
         u_recover=np.array([0.1, 0.5, 1.0, 1.0]),
     )  # fmt: skip
-    encounter(st, ledger, ctx, draws)
+    encounter(st, ledger, ctx, ANY, script)
 
     la = 2.25
     for i, fixed in ((0, True), (1, False)):
@@ -248,7 +275,7 @@ def test_care_deposits_and_teaches_benevolence_at_half_weight() -> None:
     st, ctx, ledger = state(), context(), Ledger.empty(M)
     before = state()
     # firm 1 (trust_first) contacts with probability 0.05: customer 2's uniform is below
-    care(st, ledger, ctx, np.array([0.0, 0.0, 0.01, 0.0]))
+    care(st, ledger, ctx, dice_where(lambda u: u(2, 0) < SCENARIO.firms[1].care_rate))
     c = hand_cognitive(before, 2, 1)
     assert st.balance[2, 1] == pytest.approx(before.balance[2, 1] + 0.5 * c)  # d_care
     b = before.beliefs[2, 1, 1]
@@ -263,13 +290,15 @@ def test_reviews_are_posted_by_stars_and_move_the_rating() -> None:
     st, ctx, ledger, accounts = state(), context(scenario), Ledger.empty(M), Accounts.empty(M)
     st.stars[:] = [5, 1, 3, 0]  # the prospect bought nothing
     # posting: 5 stars 0.02 (1 + 1.5 * 2) = 0.08; 1 star 2 * 0.08 = 0.16; 3 stars 0.02
-    review(st, ledger, accounts, ctx, np.array([0.079, 0.159, 0.021, 0.0]))
+    review(st, ledger, accounts, ctx, dice_where(lambda u: u(0, 0) < 0.08 and u(1, 0) < 0.16
+           and u(2, 0) >= 0.02))  # fmt: skip
     np.testing.assert_allclose(ledger.new_reviews, [2, 0])  # the 3-star buyer stays silent
     np.testing.assert_allclose(ledger.stars_5, [1, 0])
     np.testing.assert_allclose(ledger.stars_1, [1, 0])
     assert rating(accounts, ctx)[0] == pytest.approx((3.5 * 10 + 6) / 12)
     assert rating(accounts, ctx)[1] == 3.5
-    review(st, Ledger.empty(M), accounts, ctx, np.array([0.081, 0.161, 0.0, 0.0]))
+    review(st, Ledger.empty(M), accounts, ctx, dice_where(lambda u: u(0, 0) >= 0.08
+           and u(1, 0) >= 0.16 and u(2, 0) < 0.02))  # fmt: skip
     np.testing.assert_allclose(accounts.review_count, [2, 1])  # only the 3 stars, of firm 1
 
 
@@ -294,7 +323,7 @@ def test_a_reconsidering_customer_chooses_by_the_logit_with_switching_cost() -> 
     u = np.exp(hand_utilities(st, 0, SCENARIO, [1, 1, 1]))
     stay, switch = u[0] / u.sum(), u[1] / u.sum()
     # a uniform just past "stay" switches to firm 1; customer 0 considers (u below 0.007)
-    decide(st, ledger, Accounts.empty(M), ctx, DecisionDraws(np.array([0.0, 1, 1, 1]),
+    decide(st, ledger, Accounts.empty(M), ctx, ANY, scripted_decision(np.array([0.0, 1, 1, 1]),
            np.array([stay + 1e-9, 0.5, 0.5, 0.5])))  # fmt: skip
     assert st.provider[0] == 1 and st.left[0] and not st.cohort[0] and st.tenure[0] == 0
     np.testing.assert_allclose(ledger.churns, [1, 0])
@@ -304,7 +333,7 @@ def test_a_reconsidering_customer_chooses_by_the_logit_with_switching_cost() -> 
     for uniform, provider, exits in ((stay - 1e-9, 0, 0), (stay + switch + 1e-9, -1, 1)):
         st, ledger = state(), Ledger.empty(M)
         st.aware[0] = True
-        decide(st, ledger, Accounts.empty(M), ctx, DecisionDraws(np.array([0.0, 1, 1, 1]),
+        decide(st, ledger, Accounts.empty(M), ctx, ANY, scripted_decision(np.array([0.0, 1, 1, 1]),
                np.array([uniform, 0.5, 0.5, 0.5])))  # fmt: skip
         assert st.provider[0] == provider
         np.testing.assert_allclose(ledger.exits, [exits, 0])
@@ -319,8 +348,8 @@ def test_a_prospect_enters_at_the_network_bass_hazard() -> None:
     for u_consider, enters in ((0.2199, True), (0.2201, False)):
         st, ledger = state(), Ledger.empty(M)
         st.aware[3] = [False, True]
-        decide(st, ledger, Accounts.empty(M), ctx, DecisionDraws(np.array([1, 1, 1, u_consider]),
-               np.array([0.5, 0.5, 0.5, 0.0])))  # fmt: skip
+        script = scripted_decision(np.array([1, 1, 1, u_consider]), np.array([0.5, 0.5, 0.5, 0]))
+        decide(st, ledger, Accounts.empty(M), ctx, ANY, script)
         assert bool(st.provider[3] == 1) is enters
         np.testing.assert_allclose(ledger.entries, [0, 1 if enters else 0])
         np.testing.assert_allclose(ledger.searches, [0, 0])  # a prospect is not a search
@@ -352,10 +381,10 @@ def kept_promises_to_recover(scenario: Scenario) -> int:
     st, ctx = state(), context(scenario)
     st.beliefs[0, 0, 2] = start = 0.5
     buys = np.array([0.0, 1.0, 1.0, 1.0])
-    encounter(st, Ledger.empty(M), ctx, scripted_encounter(N, 0.6, u_need=buys))
+    encounter(st, Ledger.empty(M), ctx, ANY, scripted_encounter(N, 0.6, u_need=buys))
     assert st.beliefs[0, 0, 2] < start
     for kept in range(1, 50):
-        encounter(st, Ledger.empty(M), ctx, scripted_encounter(N, 0.85, u_need=buys))
+        encounter(st, Ledger.empty(M), ctx, ANY, scripted_encounter(N, 0.85, u_need=buys))
         if st.beliefs[0, 0, 2] >= start:
             return kept
     return 50
@@ -391,7 +420,12 @@ def test_the_power_mean_lets_one_doubted_aspect_weigh_more_than_a_third() -> Non
 def test_adverts_make_customers_aware_of_the_advertiser() -> None:
     st, ctx = state(), context()
     # firm 0 advertises at 0.8, firm 1 at 0.2; reach 0.05 per unit: 0.04 and 0.01 a week
-    u_ad = np.array([[0.5, 0.5], [0.5, 0.0099], [0.039, 0.5], [0.041, 0.011]])
-    advertise(st, ctx, u_ad)
-    expected = state().aware | np.array([[0, 0], [0, 1], [1, 0], [0, 0]], dtype=bool)
+    pattern = np.array([[0, 0], [0, 1], [1, 0], [0, 0]], dtype=bool)
+    dice = dice_where(
+        lambda u: all(
+            (u(i, f) < (0.04, 0.01)[f]) == pattern[i, f] for i in range(N) for f in (0, 1)
+        )
+    )
+    advertise(st, ctx, dice)
+    expected = state().aware | pattern
     np.testing.assert_array_equal(st.aware, expected)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 
-from trustsim import rules
+from trustsim import layout, rules
 
 
 def cognitive(x: list[float], rho: float) -> float:
@@ -156,10 +158,40 @@ def test_nps_shares_are_probabilities_of_a_noisy_answer() -> None:
     assert (answers <= 6).mean() == pytest.approx(d, abs=0.005)
 
 
+def choice(
+    beta_trust: float,
+    beta_proof: float,
+    beta_rating: float,
+    beta_popularity: float,
+    beta_price: float,
+    reference_price: float,
+    trust: float,
+    proof: float,
+    rating_gap: float,
+    popularity: float,
+    price: float,
+) -> tuple[Any, ...]:
+    """The arguments of ``rules.utility``: the scenario's and the firm's records
+    (``trustsim.layout``) carrying these weights and this price, then the signals."""
+    p = np.zeros(1, dtype=layout.PARAMS).view(np.recarray)
+    for name, value in (
+        ("beta_trust", beta_trust),
+        ("beta_proof", beta_proof),
+        ("beta_rating", beta_rating),
+        ("beta_popularity", beta_popularity),
+        ("beta_price", beta_price),
+        ("reference_price", reference_price),
+    ):
+        p[f"market_{name}"] = value
+    firm = np.zeros(1, dtype=layout.FIRM).view(np.recarray)
+    firm["price"] = price
+    return p[0], firm[0], trust, proof, rating_gap, popularity  # fmt: skip
+
+
 def test_log_price_makes_equal_prices_neutral() -> None:
     # beta_trust, beta_proof, beta_rating = 0; beta_price 6.5 around a reference price of 1
     def price_only(price: float) -> float:
-        return rules.utility(0.0, 0.0, 0.0, 0.0, 6.5, 1.0, 0.5, 0.0, 0.0, 0.0, price)
+        return rules.utility(*choice(0.0, 0.0, 0.0, 0.0, 6.5, 1.0, 0.5, 0.0, 0.0, 0.0, price))
 
     assert price_only(1.0) == 0.0
     assert price_only(1.1) == pytest.approx(-6.5 * np.log(1.1))
@@ -186,8 +218,8 @@ RULE_INPUTS = {
     "search_hazard": lambda r: (r.random() * 0.1, 0.12, 0.2, bool(r.integers(2)),
                                 bool(r.integers(2))),
     "entry_hazard": lambda r: (0.01, 1.0, r.random(), 0.2, r.random()),
-    "utility": lambda r: (5.0, 1.0, 0.5, 2.0, 9.0, 1.0, r.random(), r.random(), r.normal(),
-                          r.random(), r.uniform(0.5, 2)),
+    "utility": lambda r: choice(5.0, 1.0, 0.5, 2.0, 9.0, 1.0, r.random(), r.random(),
+                                r.normal(), r.random(), r.uniform(0.5, 2)),
     "nps_shares": lambda r: (r.random(), r.uniform(2, 10), r.uniform(2, 7), 1.5),
 }  # fmt: skip
 
@@ -333,17 +365,17 @@ def test_each_utility_term_by_hand_and_its_sign() -> None:
     base = dict(beta_trust=2.0, beta_proof=1.0, beta_rating=0.5, beta_popularity=3.0,
                 beta_price=9.0, reference_price=1.0, trust=0.0, proof=0.0, rating_gap=0.0,
                 popularity=0.0, price=1.0)  # fmt: skip
-    assert rules.utility(**base) == 0.0
-    assert rules.utility(**{**base, "trust": 0.5}) == pytest.approx(1.0)
-    assert rules.utility(**{**base, "proof": 0.5}) == pytest.approx(0.5)
-    assert rules.utility(**{**base, "rating_gap": 0.6}) == pytest.approx(0.3)
-    assert rules.utility(**{**base, "rating_gap": -0.6}) == pytest.approx(-0.3)
-    assert rules.utility(**{**base, "popularity": 0.2}) == pytest.approx(0.6)
-    assert rules.utility(**{**base, "price": 1.1}) == pytest.approx(-9.0 * np.log(1.1))
-    assert rules.utility(**{**base, "price": 2.0, "reference_price": 2.0}) == 0.0
-    assert rules.utility(**{**base, "price": 1.0, "reference_price": 0.5}) == pytest.approx(
-        -9.0 * np.log(2.0)
-    )
+    assert rules.utility(*choice(**base)) == 0.0
+    assert rules.utility(*choice(**{**base, "trust": 0.5})) == pytest.approx(1.0)
+    assert rules.utility(*choice(**{**base, "proof": 0.5})) == pytest.approx(0.5)
+    assert rules.utility(*choice(**{**base, "rating_gap": 0.6})) == pytest.approx(0.3)
+    assert rules.utility(*choice(**{**base, "rating_gap": -0.6})) == pytest.approx(-0.3)
+    assert rules.utility(*choice(**{**base, "popularity": 0.2})) == pytest.approx(0.6)
+    assert rules.utility(*choice(**{**base, "price": 1.1})) == pytest.approx(-9.0 * np.log(1.1))
+    assert rules.utility(*choice(**{**base, "price": 2.0, "reference_price": 2.0})) == 0.0
+    assert rules.utility(
+        *choice(**{**base, "price": 1.0, "reference_price": 0.5})
+    ) == pytest.approx(-9.0 * np.log(2.0))
 
 
 def test_social_weights_switch() -> None:
@@ -365,11 +397,11 @@ def test_logit_at_temperature_two_follows_softmax_of_half_the_utilities() -> Non
 
 def test_discounting_and_a_two_week_npv_by_hand() -> None:
     # amount / (1 + rate)^years: a year at 8% is 1 / 1.08, half a year 1 / sqrt(1.08)
-    assert rules.discounted(108.0, 0.08, 1.0) == pytest.approx(100.0)
-    assert rules.discounted(1.0, 0.08, 0.5) == pytest.approx(1 / np.sqrt(1.08))
-    assert rules.discounted(5.0, 0.2, 0.0) == 5.0
+    assert rules.discounted(108.0, 0.08, 52, 52) == pytest.approx(100.0)
+    assert rules.discounted(1.0, 0.08, 26, 52) == pytest.approx(1 / np.sqrt(1.08))
+    assert rules.discounted(5.0, 0.2, 0, 52) == 5.0
     # profit 10 in weeks 1 and 2 at 8% a year, 52 weeks a year (ODD 7.6)
-    npv = sum(rules.discounted(10.0, 0.08, t / 52) for t in (1, 2))
+    npv = sum(rules.discounted(10.0, 0.08, t, 52) for t in (1, 2))
     assert npv == pytest.approx(10 / 1.08 ** (1 / 52) + 10 / 1.08 ** (2 / 52))
     assert npv < 20.0
 

@@ -70,7 +70,8 @@ def test_a_played_customer_moves_only_by_its_person() -> None:
 
 
 def test_a_switch_is_counted_as_churn_and_acquisition() -> None:
-    model = TrustModel(small({"market.review_rate": 0.0, "market.p_ad": 0.0}), seed=4)
+    no_search = {"market.review_rate": 0.0, "market.warn_search": 0.0, "market.failure_search": 0.0}
+    model = TrustModel(small({**no_search, "market.p_ad": 0.0}), seed=4)
     node = int(np.flatnonzero(model.state.provider == 0)[0])
     model.play(node)
     model.step()
@@ -78,7 +79,7 @@ def test_a_switch_is_counted_as_churn_and_acquisition() -> None:
     model.choose(node, 1)
     model.step()
     assert model.ledger.churns[0] >= 1 and model.ledger.acquisitions[1] >= 1
-    # with no search and no adverts, the person's switch is the only move of the week
+    # with no search of any kind, the person's switch is the only move of the week
     assert model.ledger.churns.sum() == 1 and base.churns.sum() == 0
 
 

@@ -24,7 +24,7 @@ def one_encounter(model: TrustModel, quality: float) -> float:
     """Serve customer 0 once with delivered ``quality``; return its overall trust after."""
     n = model.state.n
     draws = scripted_encounter(n, quality, u_need=np.zeros(n))
-    phases.encounter(model.state, Ledger.empty(1), model.context, draws)
+    phases.encounter(model.state, Ledger.empty(1), model.context, model.dice("encounter"), draws)
     return float(model.trust_of(np.array([0]), np.array([0]))[2][0])
 
 
@@ -117,10 +117,15 @@ def test_warnings_raise_reputation_and_short_run_churn() -> None:
 
 
 @pytest.mark.slow
-def test_negative_word_of_mouth_lowers_the_over_promisers_npv() -> None:
+def test_negative_word_of_mouth_lowers_the_over_promisers_reputation() -> None:
+    # measured over 16 paired seeds: reputation -0.079 +- 0.001 at week 104. Its NPV moves
+    # by +7 +- 28, no detectable effect, so the test claims reputation only
     loud = {"wom.p_negative": 1.0, "wom.weight": 0.8}
     silent = {"wom.p_negative": 0.0}
-    assert final_mean(loud, "short_term", "npv", 104) < final_mean(silent, "short_term", "npv", 104)
+    assert (
+        final_mean(loud, "short_term", "reputation", 104)
+        < final_mean(silent, "short_term", "reputation", 104) - 0.05
+    )
     # ... although few of its encounters end in a story worth telling
     ts = trustsim.run(baseline(loud), seed=0, steps=104).timeseries
     short = ts[ts.firm == "short_term"]

@@ -1,32 +1,126 @@
-"""The random numbers of a run, drawn per phase from named streams.
+"""The random numbers of a run: counter-based draws inside the kernels, plus the
+Generators that build the world once.
 
-Both the compiled model and the agent-by-agent reference call these
-functions, so they consume identical numbers: each phase draws whole arrays
-(one entry per customer, whether or not it will be used) and the reference
-indexes them. A run's streams are spawned from one SeedSequence; each phase has
-its own stream, so changing one phase's draws never reshuffles the network or
-another phase.
+Every draw of the weekly dynamics is a pure function of (stream key, step, item,
+lane): a SplitMix64-style hash of the counter, in the manner of Random123 (Salmon
+et al. 2011) and JAX's threefry keys. Nothing is drawn ahead into arrays and
+nothing is consumed in order, so a kernel draws only the numbers it uses, in any
+order and on any thread, and the same customer in the same week always sees the
+same numbers. The functions below are ``register_jitable``: the kernels compile
+them, the agent-by-agent reference runs the very same source as Python (on numpy
+``uint64`` scalars, whose wrap-around the hash relies on; plain callers wrap
+them in :func:`wrapping`), so both engines see identical numbers.
+
+The network and the initial state are drawn once per run from numpy Generators
+(``Streams.network``, ``Streams.init``); each phase of the week has its own key,
+so changing one phase's draws never changes another's.
 """
 
 from __future__ import annotations
 
+import math
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
 import numpy as np
+from numba.extending import register_jitable
 
 from trustsim.config import Scenario
 
-PHASES = ("breach", "encounter", "care", "talk", "review", "decide", "aware")
+PHASES = ("breach", "encounter", "care", "talk", "review", "decide", "aware", "shocks")
+
+# SplitMix64 (Steele, Lea & Flood 2014): the golden-ratio increment and the
+# finaliser's multipliers and shifts
+GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+MIX1 = np.uint64(0xBF58476D1CE4E5B9)
+MIX2 = np.uint64(0x94D049BB133111EB)
+SHIFT1, SHIFT2, SHIFT3 = np.uint64(30), np.uint64(27), np.uint64(31)
+MANTISSA = np.uint64(11)  # keep the top 53 bits: every double in [0, 1) on a 2^-53 grid
+UNIT = 2.0**-53
+
+
+@register_jitable
+def mix(z: np.uint64) -> np.uint64:
+    """The SplitMix64 finaliser: a bijection of 64-bit words that scatters every bit."""
+    z = (z ^ (z >> SHIFT1)) * MIX1
+    z = (z ^ (z >> SHIFT2)) * MIX2
+    return z ^ (z >> SHIFT3)
+
+
+@register_jitable
+def bits(key: np.uint64, step: int, item: int, lane: int) -> np.uint64:
+    """64 random bits for (step, item, lane) of the stream ``key``: one mix per level
+    of the counter, so neighbouring counters give unrelated words."""
+    h = mix(key ^ (np.uint64(step) * GOLDEN))
+    h = mix(h ^ (np.uint64(item) * MIX1))
+    return mix(h + np.uint64(lane + 1) * GOLDEN)
+
+
+@register_jitable
+def uniform(key: np.uint64, step: int, item: int, lane: int) -> float:
+    """A uniform in [0, 1) for (step, item, lane) of the stream ``key``."""
+    return float(bits(key, step, item, lane) >> MANTISSA) * UNIT
+
+
+@register_jitable
+def normal(key: np.uint64, step: int, item: int, lane: int) -> float:
+    """A standard normal (Box-Muller) from lanes ``lane`` and ``lane + 1``."""
+    radius = math.sqrt(-2.0 * math.log(1.0 - uniform(key, step, item, lane)))
+    return radius * math.cos(2.0 * math.pi * uniform(key, step, item, lane + 1))
+
+
+@register_jitable
+def gamma(shape: float, key: np.uint64, step: int, item: int, lane: int) -> float:
+    """A Gamma(``shape``, 1) draw by Marsaglia & Tsang (2000), from lanes ``lane`` on:
+    attempt ``k`` reads lanes ``lane + 3k`` to ``lane + 3k + 2``, so callers space
+    their gamma lanes far apart. A shape below 1 is boosted: Gamma(a + 1) U^(1/a)."""
+    boost = 1.0
+    if shape < 1.0:
+        boost = (1.0 - uniform(key, step, item, lane)) ** (1.0 / shape)
+        shape += 1.0
+        lane += 1
+    d = shape - 1.0 / 3.0
+    c = 1.0 / math.sqrt(9.0 * d)
+    attempt = 0
+    while True:
+        at = lane + 3 * attempt
+        attempt += 1
+        x = normal(key, step, item, at)
+        v = 1.0 + c * x
+        if v <= 0.0:
+            continue
+        v = v * v * v
+        u = 1.0 - uniform(key, step, item, at + 2)
+        if math.log(u) < 0.5 * x * x + d - d * v + d * math.log(v):
+            return boost * d * v
+
+
+GAMMA_LANES = 1 << 20  # lanes between the two gammas of a beta: no attempt count reaches it
+
+
+@register_jitable
+def beta(a: float, b: float, key: np.uint64, step: int, item: int, lane: int) -> float:
+    """A Beta(a, b) draw as X / (X + Y) of two independent gammas."""
+    x = gamma(a, key, step, item, lane)
+    y = gamma(b, key, step, item, lane + GAMMA_LANES)
+    return x / (x + y)
+
+
+def wrapping() -> AbstractContextManager[object]:
+    """Silence numpy's overflow warning for the hash's intended uint64 wrap-around, for
+    callers that run the draws as plain Python (the reference, tests)."""
+    return np.errstate(over="ignore")
 
 
 @dataclass(frozen=True)
 class Streams:
-    """Independent Generators for the network, initialisation and each phase."""
+    """The run's Generators (network, initialisation, Mesa, hand-triggered shocks) and
+    one counter key per phase of the week."""
 
     seed: np.random.SeedSequence
     network: np.random.Generator
     init: np.random.Generator
-    phase: dict[str, np.random.Generator]
+    keys: dict[str, np.uint64]
     mesa: np.random.Generator
     shocks: np.random.Generator  # for shocks a user triggers by hand (classroom app)
 
@@ -36,12 +130,15 @@ class Streams:
         root = seed_sequence(seed)
         # appending children never changes the earlier ones (keys are indices)
         network, init, dynamics, mesa, shocks = children(root, 5)
-        phases = dict(zip(PHASES, children(dynamics, len(PHASES)), strict=True))
+        keys = {
+            name: np.uint64(seq.generate_state(1, np.uint64)[0])
+            for name, seq in zip(PHASES, children(dynamics, len(PHASES)), strict=True)
+        }
         return cls(
             seed=root,
             network=np.random.default_rng(network),
             init=np.random.default_rng(init),
-            phase={k: np.random.default_rng(v) for k, v in phases.items()},
+            keys=keys,
             mesa=np.random.default_rng(mesa),
             shocks=np.random.default_rng(shocks),
         )
@@ -98,63 +195,3 @@ def init_draws(scenario: Scenario, rng: np.random.Generator) -> InitDraws:
 def _unit_vectors(rng: np.random.Generator, n: int, dims: int) -> np.ndarray:
     x = rng.standard_normal((n, dims))
     return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
-
-
-@dataclass(frozen=True)
-class BreachDraws:
-    """This week's breach and breach-news uniforms (ODD 7.1)."""
-
-    u_breach: np.ndarray  # (M,)
-    u_news: np.ndarray  # (N, M)
-
-
-def breach_draws(rng: np.random.Generator, n: int, m: int) -> BreachDraws:
-    """Draw this week's breach and news uniforms."""
-    return BreachDraws(rng.random(m), rng.random((n, m)))
-
-
-@dataclass(frozen=True)
-class EncounterDraws:
-    """This week's encounter randomness: need, mistake, warning, quality, ... (ODD 7.2)."""
-
-    u_need: np.ndarray
-    u_mistake: np.ndarray
-    u_warn: np.ndarray
-    u_discover: np.ndarray
-    u_complain: np.ndarray
-    u_recover: np.ndarray
-    u_story: np.ndarray
-    quality: np.ndarray  # delivered quality y ~ Beta(mean quality, concentration) of provider
-
-
-def encounter_draws(
-    rng: np.random.Generator, provider: np.ndarray, quality: np.ndarray, concentration: np.ndarray
-) -> EncounterDraws:
-    """Uniforms for every customer, and y from its provider's quality (firm 0 for prospects)."""
-    u = rng.random((7, provider.size))
-    # Beta shapes per firm, then per customer by its provider's index: the same numbers
-    # as computing them per customer, with M operations instead of N
-    mean = np.minimum(np.maximum(quality, 1e-9), 1 - 1e-9)
-    f = np.maximum(provider, 0)
-    y = rng.beta((mean * concentration)[f], ((1.0 - mean) * concentration)[f])
-    need, mistake, warn, discover, complain, recover, story = u
-    return EncounterDraws(need, mistake, warn, discover, complain, recover, story, quality=y)
-
-
-def uniforms(rng: np.random.Generator, *shape: int) -> np.ndarray:
-    """One uniform per customer (care contacts, reviews) or per customer and firm (adverts)."""
-    return rng.random(shape)
-
-
-@dataclass(frozen=True)
-class DecisionDraws:
-    """This week's consideration and choice uniforms (ODD 7.5)."""
-
-    u_consider: np.ndarray
-    u_choice: np.ndarray
-
-
-def decision_draws(rng: np.random.Generator, n: int) -> DecisionDraws:
-    """Draw this week's consideration and choice uniforms."""
-    u = rng.random((2, n))
-    return DecisionDraws(u[0], u[1])

@@ -96,7 +96,7 @@ class TrustModel(mesa.Model):
         self.config = scenario
         n = scenario.population.size
         self.network = build_network(scenario.network, n, self.streams.network)
-        kernels.announce_compilation()
+        kernels.prepare()
         self.context = Context.of(scenario, self.network)
         self.state = initial_state(scenario, draws.init_draws(scenario, self.streams.init))
         m = len(scenario.firms)
@@ -115,6 +115,7 @@ class TrustModel(mesa.Model):
         self._materialized = 0
         self._profit = np.zeros(m)
         self._temporary: dict[str, tuple[int, object]] = {}
+        self._shocks = 0
         self.panel_every = panel_every
         self._choices: dict[int, int] = {}  # played customers' choices for the next step
         self.panel_records: list[dict[str, np.ndarray]] = []
@@ -173,15 +174,24 @@ class TrustModel(mesa.Model):
         self._choices[customer] = firm
 
     def _apply_choices(self, ledger: Ledger) -> None:
-        st = self.state
-        kernels.apply_choices(
-            np.fromiter(self._choices.keys(), dtype=np.int64, count=len(self._choices)),
-            np.fromiter(self._choices.values(), dtype=np.int64, count=len(self._choices)),
-            (st.provider, st.served, st.tenure, st.cohort, st.aware),
-            st.left,
-            (ledger.churns, ledger.acquisitions, ledger.entries, ledger.exits),
+        count = len(self._choices)
+        phases.apply_choices(
+            self.state,
+            ledger,
+            np.fromiter(self._choices.keys(), dtype=np.int64, count=count),
+            np.fromiter(self._choices.values(), dtype=np.int64, count=count),
         )
         self._choices.clear()
+
+    def dice(self, phase: str) -> phases.Dice:
+        """The random stream of ``phase`` in the step being taken (ODD 3)."""
+        return phases.Dice(self.streams.keys[phase], self.n_steps)
+
+    def shock_dice(self) -> phases.Dice:
+        """A fresh random stream for a shock triggered by hand: each shock of a run
+        has its own counter, so two shocks in one week draw different numbers."""
+        self._shocks += 1
+        return phases.Dice(self.streams.keys["shocks"], self._shocks)
 
     def trust_of(
         self, rows: np.ndarray, firms: np.ndarray
@@ -194,30 +204,22 @@ class TrustModel(mesa.Model):
 
     def step(self) -> None:
         """One week: breach, encounters, care, talk, adverts, decisions, bookkeeping."""
-        st, ctx, rng = self.state, self.context, self.streams.phase
-        n, m = st.n, ctx.n_firms
+        st, ctx = self.state, self.context
+        m = ctx.n_firms
         st.reset_events()
         self.ledger = ledger = Ledger.empty(m)
         ledger.customers_start[:] = np.bincount(st.provider[st.provider >= 0], minlength=m)
         if self._choices:
             self._apply_choices(ledger)
 
-        phases.breach(st, ledger, ctx, draws.breach_draws(rng["breach"], n, m))
-        phases.encounter(
-            st,
-            ledger,
-            ctx,
-            draws.encounter_draws(
-                rng["encounter"],
-                st.provider,
-                ctx.firms["quality"],
-                ctx.firms["quality_concentration"],
-            ),
-        )
-        phases.care(st, ledger, ctx, draws.uniforms(rng["care"], n))
-        phases.talk(st, ledger, self.accounts, ctx, rng["talk"], draws.uniforms(rng["review"], n))
-        phases.advertise(st, ctx, draws.uniforms(rng["aware"], n, m))
-        phases.decide(st, ledger, self.accounts, ctx, draws.decision_draws(rng["decide"], n))
+        dice = self.dice
+        phases.breach(st, ledger, ctx, dice("breach"))
+        phases.encounter(st, ledger, ctx, dice("encounter"))
+        phases.care(st, ledger, ctx, dice("care"))
+        phases.talk(st, ledger, ctx, dice("talk"))
+        phases.review(st, ledger, self.accounts, ctx, dice("review"))
+        phases.advertise(st, ctx, dice("aware"))
+        phases.decide(st, ledger, self.accounts, ctx, dice("decide"))
         self._profit = phases.bookkeeping(st, ledger, self.accounts, ctx, self.n_steps)
         self.collect()
         if self._temporary:

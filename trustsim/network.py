@@ -50,15 +50,6 @@ class SparseNetwork:
         ptr = self.adjacency.indptr
         return self.adjacency.indices[ptr[i] : ptr[i + 1]]
 
-    def contacts(self, rng: np.random.Generator, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Each customer i tells each neighbour independently with probability ``p[i]``.
-
-        One uniform per edge of every customer with ``p > 0``, in customer order
-        and, within a customer, in neighbour order. Returns (teller, hearer).
-        """
-        u = rng.random(int(self.degree[p > 0].sum()))
-        return _tell(self.adjacency.indptr, self.adjacency.indices, p, u)
-
     def to_networkx(self) -> nx.Graph:
         """The graph as a networkx Graph on nodes 0..n-1."""
         return nx.from_scipy_sparse_array(self.adjacency)
@@ -79,18 +70,6 @@ class CompleteNetwork:
     def neighbours(self, i: int) -> np.ndarray:
         """Everyone but customer ``i``."""
         return np.delete(np.arange(self.n), i)
-
-    def contacts(self, rng: np.random.Generator, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Each teller i reaches Binomial(n-1, p[i]) others, chosen without replacement."""
-        src, dst = [], []
-        for i in np.flatnonzero(p > 0):
-            k = rng.binomial(self.n - 1, p[i])
-            others = rng.choice(self.n - 1, size=k, replace=False)
-            src.append(np.full(k, i, dtype=np.int64))
-            dst.append(others + (others >= i))
-        if not src:
-            return np.empty(0, np.int64), np.empty(0, np.int64)
-        return np.concatenate(src), np.concatenate(dst).astype(np.int64)
 
     def to_networkx(self) -> nx.Graph:
         """The complete graph as a networkx Graph (small n only: it has n^2 / 2 edges)."""
@@ -137,26 +116,6 @@ def _symmetric_csr(n: int, src: np.ndarray, dst: np.ndarray) -> tuple[np.ndarray
                 k += 1
         indptr[i + 1] = k
     return indptr, placed[:k].copy()
-
-
-@njit(cache=True, nogil=True, error_model="numpy")
-def _tell(
-    indptr: np.ndarray, indices: np.ndarray, p: np.ndarray, u: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Walk the edges of every customer with ``p > 0``, in customer order and then
-    neighbour order, consuming one uniform each: (tellers, hearers) of the messages."""
-    tellers = np.empty(u.size, dtype=np.int64)
-    hearers = np.empty(u.size, dtype=np.int64)
-    k = told = 0
-    for i in range(p.size):
-        if p[i] <= 0.0:
-            continue
-        for e in range(indptr[i], indptr[i + 1]):
-            if u[k] < p[i]:
-                tellers[told], hearers[told] = i, indices[e]
-                told += 1
-            k += 1
-    return tellers[:told], hearers[:told]
 
 
 # --------------------------------------------------------------------------- kinds

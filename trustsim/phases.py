@@ -3,21 +3,34 @@
 Each phase reads the state as it was when the phase began (trust is computed
 before anything is learned) and writes its results in place, so the order of
 customers never matters. The loops over customers are the compiled kernels of
-:mod:`trustsim.kernels`; this module hands them the state, the draws and the
-ledger. Phases add this step's flows to the ledger and never touch the disk.
+:mod:`trustsim.kernels`; this module hands them the state by name, the week's
+random stream (a :class:`Dice`) and the ledger rows. Phases add this step's flows
+to the ledger and never touch the disk.
 """
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
 
 import numpy as np
 
-from trustsim import kernels, rules
+from trustsim import kernels, layout, rules
 from trustsim.config import Scenario
-from trustsim.draws import BreachDraws, DecisionDraws, EncounterDraws
 from trustsim.network import CompleteNetwork, Network
-from trustsim.state import Accounts, CustomerState, Ledger, firm_table
+from trustsim.state import Accounts, CustomerState, Ledger
+
+NO_SCRIPT = np.zeros((0, 0))  # the kernels draw from their counters
+
+
+@dataclass(frozen=True)
+class Dice:
+    """A phase's random stream in one step: the stream's key and the step (ODD 3)."""
+
+    key: np.uint64
+    step: int
 
 
 @dataclass(frozen=True)
@@ -25,21 +38,20 @@ class Context:
     """What the phases need that does not change during a run."""
 
     scenario: Scenario
-    firms: dict[str, np.ndarray]
     network: Network
-    params: np.ndarray = field(init=False)  # one record of dtype kernels.PARAMS
-    table: np.ndarray = field(init=False)  # the firm table as (M, K), for the kernels
-    graph: tuple[np.ndarray, np.ndarray, np.ndarray, bool] = field(init=False)
+    params: np.ndarray = field(init=False)  # one record of dtype layout.PARAMS
+    firms: np.ndarray = field(init=False)  # one record of dtype layout.FIRM per firm
+    graph: dict[str, Any] = field(init=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "params", kernels.params(self.scenario))
-        object.__setattr__(self, "table", kernels.firm_matrix(self.firms))
+        object.__setattr__(self, "params", layout.params(self.scenario))
+        object.__setattr__(self, "firms", layout.firms(self.scenario))
         object.__setattr__(self, "graph", _graph(self.network))
 
     @classmethod
     def of(cls, scenario: Scenario, network: Network) -> Context:
-        """The context of ``scenario`` on ``network`` (the firm table read from it)."""
-        return cls(scenario, firm_table(scenario), network)
+        """The context of ``scenario`` on ``network``."""
+        return cls(scenario, network)
 
     @property
     def n_firms(self) -> int:
@@ -49,18 +61,39 @@ class Context:
     @property
     def omega(self) -> float:
         """The weight of cognitive trust in overall trust at this market's risk (ODD 4)."""
-        return float(self.params[0]["omega"])
+        return float(self.params[0]["trust_omega"])
 
 
-def _graph(net: Network) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
-    """The network as the decision kernel reads it: CSR arrays (int64, so one compiled
-    version serves every network), degrees, and whether it is the implicit complete one."""
+def _graph(net: Network) -> dict[str, Any]:
+    """The network as the kernels read it: CSR arrays (int64, so one compiled version
+    serves every network), degrees, and whether it is the implicit complete one."""
     if isinstance(net, CompleteNetwork):
         empty = np.zeros(1, dtype=np.int64)
-        return empty, empty, net.degree, True
+        return {"indptr": empty, "indices": empty, "degree": net.degree, "complete": True}
     adjacency = net.adjacency
-    indptr, indices = adjacency.indptr.astype(np.int64), adjacency.indices.astype(np.int64)
-    return indptr, indices, net.degree.astype(np.int64), False
+    return {
+        "indptr": adjacency.indptr.astype(np.int64),
+        "indices": adjacency.indices.astype(np.int64),
+        "degree": net.degree.astype(np.int64),
+        "complete": False,
+    }
+
+
+@cache
+def _arguments(kernel: Any) -> tuple[str, ...]:
+    return tuple(inspect.signature(kernel.py_func).parameters)
+
+
+def run(kernel: Any, state: CustomerState, **given: Any) -> Any:
+    """Call ``kernel`` with the state arrays its parameters name (``beliefs``,
+    ``provider``, ...) and the rest given by keyword: arrays travel by name, so a
+    reordered signature cannot wire the wrong array. A trailing underscore in a
+    kernel's parameter (``story_evidence_``) names the same state array."""
+    args = [
+        given[name] if name in given else getattr(state, name.rstrip("_"))
+        for name in _arguments(kernel)
+    ]
+    return kernel(*args)
 
 
 def trust_of(
@@ -73,89 +106,70 @@ def trust_of(
     """
     rows = np.asarray(rows, dtype=np.int64)
     pairs = np.broadcast_to(np.asarray(firms, dtype=np.int64), rows.shape)
-    return kernels.trust_pairs(
-        state.beliefs, state.balance, state.identification, rows, np.ascontiguousarray(pairs),
-        ctx.params,
+    return run(
+        kernels.trust_pairs, state, rows=rows, firms=np.ascontiguousarray(pairs),
+        params=ctx.params,
     )  # fmt: skip
 
 
 def trust_matrix(state: CustomerState, ctx: Context) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Cognitive, affective and overall trust of every customer in every firm, (N, M) each."""
-    return kernels.trust_all(state.beliefs, state.balance, state.identification, ctx.params)
+    return run(kernels.trust_all, state, params=ctx.params)
 
 
-def breach(state: CustomerState, ledger: Ledger, ctx: Context, draws: BreachDraws) -> None:
+def _phase(
+    kernel: Any, state: CustomerState, ledger: Ledger, ctx: Context, dice: Dice, **given: Any
+) -> np.ndarray:
+    """Run a kernel that adds to the ledger; returns what it added, (M, flows)."""
+    part = ledger.part(state.n)
+    run(
+        kernel, state, firms=ctx.firms, params=ctx.params, key=dice.key, step=dice.step,
+        part=part, **given,
+    )  # fmt: skip
+    return ledger.add(part)
+
+
+def breach(state: CustomerState, ledger: Ledger, ctx: Context, dice: Dice) -> None:
     """7.1 Data breach: customers learn integrity 0 and lose a deposit; others may hear."""
-    kernels.breach(
-        state.beliefs, state.balance, state.identification, state.provider, state.breached,
-        ctx.table, ctx.params, draws.u_breach, draws.u_news, ledger.breaches, ledger.costs,
-    )  # fmt: skip
+    _phase(kernels.breach, state, ledger, ctx, dice)
 
 
-def encounter(state: CustomerState, ledger: Ledger, ctx: Context, draws: EncounterDraws) -> None:
-    """7.2 Encounter: mistake (warn or exploit), delivery against the promise, failure."""
-    st, d, led = state, draws, ledger
-    kernels.encounter(
-        (st.beliefs, st.balance, st.identification, st.provider, st.tenure),
-        (
-            st.warned, st.exploited, st.discovered, st.failed, st.complained, st.recovered,
-            st.stars, st.story, st.story_firm, st.story_evidence,
-        ),
-        ctx.table,
-        ctx.params,
-        (
-            d.u_need, d.u_mistake, d.u_warn, d.u_discover, d.u_complain, d.u_recover,
-            d.u_story, d.quality,
-        ),
-        (
-            led.revenue, led.costs, led.encounters, led.satisfied, led.warnings,
-            led.exploited, led.discovered, led.complaints, led.recoveries,
-        ),
-    )  # fmt: skip
-
-
-def care(state: CustomerState, ledger: Ledger, ctx: Context, u_care: np.ndarray) -> None:
-    """7.3 Proactive care: a deposit and benevolence evidence 1 at half weight."""
-    kernels.care(
-        state.beliefs, state.balance, state.identification, state.provider, ctx.table,
-        ctx.params, u_care, ledger.costs,
-    )  # fmt: skip
-
-
-def talk(
+def encounter(
     state: CustomerState,
     ledger: Ledger,
-    accounts: Accounts,
     ctx: Context,
-    rng: np.random.Generator,
-    u_review: np.ndarray,
+    dice: Dice,
+    script: np.ndarray = NO_SCRIPT,
 ) -> None:
-    """7.4 Word-of-mouth to neighbours (customers or not) and online reviews."""
-    st = state
-    p_tell = kernels.talk_probability(st.story, st.talkativeness, ctx.params)
-    tellers, hearers = ctx.network.contacts(rng, p_tell)
-    kernels.listen(
-        st.beliefs, st.balance, st.identification, st.aware, st.story, st.story_firm,
-        st.story_evidence, tellers, hearers, ctx.params,
-        (ledger.stories_positive, ledger.stories_negative, ledger.wom_positive,
-         ledger.wom_negative),
-    )  # fmt: skip
-    review(state, ledger, accounts, ctx, u_review)
+    """7.2 Encounter: mistake (warn or exploit), delivery against the promise, failure.
+    A hand case may script the draws: rows by lane (``kernels.NEED`` ... ``QUALITY``,
+    quality itself in the last), one column per customer."""
+    _phase(kernels.encounter, state, ledger, ctx, dice, script=script)
+
+
+def care(state: CustomerState, ledger: Ledger, ctx: Context, dice: Dice) -> None:
+    """7.3 Proactive care: a deposit and benevolence evidence 1 at half weight."""
+    _phase(kernels.care, state, ledger, ctx, dice)
+
+
+def talk(state: CustomerState, ledger: Ledger, ctx: Context, dice: Dice) -> None:
+    """7.4 Word-of-mouth: listeners, customers or not, hear their neighbours' stories."""
+    tellers = np.flatnonzero(state.story > 0) if ctx.graph["complete"] else NO_TELLERS
+    _phase(kernels.listen, state, ledger, ctx, dice, tellers=tellers, **ctx.graph)
+
+
+NO_TELLERS = np.zeros(0, dtype=np.int64)  # on a stored network, neighbours are the edges
 
 
 def review(
-    state: CustomerState, ledger: Ledger, accounts: Accounts, ctx: Context, u_review: np.ndarray
+    state: CustomerState, ledger: Ledger, accounts: Accounts, ctx: Context, dice: Dice
 ) -> None:
     """7.4 Every buyer may post a review, the likelier the more extreme its stars."""
-    by_stars = kernels.review(state.stars, state.served, ctx.params, u_review, ctx.n_firms)
-    count, star_sum = by_stars.sum(axis=1), by_stars @ STARS
-    ledger.new_reviews += count
-    ledger.new_stars += star_sum
-    ledger.by_stars[:] += by_stars.T
-    accounts.add_reviews(count, star_sum)
-
-
-STARS = np.arange(1.0, 6.0)
+    added = _phase(kernels.review, state, ledger, ctx, dice)
+    flows = layout.LEDGER_FLOWS
+    accounts.add_reviews(
+        added[:, flows.index("new_reviews")].copy(), added[:, flows.index("new_stars")].copy()
+    )
 
 
 def rating(accounts: Accounts, ctx: Context) -> np.ndarray:
@@ -165,29 +179,37 @@ def rating(accounts: Accounts, ctx: Context) -> np.ndarray:
     return rules.bayesian_rating(star_sum, count, rv.prior_mean, rv.prior_weight)
 
 
-def advertise(state: CustomerState, ctx: Context, u_ad: np.ndarray) -> None:
+def advertise(state: CustomerState, ctx: Context, dice: Dice) -> None:
     """7.5 This week's adverts make customers aware of the firm that pays for them."""
-    kernels.advertise(state.aware, ctx.table, ctx.params, u_ad)
+    run(
+        kernels.advertise, state, firms=ctx.firms, params=ctx.params, key=dice.key,
+        step=dice.step,
+    )  # fmt: skip
 
 
 def decide(
-    state: CustomerState, ledger: Ledger, accounts: Accounts, ctx: Context, draws: DecisionDraws
+    state: CustomerState,
+    ledger: Ledger,
+    accounts: Accounts,
+    ctx: Context,
+    dice: Dice,
+    script: np.ndarray = NO_SCRIPT,
 ) -> None:
-    """7.5 Decisions: who considers the market, then a logit choice among known firms."""
-    st = state
-    kernels.decide(
-        (st.beliefs, st.balance, st.identification, st.provider, st.tenure, st.cohort,
-         st.aware, st.played),
-        (st.warned, st.failed, st.left),
-        ctx.graph,
-        ctx.table,
-        rating(accounts, ctx),
-        ctx.params,
-        draws.u_consider,
-        draws.u_choice,
-        ledger.searches,
-        (ledger.churns, ledger.acquisitions, ledger.entries, ledger.exits),
+    """7.5 Decisions: who considers the market, then a logit choice among known firms.
+    A hand case may script the draws: rows ``kernels.CONSIDER`` and ``CHOICE``."""
+    _phase(
+        kernels.decide, state, ledger, ctx, dice, ratings=rating(accounts, ctx), script=script,
+        **ctx.graph,
     )  # fmt: skip
+
+
+def apply_choices(
+    state: CustomerState, ledger: Ledger, rows: np.ndarray, chosen: np.ndarray
+) -> None:
+    """The moves people chose for their customers (ODD 8b), counted as in 7.5."""
+    part = np.zeros((1, ledger.size), dtype=layout.LEDGER)
+    run(kernels.apply_choices, state, rows=rows, chosen=chosen, part=part)
+    ledger.add(part)
 
 
 def bookkeeping(
@@ -195,17 +217,15 @@ def bookkeeping(
 ) -> np.ndarray:
     """7.6 Bank decay, forgetting, tenure, fixed costs, profit and NPV; returns profit."""
     sc, fp = ctx.scenario, ctx.firms
-    kernels.settle(
-        state.beliefs, state.balance, state.propensity, state.provider, state.tenure, ctx.params
-    )
-    ledger.costs += (
-        fp["protection_cost"] * fp["data_protection"] * ledger.customers_start
-        + fp["ad_cost"] * fp["advertising"] * state.n
-    )
+    run(kernels.settle, state, params=ctx.params)
+    ledger.costs += rules.fixed_costs(
+        fp["protection_cost"], fp["data_protection"], ledger.customers_start,
+        fp["ad_cost"], fp["advertising"], state.n,
+    )  # fmt: skip
     profit = ledger.revenue - ledger.costs
     accounts.cumulative_profit += profit
-    years = step / sc.market.steps_per_year
-    accounts.npv += rules.discounted(profit, sc.market.discount_rate, years)
+    mk = sc.market
+    accounts.npv += rules.discounted(profit, mk.discount_rate, step, mk.steps_per_year)
     return profit
 
 
@@ -214,8 +234,11 @@ def tally(state: CustomerState, ctx: Context) -> dict[str, np.ndarray]:
     ``customers``, ``cohort_customers``, ``trust_sum``, ``cognitive_sum``,
     ``affective_sum``, ``promoters`` and ``detractors`` (expected NPS counts, ODD 7.7),
     ``reputation`` and ``awareness`` (means over all N)."""
-    sums = kernels.tally(
-        state.beliefs, state.balance, state.identification, state.provider, state.cohort,
-        state.aware, ctx.params,
-    )  # fmt: skip
-    return dict(zip(kernels.TALLY_ROWS, sums, strict=True))
+    part = np.zeros((layout.chunks(state.n), ctx.n_firms), dtype=layout.TALLY)
+    run(kernels.tally, state, params=ctx.params, part=part)
+    rows = layout.TALLY_ROWS
+    sums = part.view(np.float64).reshape(*part.shape, len(rows)).sum(axis=0)
+    out = {name: sums[:, k] for k, name in enumerate(rows)}
+    out["reputation"] = out["reputation"] / state.n  # means over all N
+    out["awareness"] = out["awareness"] / state.n
+    return out

@@ -1,10 +1,11 @@
 """The model written agent by agent: the honest baseline for the compiled kernels.
 
 Plain Mesa agents, each with its own state and one method per phase, loops
-instead of array tricks. It consumes the very same random numbers as
-:class:`trustsim.model.TrustModel` (the draw functions of ``trustsim.draws``
-and the network's ``contacts``; each agent indexes the arrays by its own
-number), so on the same seed both produce the same tables to rounding. It is
+instead of array tricks. It draws the very same random numbers as
+:class:`trustsim.model.TrustModel`: the counter-based draws of
+:mod:`trustsim.draws`, run here as plain Python, keyed by the phase, the step,
+the agent's number and the lane the kernels use. So on the same seed both
+produce the same tables to rounding. It is
 slow by design; use it to check the fast model and to read the rules.
 """
 
@@ -15,13 +16,13 @@ from collections import defaultdict
 import mesa
 import numpy as np
 
-from trustsim import draws, metrics, rules
+from trustsim import draws, kernels, layout, metrics, rules
 from trustsim.config import Firm as FirmConfig
 from trustsim.config import Scenario
 from trustsim.draws import seed_sequence
+from trustsim.layout import LEDGER_FLOWS
 from trustsim.network import build_network
 from trustsim.simulate import RunResult, manifest, tables
-from trustsim.state import LEDGER_FLOWS
 
 NONE = -1
 
@@ -52,22 +53,24 @@ class RefFirm(mesa.Agent):
         star_sum = sum(s for _, s in log)
         return float(rules.bayesian_rating(star_sum, count, rv.prior_mean, rv.prior_weight))
 
-    def has_breach(self, u: float) -> bool:
-        """Whether the firm is breached this step, given its uniform draw ``u`` (ODD 7.1)."""
-        hazard = self.model.config.market.breach_rate * (1.0 - self.config.data_protection)
-        return u < hazard
+    def has_breach(self) -> bool:
+        """Whether the firm is breached this step (ODD 7.1)."""
+        hazard = rules.breach_hazard(
+            self.model.config.market.breach_rate, self.config.data_protection
+        )
+        return self.model.uniform("breach", self.index, kernels.BREACH) < hazard
 
     def close_books(self, customers_start: int, step: int) -> None:
         """Add protection and advertising costs, then book profit, cumulative profit and NPV."""
         cfg, sc = self.config, self.model.config
-        self.flows["costs"] += (
-            cfg.protection_cost * cfg.data_protection * customers_start
-            + cfg.ad_cost * cfg.advertising * sc.population.size
-        )
+        self.flows["costs"] += rules.fixed_costs(
+            cfg.protection_cost, cfg.data_protection, customers_start,
+            cfg.ad_cost, cfg.advertising, sc.population.size,
+        )  # fmt: skip
         self.profit = self.flows["revenue"] - self.flows["costs"]
         self.cumulative_profit += self.profit
-        years = step / sc.market.steps_per_year
-        self.npv += rules.discounted(self.profit, sc.market.discount_rate, years)
+        mk = sc.market
+        self.npv += rules.discounted(self.profit, mk.discount_rate, step, mk.steps_per_year)
 
 
 class RefCustomer(mesa.Agent):
@@ -142,8 +145,9 @@ class RefCustomer(mesa.Agent):
 
     # ------------------------------------------------------------------ phases
 
-    def suffer_breach(self, f: int, u_news: float) -> None:
-        """7.1: as a customer of breached firm ``f``, or as someone who hears the news."""
+    def suffer_breach(self, f: int) -> bool:
+        """7.1: as a customer of breached firm ``f``, or as someone who may hear the news;
+        returns whether the customer was the firm's."""
         sc = self.model.config
         _, _, trust = self.trust(f)
         if self.provider == f:
@@ -152,10 +156,12 @@ class RefCustomer(mesa.Agent):
             self.balance[f] = float(
                 rules.withdraw(self.balance[f], sc.bank.d_breach, sc.bank.loss_aversion)
             )
-        elif u_news < sc.news.reach:
+            return True
+        if self.model.uniform("breach", self.index, kernels.NEWS + f) < sc.news.reach:
             self.learn(f, rules.INTEGRITY, 0.0, trust, weight=sc.news.weight)
+        return False
 
-    def buy(self, d: draws.EncounterDraws) -> None:
+    def buy(self) -> None:
         """7.2: one encounter with the provider, if there is a need this step."""
         if self.provider == NONE:
             return
@@ -163,69 +169,72 @@ class RefCustomer(mesa.Agent):
         sc, firm = self.model.config, self.model.firm_agents[self.provider]
         mk, bank, cfg = sc.market, sc.bank, firm.config
         cognitive, _, trust = self.trust(f)
-        if not d.u_need[i] < rules.need_probability(trust, mk.need_rate, mk.loyalty):
+
+        def u(lane: int) -> float:
+            return self.model.uniform("encounter", i, lane)
+
+        if not u(kernels.NEED) < rules.need_probability(trust, mk.need_rate, mk.loyalty):
             return
         la = bank.loss_aversion
         flows = firm.flows
         flows["encounters"] += 1
-        paid = cfg.price
         salient = rules.NO_STORY
 
-        if d.u_mistake[i] < mk.mistake_rate:
+        if u(kernels.MISTAKE) < mk.mistake_rate:
             target = rules.WARN_TARGETS.index(cfg.warn_target)
             warnable = rules.warnable(
                 target, trust, self.tenure, cfg.warn_min_trust, cfg.warn_min_tenure
             )
-            if warnable and d.u_warn[i] < cfg.warn_rate:
+            if warnable and u(kernels.WARN) < cfg.warn_rate:
                 self.warned = True
                 flows["warnings"] += 1
-                flows["costs"] += cfg.warn_cost
                 self.learn(f, rules.BENEVOLENCE, 1.0, trust)
-                self.balance[f] += bank.d_warn * cognitive
+                self.balance[f] = rules.deposit(self.balance[f], bank.d_warn, cognitive)
                 salient = rules.WARNED
             else:
                 self.exploited = True
-                paid += cfg.mistake_revenue
                 flows["exploited"] += 1
-                if d.u_discover[i] < mk.discovery:
+                if u(kernels.DISCOVER) < mk.discovery:
                     self.discovered = True
                     flows["discovered"] += 1
                     self.learn(f, rules.BENEVOLENCE, 0.0, trust)
                     self.learn(f, rules.INTEGRITY, 0.0, trust)
-                    self.balance[f] -= la * bank.d_exploit
+                    self.balance[f] = rules.withdraw(self.balance[f], bank.d_exploit, la)
                     salient = rules.EXPLOITED
 
-        quality = float(d.quality[i])
+        shape_a, shape_b = rules.quality_shapes(cfg.quality, cfg.quality_concentration)
+        quality = float(self.model.beta("encounter", i, kernels.QUALITY, shape_a, shape_b))
         self.learn(f, rules.ABILITY, quality, trust)
-        kept = quality >= cfg.promise - mk.tolerance
+        kept, exceeded = rules.delivery(quality, cfg.promise, mk.tolerance)
         self.learn(f, rules.INTEGRITY, 1.0 if kept else 0.0, trust)
         if kept:
             flows["satisfied"] += 1
-            if quality >= cfg.promise + mk.tolerance:
-                self.balance[f] += bank.d_extra * cognitive
+            if exceeded:
+                self.balance[f] = rules.deposit(self.balance[f], bank.d_extra, cognitive)
         else:
-            self.balance[f] -= la * bank.d_broken
+            self.balance[f] = rules.withdraw(self.balance[f], bank.d_broken, la)
 
         if quality < mk.failure_threshold:
             self.failed = True
-            if d.u_complain[i] < mk.complaint_rate:
+            if u(kernels.COMPLAIN) < mk.complaint_rate:
                 self.complained = True
                 flows["complaints"] += 1
-                if d.u_recover[i] < cfg.recovery:
+                if u(kernels.RECOVER) < cfg.recovery:
                     self.recovered = True
                     flows["recoveries"] += 1
-                    flows["costs"] += cfg.recovery_cost
                     self.learn(f, rules.BENEVOLENCE, 1.0, trust)
-                    self.balance[f] += bank.d_recovery * cognitive
+                    self.balance[f] = rules.deposit(self.balance[f], bank.d_recovery, cognitive)
                     salient = max(salient, rules.RECOVERED)
                 else:
                     self.learn(f, rules.BENEVOLENCE, 0.0, trust)
-                    self.balance[f] -= la * bank.d_ignored
+                    self.balance[f] = rules.withdraw(self.balance[f], bank.d_ignored, la)
                     salient = max(salient, rules.IGNORED)
 
-        flows["revenue"] += paid
-        flows["costs"] += cfg.unit_cost
-        self.tell_later(salient, quality, d.u_story[i])
+        flows["revenue"] += rules.encounter_revenue(cfg.price, cfg.mistake_revenue, self.exploited)
+        flows["costs"] += rules.encounter_costs(
+            cfg.unit_cost, cfg.warn_cost, self.warned, cfg.recovery_cost, self.recovered
+        )
+        self.tell_later(salient, quality, u(kernels.STORY))
 
     def tell_later(self, salient: int, quality: float, u_story: float) -> None:
         """7.4: the stars this encounter would earn in a review, and the story to tell."""
@@ -240,14 +249,14 @@ class RefCustomer(mesa.Agent):
             self.story, self.story_firm = story, f
             self.story_evidence = float(rules.story_evidence(story, quality))
 
-    def receive_care(self, u: float) -> None:
+    def receive_care(self) -> None:
         """7.3: a proactive contact from the provider."""
         if self.provider == NONE:
             return
         f, firm, sc = self.provider, self.model.firm_agents[self.provider], self.model.config
-        if u < firm.config.care_rate:
+        if self.model.uniform("care", self.index, 0) < firm.config.care_rate:
             cognitive, _, _ = self.trust(f)
-            self.balance[f] += sc.bank.d_care * cognitive
+            self.balance[f] = rules.deposit(self.balance[f], sc.bank.d_care, cognitive)
             self.beliefs[f][rules.BENEVOLENCE] = float(
                 rules.learn(
                     self.beliefs[f][rules.BENEVOLENCE],
@@ -261,11 +270,10 @@ class RefCustomer(mesa.Agent):
 
     def talk_probability(self) -> float:
         """7.4: P(telling each neighbour) about this step's story."""
-        if self.story == rules.NO_STORY:
-            return 0.0
         wom = self.model.config.wom
-        base = wom.p_negative if self.story >= rules.FIRST_NEGATIVE else wom.p_positive
-        return min(base * self.talkativeness, 1.0)
+        return float(
+            rules.talk_probability(self.story, self.talkativeness, wom.p_positive, wom.p_negative)
+        )
 
     def listen(self) -> None:
         """7.4: combine this step's messages per firm and aspect, then update."""
@@ -285,25 +293,27 @@ class RefCustomer(mesa.Agent):
             )
         self.inbox = []
 
-    def review(self, u: float) -> tuple[int, int] | None:
+    def review(self) -> tuple[int, int] | None:
         """7.4: after an encounter, maybe post a review; returns (firm, stars)."""
         rv = self.model.config.reviews
         if not rv.enabled or self.stars == 0:
             return None
-        if u >= rules.posting_probability(self.stars, rv.p_post, rv.extremity, rv.negativity):
+        if self.model.uniform("review", self.index, 0) >= rules.posting_probability(
+            self.stars, rv.p_post, rv.extremity, rv.negativity
+        ):
             return None
         return self.served, int(self.stars)
 
-    def see_adverts(self, u_ad: np.ndarray) -> None:
+    def see_adverts(self) -> None:
         """7.5: this week's adverts may make the customer aware of the advertiser."""
         reach = self.model.config.market.ad_reach
         for f, firm in enumerate(self.model.firm_agents):
-            if u_ad[self.index, f] < reach * firm.config.advertising:
+            exposure = rules.ad_exposure(reach, firm.config.advertising)
+            if self.model.uniform("aware", self.index, f) < exposure:
                 self.aware[f] = True
 
     def choose(
         self,
-        d: draws.DecisionDraws,
         providers: list[int],
         ratings: list[float],
         popularity: list[float],
@@ -328,30 +338,27 @@ class RefCustomer(mesa.Agent):
                     mk.p_ad, mk.ad_effect, advertising, mk.q_wom, sum(counts) / degree
                 )
             )
-        if not d.u_consider[i] < hazard:
+        if not self.model.uniform("decide", i, kernels.CONSIDER) < hazard:
             return self.provider
         if self.provider != NONE:
             self.model.firm_agents[self.provider].flows["searches"] += 1
         if not any(self.aware):
             return self.provider
         mean_rating = sum(ratings) / m
-        beta_proof, beta_rating, beta_popularity = rules.social_weights(
-            mk.social_proof, mk.beta_proof, mk.beta_rating, mk.beta_popularity
-        )
         utility = []
-        for g, firm in enumerate(sc.firms):
+        for g in range(m):
             if not self.aware[g]:
                 utility.append(-np.inf)
                 continue
             u = rules.utility(
-                mk.beta_trust, beta_proof, beta_rating, beta_popularity, mk.beta_price,
-                mk.reference_price, self.trust(g)[2], counts[g] / degree,
-                ratings[g] - mean_rating, popularity[g], firm.price,
+                self.model.params, self.model.firm_params[g], self.trust(g)[2],
+                counts[g] / degree, ratings[g] - mean_rating, popularity[g], g == self.provider,
             )  # fmt: skip
-            utility.append(u + (mk.switching_cost if g == self.provider else 0.0))
+            utility.append(u)
         if mk.outside_option:
             utility.append(mk.u_out)
-        choice = rules.logit_pick(np.array(utility), mk.temperature, float(d.u_choice[i]))
+        u_choice = self.model.uniform("decide", i, kernels.CHOICE)
+        choice = rules.logit_pick(np.array(utility), mk.temperature, u_choice)
         return choice if choice < m else NONE
 
     def switch_to(self, new: int) -> None:
@@ -374,11 +381,12 @@ class RefCustomer(mesa.Agent):
         """7.6: bank decay, forgetting toward the prior, tenure."""
         tr, bank = self.model.config.trust, self.model.config.bank
         for f in range(len(self.balance)):
-            self.balance[f] *= 1.0 - bank.decay
+            self.balance[f] = rules.decayed(self.balance[f], bank.decay)
             if tr.forgetting > 0:
                 for aspect in range(3):
-                    x = self.beliefs[f][aspect]
-                    self.beliefs[f][aspect] = x + tr.forgetting * (self.propensity - x)
+                    self.beliefs[f][aspect] = rules.forgotten(
+                        self.beliefs[f][aspect], self.propensity, tr.forgetting
+                    )
         if self.provider != NONE:
             self.tenure += 1
 
@@ -395,6 +403,9 @@ class ReferenceModel(mesa.Model):
         n = scenario.population.size
         self.network = build_network(scenario.network, n, self.streams.network)
         self.omega = rules.cognitive_weight(scenario.market.risk, scenario.trust.omega0)
+        # the records rules.utility reads, as attribute-access records
+        self.params = layout.params(scenario).view(np.recarray)[0]
+        self.firm_params = layout.firms(scenario).view(np.recarray)
         init = draws.init_draws(scenario, self.streams.init)
         self.firm_agents = [RefFirm(self, f, cfg) for f, cfg in enumerate(scenario.firms)]
         self.customer_agents = [RefCustomer(self, i, init) for i in range(n)]
@@ -412,13 +423,26 @@ class ReferenceModel(mesa.Model):
         """Completed steps (Mesa's ``time`` advances by one per step)."""
         return int(self.time)
 
+    def uniform(self, phase: str, item: int, lane: int) -> float:
+        """This step's uniform of ``phase`` for ``item`` in ``lane``, as the kernels draw it."""
+        return float(draws.uniform(self.streams.keys[phase], self.n_steps, item, lane))
+
+    def beta(self, phase: str, item: int, lane: int, a: float, b: float) -> float:
+        """This step's Beta(a, b) draw of ``phase`` for ``item`` from ``lane`` on."""
+        return float(draws.beta(a, b, self.streams.keys[phase], self.n_steps, item, lane))
+
     def providers(self) -> list[int]:
         """Every customer's provider index (-1 for none), in customer order."""
         return [c.provider for c in self.customer_agents]
 
     def step(self) -> None:
         """One week, agent by agent, in the order and with the draws of the fast engine."""
-        customers, firms, rng = self.customer_agents, self.firm_agents, self.streams.phase
+        with draws.wrapping():
+            self._step()
+        self.collect()
+
+    def _step(self) -> None:
+        customers, firms = self.customer_agents, self.firm_agents
         n, m = len(customers), len(firms)
         customers_start = [0] * m
         for c in customers:
@@ -429,38 +453,27 @@ class ReferenceModel(mesa.Model):
             firm.start_step()
             firm.flows["customers_start"] = customers_start[firm.index]
 
-        d_breach = draws.breach_draws(rng["breach"], n, m)
         for firm in firms:
-            if firm.has_breach(float(d_breach.u_breach[firm.index])):
+            if firm.has_breach():
                 firm.flows["breaches"] += 1
-                firm.flows["costs"] += firm.config.breach_cost * customers_start[firm.index]
-                for c in customers:
-                    c.suffer_breach(firm.index, float(d_breach.u_news[c.index, firm.index]))
+                hit = sum(c.suffer_breach(firm.index) for c in customers)
+                firm.flows["costs"] += rules.breach_loss(firm.config.breach_cost, hit)
 
-        d_enc = draws.encounter_draws(
-            rng["encounter"],
-            np.array(self.providers()),
-            np.array([f.config.quality for f in firms]),
-            np.array([f.config.quality_concentration for f in firms]),
-        )
         for c in customers:
-            c.buy(d_enc)
+            c.buy()
 
-        u_care = draws.uniforms(rng["care"], n)
         for c in customers:
-            c.receive_care(float(u_care[c.index]))
+            c.receive_care()
 
         self.word_of_mouth()
 
-        u_ad = draws.uniforms(rng["aware"], n, m)
         for c in customers:
-            c.see_adverts(u_ad)
+            c.see_adverts()
 
-        d_dec = draws.decision_draws(rng["decide"], n)
         providers = self.providers()
         ratings = [f.rating() for f in firms]
         popularity = [providers.count(g) / n for g in range(m)]  # shares as displayed
-        chosen = [c.choose(d_dec, providers, ratings, popularity) for c in customers]
+        chosen = [c.choose(providers, ratings, popularity) for c in customers]
         for c, new in zip(customers, chosen, strict=True):
             c.switch_to(new)
 
@@ -468,28 +481,31 @@ class ReferenceModel(mesa.Model):
             c.end_step()
         for firm in firms:
             firm.close_books(customers_start[firm.index], self.n_steps)
-        self.collect()
 
     def word_of_mouth(self) -> None:
-        """Each teller tells neighbours (ODD 7.4); every hearer learns from each message."""
-        customers, firms, rng = self.customer_agents, self.firm_agents, self.streams.phase
-        p = np.array([c.talk_probability() for c in customers])
-        tellers, hearers = self.network.contacts(rng["talk"], p)
-        for i, j in zip(tellers, hearers, strict=True):
-            teller = customers[i]
-            negative = teller.story >= rules.FIRST_NEGATIVE
-            firms[teller.story_firm].flows["wom_negative" if negative else "wom_positive"] += 1
-            aspect = int(rules.STORY_ASPECT[teller.story])
-            customers[j].inbox.append((teller.story_firm, aspect, teller.story_evidence))
+        """Each teller tells each neighbour with its talk probability (ODD 7.4); every
+        hearer learns from each message."""
+        customers, firms = self.customer_agents, self.firm_agents
+        told = [c.talk_probability() for c in customers]
+        for hearer in customers:
+            j = hearer.index
+            for i in self.network.neighbours(j):
+                teller = customers[i]
+                if told[i] == 0.0 or not self.uniform("talk", int(i), j) < told[i]:
+                    continue
+                negative = teller.story >= rules.FIRST_NEGATIVE
+                kind = "wom_negative" if negative else "wom_positive"
+                firms[teller.story_firm].flows[kind] += 1
+                aspect = int(rules.STORY_ASPECT[teller.story])
+                hearer.inbox.append((teller.story_firm, aspect, teller.story_evidence))
         for c in customers:
             if c.story != rules.NO_STORY:
                 kind = "negative" if c.story >= rules.FIRST_NEGATIVE else "positive"
                 firms[c.story_firm].flows[f"stories_{kind}"] += 1
             c.listen()
-        u_review = draws.uniforms(rng["review"], len(customers))
         new = [[0.0, 0.0] for _ in firms]
         for c in customers:
-            posted = c.review(float(u_review[c.index]))
+            posted = c.review()
             if posted is not None:
                 firm, stars = firms[posted[0]], posted[1]
                 new[posted[0]][0] += 1

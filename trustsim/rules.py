@@ -186,12 +186,58 @@ def story_evidence(story: int, quality: float) -> float:
     return 1.0 if story < FIRST_NEGATIVE else 0.0
 
 
+def quality_shapes(quality: float, concentration: float) -> tuple[float, float]:
+    """Beta shapes of delivered quality ``y ~ Beta(q c, (1 - q) c)`` with mean ``q``
+    (kept inside (0, 1)) and concentration ``c`` (ODD 7.2)."""
+    mean = min(max(quality, 1e-9), 1.0 - 1e-9)
+    return mean * concentration, (1.0 - mean) * concentration
+
+
+def delivery(quality: float, promise: float, tolerance: float) -> tuple[bool, bool]:
+    """ODD 7.2: whether delivered ``quality`` keeps the promise (no more than the zone of
+    ``tolerance`` below it) and whether it exceeds it (at least ``tolerance`` above)."""
+    return quality >= promise - tolerance, quality >= promise + tolerance
+
+
+def encounter_revenue(price: float, mistake_revenue: float, exploited: bool) -> float:
+    """ODD 7.6: what an encounter earns: the price, plus the mistake's revenue if exploited."""
+    return price + (mistake_revenue if exploited else 0.0)
+
+
+def encounter_costs(
+    unit_cost: float, warn_cost: float, warned: bool, recovery_cost: float, recovered: bool
+) -> float:
+    """ODD 7.6: what an encounter costs: the unit cost, a warning's contact, a recovery."""
+    return unit_cost + (warn_cost if warned else 0.0) + (recovery_cost if recovered else 0.0)
+
+
+def breach_hazard(breach_rate: float, data_protection: float) -> float:
+    """ODD 7.1: a firm's weekly breach hazard, ``breach_rate * (1 - data_protection)``."""
+    return breach_rate * (1.0 - data_protection)
+
+
+def breach_loss(cost_per_customer: float, customers: float) -> float:
+    """ODD 7.1: a breach costs ``breach_cost`` per customer the firm has when it happens."""
+    return cost_per_customer * customers
+
+
 # ODD 7.3: a care contact is benevolence evidence 1 at half the weight of an
 # encounter (a reminder shows good intentions, but less than a warning does).
 CARE_WEIGHT = 0.5
 
 
-# --------------------------------------------------------------------------- reviews (ODD 7.4)
+# ------------------------------------------------------------------- talk and reviews (ODD 7.4)
+
+
+def talk_probability(
+    story: int, talkativeness: float, p_positive: float, p_negative: float
+) -> float:
+    """P(telling each neighbour) about this step's story: ``p_negative`` for bad news,
+    ``p_positive`` for good, times the teller's talkativeness, at most 1; 0 without one."""
+    if story == NO_STORY:
+        return 0.0
+    base = p_negative if story >= FIRST_NEGATIVE else p_positive
+    return min(base * talkativeness, 1.0)
 
 
 def posting_probability(stars: float, p_post: float, extremity: float, negativity: float) -> float:
@@ -217,6 +263,11 @@ def bayesian_rating(star_sum: Any, count: Any, prior_mean: float, prior_weight: 
 # --------------------------------------------------------------------------- decisions (ODD 7.5)
 
 
+def ad_exposure(ad_reach: float, advertising: float) -> float:
+    """ODD 7.5: P(this week's adverts reach a customer), ``ad_reach * advertising``."""
+    return ad_reach * advertising
+
+
 def search_hazard(
     review_rate: float, warn_search: float, failure_search: float, warned: bool, failed: bool
 ) -> float:
@@ -240,35 +291,35 @@ def entry_hazard(
 
 
 def utility(
-    beta_trust: float,
-    beta_proof: float,
-    beta_rating: float,
-    beta_popularity: float,
-    beta_price: float,
-    reference_price: float,
+    p: Any,
+    firm: Any,
     trust: float,
     proof: float,
     rating_gap: float,
     popularity: float,
-    price: float,
+    current: bool = False,
 ) -> float:
-    """Utility of a firm in the logit choice, before the switching-cost bonus.
+    """Utility of a firm in the logit choice; ``current``: the customer's own provider,
+    which carries the switching cost as a bonus for staying.
 
     ``beta_trust T + beta_proof * neighbours' share + beta_rating * (rating -
     mean rating) + beta_popularity * popularity - beta_price * ln(price /
     reference_price)`` (ODD 7.5), in logit utility units (the scale is fixed
-    at 1). ``popularity`` is the firm's share of all customers, as a market
-    that shows customer counts displays it (MusicLab). Price enters in logs
-    relative to the market's reference price, so ``beta_price`` acts as a
-    price elasticity and the outside option keeps its meaning whatever the
-    weight of price.
+    at 1). ``p`` is the scenario's record and ``firm`` the firm's
+    (:mod:`trustsim.layout`), so a new firm parameter that enters choice is
+    read here and nowhere else. ``popularity`` is the firm's share of all
+    customers, as a market that shows customer counts displays it (MusicLab).
+    Price enters in logs relative to the market's reference price, so
+    ``beta_price`` acts as a price elasticity and the outside option keeps its
+    meaning whatever the weight of price.
     """
     return (
-        beta_trust * trust
-        + beta_proof * proof
-        + beta_rating * rating_gap
-        + beta_popularity * popularity
-        - beta_price * math.log(price / reference_price)
+        p.market_beta_trust * trust
+        + p.market_beta_proof * proof
+        + p.market_beta_rating * rating_gap
+        + p.market_beta_popularity * popularity
+        - p.market_beta_price * math.log(firm.price / p.market_reference_price)
+        + (p.market_switching_cost if current else 0.0)
     )
 
 
@@ -296,9 +347,33 @@ def logit_pick(utilities: np.ndarray, temperature: float, u: float) -> int:
     return utilities.size - 1
 
 
-def discounted(amount: Any, rate: float, years: float) -> Any:
-    """ODD 7.6: ``amount / (1 + rate) ** years``, the present value for NPV."""
-    return amount / (1.0 + rate) ** years
+def fixed_costs(
+    protection_cost: Any,
+    data_protection: Any,
+    customers_start: Any,
+    ad_cost: Any,
+    advertising: Any,
+    population: float,
+) -> Any:
+    """ODD 7.6: a firm's weekly fixed costs: data protection per customer it had when
+    the week began, and advertising per person in the market."""
+    return protection_cost * data_protection * customers_start + ad_cost * advertising * population
+
+
+def decayed(balance: float, decay: float) -> float:
+    """ODD 7.6: the emotional bank account after a week's decay, ``e (1 - decay)``."""
+    return balance * (1.0 - decay)
+
+
+def forgotten(belief: float, prior: float, forgetting: float) -> float:
+    """ODD 7.6: a belief after a week's drift toward the customer's prior."""
+    return belief + forgetting * (prior - belief)
+
+
+def discounted(amount: Any, rate: float, step: float, steps_per_year: float) -> Any:
+    """ODD 7.6: ``amount / (1 + rate) ** (step / steps_per_year)``, the present value at
+    a yearly ``rate`` of an amount booked in ``step``, for NPV."""
+    return amount / (1.0 + rate) ** (step / steps_per_year)
 
 
 # --------------------------------------------------------------------------- observation (ODD 4)

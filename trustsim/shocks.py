@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from trustsim import phases, rules
-from trustsim.draws import BreachDraws
 from trustsim.rules import BENEVOLENCE
 
 if TYPE_CHECKING:
@@ -51,17 +50,14 @@ def viral_bad_review(model: TrustModel, firm: int) -> int:
 
 def data_breach(model: TrustModel, firm: int) -> None:
     """A breach at ``firm`` now (ODD 7.1), with its costs on this step's ledger."""
-    st, m = model.state, len(model.config.firms)
-    # hazard 1 for this firm: its uniform 0 falls below it, the others' 1.0 never does
-    certain = model.config.with_overrides(
-        {"market.breach_rate": 1.0, f"firms.{firm}.data_protection": 0.0}
-    )
+    # hazard 1 at this firm (no protection) and 0 at every other (full protection)
+    protection = {
+        f"firms.{g}.data_protection": 0.0 if g == firm else 1.0
+        for g in range(len(model.config.firms))
+    }
+    certain = model.config.with_overrides({"market.breach_rate": 1.0, **protection})
     context = phases.Context.of(certain, model.network)
-    u_breach = np.ones(m)
-    u_breach[firm] = 0.0
-    phases.breach(
-        st, model.ledger, context, BreachDraws(u_breach, model.streams.shocks.random((st.n, m)))
-    )
+    phases.breach(model.state, model.ledger, context, model.shock_dice())
 
 
 def warning_month(model: TrustModel, firm: int, weeks: int = WARNING_WEEKS) -> None:
@@ -92,9 +88,7 @@ def bad_experience(model: TrustModel, customer: int) -> int:
     st.story_firm[customer] = firm
     st.story_evidence[customer] = 0.0
     heard_before = model.ledger.wom_negative[firm]
-    phases.talk(
-        st, model.ledger, model.accounts, model.context, model.streams.shocks, np.ones(st.n)
-    )  # u_review = 1: the story is told, not reviewed
+    phases.talk(st, model.ledger, model.context, model.shock_dice())  # told, not reviewed
     st.reset_events()
     return int(model.ledger.wom_negative[firm] - heard_before)
 

@@ -7,12 +7,11 @@ integrity (``trustsim.rules.ASPECTS``). ``provider`` is -1 for a prospect.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from trustsim import rules
-from trustsim.config import Scenario
+from trustsim.layout import LEDGER, LEDGER_FLOWS, chunks
 
 NO_PROVIDER = -1
 # per-customer events of a step, in the order of the panel's columns
@@ -26,22 +25,6 @@ PANEL_EVENTS = (
     "breached",
     "left",
 )
-
-
-def firm_table(scenario: Scenario) -> dict[str, np.ndarray]:
-    """Each numeric firm parameter as an array over firms, e.g. ``table["warn_rate"][f]``."""
-    numeric = [
-        name
-        for name, info in type(scenario.firms[0]).model_fields.items()
-        if info.annotation in (float, int)
-    ]
-    table = {
-        name: np.array([getattr(f, name) for f in scenario.firms], dtype=float) for name in numeric
-    }
-    table["warn_target"] = np.array(
-        [rules.WARN_TARGETS.index(f.warn_target) for f in scenario.firms], dtype=float
-    )
-    return table
 
 
 @dataclass
@@ -107,59 +90,29 @@ class CustomerState:
         self.story_evidence[:] = 0.0
 
 
-@dataclass
-class Ledger:
-    """Per-firm flows of the current step (all arrays of length M)."""
-
-    customers_start: np.ndarray
-    acquisitions: np.ndarray
-    churns: np.ndarray
-    entries: np.ndarray  # acquisitions of prospects (entry into the market)
-    exits: np.ndarray  # churns to the outside option (exit from the market)
-    searches: np.ndarray  # customers who reconsidered the market (7.5), by provider
-    revenue: np.ndarray
-    costs: np.ndarray
-    encounters: np.ndarray
-    satisfied: np.ndarray
-    wom_positive: np.ndarray
-    wom_negative: np.ndarray
-    stories_positive: np.ndarray
-    stories_negative: np.ndarray
-    warnings: np.ndarray
-    exploited: np.ndarray
-    discovered: np.ndarray
-    complaints: np.ndarray
-    recoveries: np.ndarray
-    breaches: np.ndarray
-    new_reviews: np.ndarray
-    new_stars: np.ndarray
-    stars_1: np.ndarray  # new reviews with one star, ...
-    stars_2: np.ndarray
-    stars_3: np.ndarray
-    stars_4: np.ndarray
-    stars_5: np.ndarray
+class Ledger(np.recarray):
+    """Per-firm flows of the current step: one record per firm (``layout.LEDGER``);
+    ``ledger.churns`` is the array of churns by firm (a view: writing writes the flows)."""
 
     @classmethod
     def empty(cls, n_firms: int) -> Ledger:
-        """A ledger of zeros for ``m`` firms: each flow is a row of one (K, M) block, so a
-        step allocates once (this runs every step)."""
-        return cls(*np.zeros((len(LEDGER_FLOWS), n_firms)))
+        """A ledger of zeros for ``n_firms`` firms."""
+        return np.zeros(n_firms, dtype=LEDGER).view(cls)
 
-    @property
-    def by_stars(self) -> np.ndarray:
-        """This step's new reviews by stars, (5, M): rows ``stars_1`` to ``stars_5`` of
-        the block (a view: writing to it writes the flows)."""
-        block, first = self.stars_1.base, LEDGER_FLOWS.index("stars_1")
-        if block is None:
-            raise ValueError("by_stars needs a ledger made by Ledger.empty")
-        return block[first : first + 5]
+    def part(self, n: int) -> np.ndarray:
+        """Zeroed ledger rows for the kernels, one per chunk of ``n`` customers and firm."""
+        return np.zeros((chunks(n), self.size), dtype=LEDGER)
+
+    def add(self, part: np.ndarray) -> np.ndarray:
+        """Add the kernels' rows, summed over chunks in chunk order (so the result never
+        depends on the thread count); returns what they added, (M, flows)."""
+        added = part.view(np.float64).reshape(*part.shape, len(LEDGER_FLOWS)).sum(axis=0)
+        self.view(np.ndarray).view(np.float64).reshape(self.size, -1)[:] += added
+        return added
 
     def flows(self) -> dict[str, np.ndarray]:
-        """The flows by name (the arrays themselves, not copies)."""
-        return dict(vars(self))
-
-
-LEDGER_FLOWS = tuple(f.name for f in fields(Ledger))
+        """The flows by name (views of the ledger, not copies)."""
+        return {name: self.view(np.ndarray)[name] for name in LEDGER_FLOWS}
 
 
 @dataclass
