@@ -126,6 +126,7 @@ def test_failed_run_leaves_earlier_results_untouched(tmp_path: Path) -> None:
         ["--seed", "x"],
         ["--set", "novalue"],
         ["--set", "firms.nobody.promise=0.5"],
+        ["--threads", "0"],
     ],
 )
 def test_bad_flags_exit_2(args: list[str]) -> None:

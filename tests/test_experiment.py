@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import numba
 import numpy as np
 import pandas as pd
 import pytest
@@ -133,12 +134,32 @@ def test_serial_processes_and_dask_give_identical_tables(tmp_path: Path) -> None
     assert len(results["serial"][0]) == 8 and (results["serial"][0].status == "ok").all()
 
 
+def test_each_run_gets_its_thread_cap_on_every_backend() -> None:
+    # runs in parallel take one thread each by default, a serial run every core
+    most = numba.config.NUMBA_NUM_THREADS
+    expected = {
+        ("serial", None): most,
+        ("serial", 1): 1,
+        ("processes", None): 1,
+        ("processes", 2): min(2, most),
+        ("dask", None): 1,
+    }
+    for (backend, threads), want in expected.items():
+        with ex.make_executor(backend, workers=1, threads=threads) as pool:
+            assert pool.submit(numba.get_num_threads).result() == want, (backend, threads)
+    with ThreadPoolExecutor(1) as raw:  # an executor of the user's own: one thread per run
+        assert ex.capped(raw).submit(numba.get_num_threads).result() == 1
+    with pytest.raises(ConfigError, match="--threads: must be at least 1"):
+        with ex.make_executor("serial", threads=0):
+            pass
+
+
 class BigRunsLast(ThreadPoolExecutor):
     """Runs every task at once, holding back the big populations, so the completion
     order surely differs from the design order (a process pool under load may not)."""
 
     def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
-        big = args[0].spec.parameters["population.size"] > 100
+        big = args[-1].spec.parameters["population.size"] > 100  # the last argument: the task
 
         def held_back() -> Any:
             time.sleep(0.5 if big else 0.0)

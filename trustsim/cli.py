@@ -86,6 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--panel-every", type=_positive, metavar="K",
         help="also write panel.parquet: every customer every K weeks",
     )  # fmt: skip
+    _add_threads(run, "threads the run may use (default: every core)")
     _add_force(run)
     _add_set(run)
     run.set_defaults(handler=cmd_run)
@@ -203,10 +204,15 @@ def _add_backend(
         help="where runs execute (default: processes, one per core)",
     )  # fmt: skip
     parser.add_argument("--workers", type=_positive, help="worker count (default: cores)")
+    _add_threads(parser, "threads per run (default: 1 with processes and dask, every core serial)")
     parser.add_argument(
         "--scheduler", metavar="ADDRESS",
         help="a running Dask scheduler, tcp://HOST:PORT (with --backend dask)",
     )  # fmt: skip
+
+
+def _add_threads(parser: argparse.ArgumentParser, help: str) -> None:
+    parser.add_argument("--threads", type=_positive, metavar="N", help=help)
 
 
 def _add_force(parser: argparse.ArgumentParser) -> None:
@@ -306,10 +312,12 @@ def _policy_runs(study: Any) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     """``trustsim run``: one run, its tables and figures."""
     from trustsim.io import write_parquet, write_run
+    from trustsim.kernels import use_threads
     from trustsim.plots import save_run_figures
     from trustsim.simulate import run, run_replications
 
     scenario = _scenario(args)
+    use_threads(args.threads)
     out = args.out or default_run_folder(args.config, args.overrides)
     claim(out, "run", force=args.force)
     if args.seeds is not None:
@@ -421,7 +429,9 @@ def cmd_facts(args: argparse.Namespace) -> int:
     claim(out, "study", force=args.force)
     progress = Progress()
     try:
-        with ex.make_executor(args.backend, workers=args.workers, scheduler=args.scheduler) as pool:
+        with ex.make_executor(
+            args.backend, workers=args.workers, scheduler=args.scheduler, threads=args.threads
+        ) as pool:
             table, runs = facts.measure_facts(
                 scenario, seeds=seeds, size=size, out=out / "runs", executor=pool,
                 on_result=progress,
@@ -459,7 +469,9 @@ def _with_progress[T](
 
     progress = Progress()
     try:
-        with ex.make_executor(args.backend, workers=args.workers, scheduler=args.scheduler) as pool:
+        with ex.make_executor(
+            args.backend, workers=args.workers, scheduler=args.scheduler, threads=args.threads
+        ) as pool:
             return run(
                 experiment,
                 out=out,

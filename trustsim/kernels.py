@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from numba import njit, prange
+from numba import config as numba_config
+from numba import njit, prange, set_num_threads
 
 from trustsim import draws, rules
 from trustsim.draws import beta, uniform
@@ -726,6 +727,18 @@ def tally(
 
 STEP_KERNELS = ("encounter", "decide", "tally")  # every run calls these; others compile fast
 _prepared = False
+
+
+def use_threads(threads: int | None) -> int:
+    """Cap the kernels called from this thread at ``threads`` threads (None: every
+    thread numba started with, ``NUMBA_NUM_THREADS``, by default one per core); more
+    than numba has are capped. Returns the number now in use."""
+    if threads is not None and threads < 1:
+        raise ValueError(f"threads: must be at least 1 (got {threads})")
+    most = numba_config.NUMBA_NUM_THREADS  # type: ignore[attr-defined]  # set at runtime
+    used = most if threads is None else min(threads, most)
+    set_num_threads(used)
+    return used
 
 
 def cached() -> bool:

@@ -124,7 +124,7 @@ def first_impression(propensity: Any, promise: Any, advertising: Any, strength: 
 
 # --------------------------------------------------------------------------- encounters (ODD 7.2)
 
-WARN_TARGETS = ("all", "trusting", "tenured")  # firm_table codes them 0, 1, 2
+WARN_TARGETS = ("all", "trusting", "tenured")  # layout.firms codes them 0, 1, 2
 
 
 def warnable(

@@ -7,7 +7,7 @@
 """
 
 from trustsim.experiment.design import plan
-from trustsim.experiment.executors import BACKENDS, SerialExecutor, make_executor
+from trustsim.experiment.executors import BACKENDS, SerialExecutor, capped, make_executor
 from trustsim.experiment.runner import ExperimentFailed, run_experiment, status
 from trustsim.experiment.spec import Experiment, load
 from trustsim.experiment.store import ExperimentResult, open_results
@@ -18,6 +18,7 @@ __all__ = [
     "ExperimentFailed",
     "ExperimentResult",
     "SerialExecutor",
+    "capped",
     "load",
     "make_executor",
     "open_results",

@@ -21,7 +21,7 @@ import pandas as pd
 
 from trustsim.config import ConfigError, Scenario
 from trustsim.experiment.design import RunSpec, plan
-from trustsim.experiment.executors import SerialExecutor, make_executor
+from trustsim.experiment.executors import SerialExecutor, ThreadCapped, capped, make_executor
 from trustsim.experiment.spec import Experiment, Outputs, as_experiment, default_output
 from trustsim.experiment.store import FAILED, OK, ExperimentResult, Store, open_results
 from trustsim.simulate import run, warm_up
@@ -125,6 +125,7 @@ def run_experiment(
     source: str = "",
     backend: str = "custom",
     on_result: OnResult | None = None,
+    threads: int | None = None,
 ) -> ExperimentResult:
     """Run what is not yet done; returns the folder's tables in design order.
 
@@ -138,6 +139,9 @@ def run_experiment(
         holding another experiment is refused.
     executor
         Any ``concurrent.futures.Executor``; default: one process per core.
+    threads
+        The threads each run's kernels may use; default one per run when runs go to
+        other processes or machines, every core when they run in this process.
     on_result
         Called as ``on_result(record, done, total)`` after each run is written.
     """
@@ -154,13 +158,12 @@ def run_experiment(
     interrupted = False
     try:
         if executor is None:
-            with make_executor("processes") as owned:
+            with make_executor("processes", threads=threads) as owned:
                 results = _stream(owned, experiment, todo)
                 done, failed = _write_all(store, results, done, len(runs), on_result)
         else:
-            done, failed = _write_all(
-                store, _stream(executor, experiment, todo), done, len(runs), on_result
-            )
+            results = _stream(capped(executor, threads), experiment, todo)
+            done, failed = _write_all(store, results, done, len(runs), on_result)
     except KeyboardInterrupt:
         interrupted = True
         raise
@@ -195,9 +198,11 @@ def _write_all(
     return done, failed
 
 
-def _stream(executor: Executor, experiment: Experiment, todo: list[RunSpec]) -> Iterator[Outcome]:
+def _stream(
+    executor: ThreadCapped, experiment: Experiment, todo: list[RunSpec]
+) -> Iterator[Outcome]:
     """Results as they finish, with at most ``WINDOW`` tasks in flight."""
-    if todo and not isinstance(executor, SerialExecutor):
+    if todo and not isinstance(executor.inner, SerialExecutor):
         warm_up()  # compile the kernels here once; the workers then load them from the cache
     pending: dict[Future[Any], RunSpec] = {}
     queue = iter(todo)
