@@ -104,7 +104,7 @@ def test_word_of_mouth_reaches_each_neighbour_with_probability_p(
     for step in range(trials):
         st.reset_events()
         st.story[:100], st.story_firm[:100] = rules.IGNORED, 0
-        ledger = Ledger.empty(2)
+        ledger = Ledger(2, st.n)
         phases.talk(st, ledger, ctx, phases.Dice(np.uint64(99), step))
         told += ledger.wom_negative[0]
     expected = 0.3 * net.degree[:100].sum() * trials

@@ -110,7 +110,7 @@ def toward(x: float, evidence: float, trust: float, weight: float = 1.0, k: int 
 
 
 def test_breach_hits_the_firms_customers_and_the_news_reaches_others() -> None:
-    st, ctx, ledger = state(), context(), Ledger.empty(M)
+    st, ctx, ledger = state(), context(), Ledger(M, N)
     before = state()
     # firm 0 is breached (u below breach_rate * (1 - protection)); firm 1 is not.
     # Customer 2 hears the news (u below news.reach), customer 3 does not.
@@ -146,7 +146,7 @@ def test_a_warned_customer_learns_benevolence_and_the_firm_pays_for_it() -> None
     scenario = SCENARIO.with_overrides(
         {"firms.0.warn_rate": 1.0, "firms.0.warn_target": "all", "market.need_rate": 0.9}
     )
-    st, ctx, ledger = state(), context(scenario), Ledger.empty(M)
+    st, ctx, ledger = state(), context(scenario), Ledger(M, N)
     before = state()
     firm = scenario.firms[0]
     y = firm.promise  # delivered exactly as promised: kept, no extra, no failure
@@ -173,7 +173,7 @@ def test_one_teller_reaches_its_three_neighbours() -> None:
     # customer 0 has a bad story about firm 0 (an ignored complaint: benevolence 0) and
     # tells everyone it knows: two more customers and a prospect who never bought
     scenario = SCENARIO.with_overrides({"wom.p_negative": 1.0})
-    st, ctx, ledger = state(), context(scenario), Ledger.empty(M)
+    st, ctx, ledger = state(), context(scenario), Ledger(M, N)
     before = state()
     st.story[0], st.story_firm[0], st.story_evidence[0] = rules.IGNORED, 0, 0.0
     talk(st, ledger, ctx, ANY)  # told with probability 1
@@ -213,7 +213,7 @@ def test_tally_sums_each_firms_customers_by_hand() -> None:
 def test_an_exploited_mistake_earns_money_and_costs_trust_only_when_found_out() -> None:
     # firm 0 (short_term) never warns; customers 0 and 1 buy and both make a mistake,
     # only customer 0 finds out. Delivery exactly as promised: kept, no extra, no failure.
-    st, ctx, ledger = state(), context(), Ledger.empty(M)
+    st, ctx, ledger = state(), context(), Ledger(M, N)
     before, firm = state(), SCENARIO.firms[0]
     y = firm.promise
     script = scripted_encounter(
@@ -243,7 +243,7 @@ def test_an_exploited_mistake_earns_money_and_costs_trust_only_when_found_out() 
 def test_a_failure_brings_complaints_one_resolved_and_one_ignored() -> None:
     # quality 0.3: below the failure threshold (0.5) and a broken promise (0.85 - 0.1);
     # both complain; firm 0 (recovery 0.2) resolves customer 0's and ignores customer 1's
-    st, ctx, ledger = state(), context(), Ledger.empty(M)
+    st, ctx, ledger = state(), context(), Ledger(M, N)
     before, firm = state(), SCENARIO.firms[0]
     y = 0.3
     script = scripted_encounter(
@@ -272,7 +272,7 @@ def test_a_failure_brings_complaints_one_resolved_and_one_ignored() -> None:
 
 
 def test_care_deposits_and_teaches_benevolence_at_half_weight() -> None:
-    st, ctx, ledger = state(), context(), Ledger.empty(M)
+    st, ctx, ledger = state(), context(), Ledger(M, N)
     before = state()
     # firm 1 (trust_first) contacts with probability 0.05: customer 2's uniform is below
     care(st, ledger, ctx, dice_where(lambda u: u(2, 0) < SCENARIO.firms[1].care_rate))
@@ -287,7 +287,7 @@ def test_care_deposits_and_teaches_benevolence_at_half_weight() -> None:
 
 def test_reviews_are_posted_by_stars_and_move_the_rating() -> None:
     scenario = SCENARIO.with_overrides({"reviews.enabled": True})
-    st, ctx, ledger, accounts = state(), context(scenario), Ledger.empty(M), Accounts.empty(M)
+    st, ctx, ledger, accounts = state(), context(scenario), Ledger(M, N), Accounts.empty(M)
     st.stars[:] = [5, 1, 3, 0]  # the prospect bought nothing
     # posting: 5 stars 0.02 (1 + 1.5 * 2) = 0.08; 1 star 2 * 0.08 = 0.16; 3 stars 0.02
     review(st, ledger, accounts, ctx, dice_where(lambda u: u(0, 0) < 0.08 and u(1, 0) < 0.16
@@ -297,7 +297,7 @@ def test_reviews_are_posted_by_stars_and_move_the_rating() -> None:
     np.testing.assert_allclose(ledger.stars_1, [1, 0])
     assert rating(accounts, ctx)[0] == pytest.approx((3.5 * 10 + 6) / 12)
     assert rating(accounts, ctx)[1] == 3.5
-    review(st, Ledger.empty(M), accounts, ctx, dice_where(lambda u: u(0, 0) >= 0.08
+    review(st, Ledger(M, N), accounts, ctx, dice_where(lambda u: u(0, 0) >= 0.08
            and u(1, 0) >= 0.16 and u(2, 0) < 0.02))  # fmt: skip
     np.testing.assert_allclose(accounts.review_count, [2, 1])  # only the 3 stars, of firm 1
 
@@ -317,7 +317,7 @@ def hand_utilities(st: CustomerState, i: int, scenario: Scenario, counts: list[i
 
 
 def test_a_reconsidering_customer_chooses_by_the_logit_with_switching_cost() -> None:
-    st, ctx, ledger = state(), context(), Ledger.empty(M)
+    st, ctx, ledger = state(), context(), Ledger(M, N)
     st.aware[0] = True  # customer 0 (firm 0) knows both firms
     # customer 0 knows 1 (firm 0), 2 (firm 1) and 3 (prospect): a third of its contacts each
     u = np.exp(hand_utilities(st, 0, SCENARIO, [1, 1, 1]))
@@ -331,7 +331,7 @@ def test_a_reconsidering_customer_chooses_by_the_logit_with_switching_cost() -> 
     np.testing.assert_allclose(ledger.searches, [1, 0])
     # the same customer with a uniform just short of "stay" stays; past both firms, leaves
     for uniform, provider, exits in ((stay - 1e-9, 0, 0), (stay + switch + 1e-9, -1, 1)):
-        st, ledger = state(), Ledger.empty(M)
+        st, ledger = state(), Ledger(M, N)
         st.aware[0] = True
         decide(st, ledger, Accounts.empty(M), ctx, ANY, scripted_decision(np.array([0.0, 1, 1, 1]),
                np.array([uniform, 0.5, 0.5, 0.5])))  # fmt: skip
@@ -346,7 +346,7 @@ def test_a_prospect_enters_at_the_network_bass_hazard() -> None:
     # h = p_ad (1 + ad_effect * total advertising) + q_wom * (adopting neighbours / degree):
     # its one neighbour (customer 0) is a customer, so h = 0.01 * (1 + 1.0) + 0.2 = 0.22
     for u_consider, enters in ((0.2199, True), (0.2201, False)):
-        st, ledger = state(), Ledger.empty(M)
+        st, ledger = state(), Ledger(M, N)
         st.aware[3] = [False, True]
         script = scripted_decision(np.array([1, 1, 1, u_consider]), np.array([0.5, 0.5, 0.5, 0]))
         decide(st, ledger, Accounts.empty(M), ctx, ANY, script)
@@ -356,7 +356,7 @@ def test_a_prospect_enters_at_the_network_bass_hazard() -> None:
 
 
 def test_bookkeeping_by_hand() -> None:
-    st, ctx, ledger, accounts = state(), context(), Ledger.empty(M), Accounts.empty(M)
+    st, ctx, ledger, accounts = state(), context(), Ledger(M, N), Accounts.empty(M)
     before = state()
     ledger.customers_start[:] = [2, 1]
     ledger.revenue[:] = [10.0, 4.0]
@@ -381,10 +381,10 @@ def kept_promises_to_recover(scenario: Scenario) -> int:
     st, ctx = state(), context(scenario)
     st.beliefs[0, 0, 2] = start = 0.5
     buys = np.array([0.0, 1.0, 1.0, 1.0])
-    encounter(st, Ledger.empty(M), ctx, ANY, scripted_encounter(N, 0.6, u_need=buys))
+    encounter(st, Ledger(M, N), ctx, ANY, scripted_encounter(N, 0.6, u_need=buys))
     assert st.beliefs[0, 0, 2] < start
     for kept in range(1, 50):
-        encounter(st, Ledger.empty(M), ctx, ANY, scripted_encounter(N, 0.85, u_need=buys))
+        encounter(st, Ledger(M, N), ctx, ANY, scripted_encounter(N, 0.85, u_need=buys))
         if st.beliefs[0, 0, 2] >= start:
             return kept
     return 50

@@ -24,7 +24,7 @@ def one_encounter(model: TrustModel, quality: float) -> float:
     """Serve customer 0 once with delivered ``quality``; return its overall trust after."""
     n = model.state.n
     draws = scripted_encounter(n, quality, u_need=np.zeros(n))
-    phases.encounter(model.state, Ledger.empty(1), model.context, model.dice("encounter"), draws)
+    phases.encounter(model.state, Ledger(1, n), model.context, model.dice("encounter"), draws)
     return float(model.trust_of(np.array([0]), np.array([0]))[2][0])
 
 

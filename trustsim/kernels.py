@@ -723,6 +723,21 @@ def tally(
                     row.detractors += detractor
 
 
+@compiled
+def add_chunks(rows: np.ndarray, total: np.ndarray) -> np.ndarray:
+    """Add the chunks' rows, (chunks, M, fields), into ``total``, (M, fields), chunk by
+    chunk in order (so the sums never depend on the thread count), and zero them for
+    the next phase; returns what they added."""
+    added = np.zeros(total.shape)
+    for c in range(rows.shape[0]):
+        for f in range(rows.shape[1]):
+            for k in range(rows.shape[2]):
+                added[f, k] += rows[c, f, k]
+                rows[c, f, k] = 0.0
+    total += added
+    return added
+
+
 # --------------------------------------------------------------------------- the on-disk cache
 
 STEP_KERNELS = ("encounter", "decide", "tally")  # every run calls these; others compile fast

@@ -100,7 +100,7 @@ class TrustModel(mesa.Model):
         self.context = Context.of(scenario, self.network)
         self.state = initial_state(scenario, draws.init_draws(scenario, self.streams.init))
         m = len(scenario.firms)
-        self.ledger = Ledger.empty(m)
+        self.ledger = Ledger(m, self.state.n)
         self.accounts = Accounts.empty(m)
         self.cohort_start = np.bincount(self.state.provider[self.state.cohort], minlength=m)
         self.ledger.customers_start[:] = self.cohort_start
@@ -207,7 +207,7 @@ class TrustModel(mesa.Model):
         st, ctx = self.state, self.context
         m = ctx.n_firms
         st.reset_events()
-        self.ledger = ledger = Ledger.empty(m)
+        self.ledger = ledger = Ledger(m, st.n)
         ledger.customers_start[:] = np.bincount(st.provider[st.provider >= 0], minlength=m)
         if self._choices:
             self._apply_choices(ledger)

@@ -121,12 +121,11 @@ def _phase(
     kernel: Any, state: CustomerState, ledger: Ledger, ctx: Context, dice: Dice, **given: Any
 ) -> np.ndarray:
     """Run a kernel that adds to the ledger; returns what it added, (M, flows)."""
-    part = ledger.part(state.n)
     run(
         kernel, state, firms=ctx.firms, params=ctx.params, key=dice.key, step=dice.step,
-        part=part, **given,
+        part=ledger.part, **given,
     )  # fmt: skip
-    return ledger.add(part)
+    return kernels.add_chunks(ledger.chunks, ledger.table)
 
 
 def breach(state: CustomerState, ledger: Ledger, ctx: Context, dice: Dice) -> None:
@@ -207,9 +206,8 @@ def apply_choices(
     state: CustomerState, ledger: Ledger, rows: np.ndarray, chosen: np.ndarray
 ) -> None:
     """The moves people chose for their customers (ODD 8b), counted as in 7.5."""
-    part = np.zeros((1, ledger.size), dtype=layout.LEDGER)
-    run(kernels.apply_choices, state, rows=rows, chosen=chosen, part=part)
-    ledger.add(part)
+    run(kernels.apply_choices, state, rows=rows, chosen=chosen, part=ledger.part)
+    kernels.add_chunks(ledger.chunks, ledger.table)
 
 
 def bookkeeping(
@@ -234,10 +232,10 @@ def tally(state: CustomerState, ctx: Context) -> dict[str, np.ndarray]:
     ``customers``, ``cohort_customers``, ``trust_sum``, ``cognitive_sum``,
     ``affective_sum``, ``promoters`` and ``detractors`` (expected NPS counts, ODD 7.7),
     ``reputation`` and ``awareness`` (means over all N)."""
-    part = np.zeros((layout.chunks(state.n), ctx.n_firms), dtype=layout.TALLY)
-    run(kernels.tally, state, params=ctx.params, part=part)
     rows = layout.TALLY_ROWS
-    sums = part.view(np.float64).reshape(*part.shape, len(rows)).sum(axis=0)
+    chunks = np.zeros((layout.chunks(state.n), ctx.n_firms, len(rows)))
+    run(kernels.tally, state, params=ctx.params, part=chunks.view(layout.TALLY)[..., 0])
+    sums = kernels.add_chunks(chunks, np.zeros((ctx.n_firms, len(rows))))
     out = {name: sums[:, k] for k, name in enumerate(rows)}
     out["reputation"] = out["reputation"] / state.n  # means over all N
     out["awareness"] = out["awareness"] / state.n

@@ -8,6 +8,7 @@ integrity (``trustsim.rules.ASPECTS``). ``provider`` is -1 for a prospect.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -90,29 +91,43 @@ class CustomerState:
         self.story_evidence[:] = 0.0
 
 
-class Ledger(np.recarray):
-    """Per-firm flows of the current step: one record per firm (``layout.LEDGER``);
-    ``ledger.churns`` is the array of churns by firm (a view: writing writes the flows)."""
+class Ledger:
+    """Per-firm flows of the current step, one column per flow of
+    ``layout.LEDGER_FLOWS``: ``ledger.churns`` is the array of churns by firm (a
+    view: writing writes the flows).
 
-    @classmethod
-    def empty(cls, n_firms: int) -> Ledger:
-        """A ledger of zeros for ``n_firms`` firms."""
-        return np.zeros(n_firms, dtype=LEDGER).view(cls)
+    Kernels write their chunk's rows of ``part``, records of dtype ``layout.LEDGER``
+    (``part[c, f].churns``) over the float array ``chunks``; ``kernels.add_chunks``
+    sums them into ``table`` in chunk order, so the flows never depend on the thread
+    count. A plain class over float arrays,
+    not a record array: a step reads the flows some thirty times from Python, and
+    a ``recarray`` attribute costs 4 microseconds.
+    """
 
-    def part(self, n: int) -> np.ndarray:
-        """Zeroed ledger rows for the kernels, one per chunk of ``n`` customers and firm."""
-        return np.zeros((chunks(n), self.size), dtype=LEDGER)
+    def __init__(self, n_firms: int, n_customers: int) -> None:
+        flows = len(LEDGER_FLOWS)
+        self.table = np.zeros((n_firms, flows))  # (M, flows)
+        # the kernels' rows, (chunks, M, flows), zero between phases; part: as records
+        self.chunks = np.zeros((chunks(n_customers), n_firms, flows))
+        self.part = self.chunks.view(LEDGER)[..., 0]
 
-    def add(self, part: np.ndarray) -> np.ndarray:
-        """Add the kernels' rows, summed over chunks in chunk order (so the result never
-        depends on the thread count); returns what they added, (M, flows)."""
-        added = part.view(np.float64).reshape(*part.shape, len(LEDGER_FLOWS)).sum(axis=0)
-        self.view(np.ndarray).view(np.float64).reshape(self.size, -1)[:] += added
-        return added
+    def __getattr__(self, name: str) -> np.ndarray:
+        if name not in COLUMN:
+            raise AttributeError(f"a ledger has no flow {name!r}")
+        return self.table[:, COLUMN[name]]
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in COLUMN:  # ledger.costs += x: the column was changed in place
+            self.table[:, COLUMN[name]] = value
+        else:
+            object.__setattr__(self, name, value)
 
     def flows(self) -> dict[str, np.ndarray]:
         """The flows by name (views of the ledger, not copies)."""
-        return {name: self.view(np.ndarray)[name] for name in LEDGER_FLOWS}
+        return {name: self.table[:, k] for name, k in COLUMN.items()}
+
+
+COLUMN = {name: k for k, name in enumerate(LEDGER_FLOWS)}
 
 
 @dataclass
