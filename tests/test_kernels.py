@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -30,24 +31,36 @@ def run_in_fresh_process(out: Path, cache: Path) -> str:
     return done.stderr
 
 
-def test_cold_and_warm_cache_give_identical_tables(tmp_path: Path) -> None:
-    cache = tmp_path / "numba-cache"
-    cold = run_in_fresh_process(tmp_path / "cold.parquet", cache)
-    warm = run_in_fresh_process(tmp_path / "warm.parquet", cache)
+@pytest.fixture(scope="module")
+def filled_cache(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, str]:
+    """A numba cache filled by one fresh process (compiling) and read by a second:
+    the cache and both processes' stderr."""
+    folder = tmp_path_factory.mktemp("kernels")
+    cache = folder / "numba-cache"
+    cold = run_in_fresh_process(folder / "cold.parquet", cache)
+    warm = run_in_fresh_process(folder / "warm.parquet", cache)
+    return cache, cold, warm
+
+
+def test_cold_and_warm_cache_give_identical_tables(filled_cache: tuple[Path, str, str]) -> None:
+    cache, cold, warm = filled_cache
     assert "compiling kernels, first run only" in cold
     assert "compiling kernels" not in warm  # the second process loaded them
     assert any(cache.rglob("*.nbi"))
     pd.testing.assert_frame_equal(
-        pd.read_parquet(tmp_path / "cold.parquet"),
-        pd.read_parquet(tmp_path / "warm.parquet"),
+        pd.read_parquet(cache.parent / "cold.parquet"),
+        pd.read_parquet(cache.parent / "warm.parquet"),
         check_exact=True,
     )
 
 
-def test_kernels_compiled_from_older_rules_are_not_reused(tmp_path: Path) -> None:
+def test_kernels_compiled_from_older_rules_are_not_reused(
+    tmp_path: Path, filled_cache: tuple[Path, str, str]
+) -> None:
     # numba keys a cached kernel on kernels.py only; a changed rules.py must recompile
     cache = tmp_path / "numba-cache"
-    run_in_fresh_process(tmp_path / "a.parquet", cache)
+    shutil.copytree(filled_cache[0], cache)
+    assert "compiling" not in run_in_fresh_process(tmp_path / "a.parquet", cache)  # a copy loads
     stamps = list(cache.rglob("trustsim-rules.sha256"))
     assert len(stamps) == 1
     stamps[0].write_text("rules of another version")
