@@ -20,6 +20,8 @@ from typing import Any
 
 import pytest
 
+from trustsim.simulate import warm_up
+
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -57,6 +59,7 @@ def need_chromium() -> None:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     need_chromium()
+    warm_up()  # compile here, without the start-up deadline; the server loads the cache
     port = free_port()
     log = tmp_path_factory.mktemp("app") / "server.log"
     with log.open("w") as out:

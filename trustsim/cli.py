@@ -546,6 +546,9 @@ def cmd_app(args: argparse.Namespace) -> int:
     _check_host(args)
     args.config = builtin.resolve(args.config, "scenario")
     scenario = load_scenario(args.config)  # a bad config stops here, with exit code 2
+    from trustsim.simulate import warm_up
+
+    warm_up()  # compile before serving: the first click must not wait for the compiler
     print(
         f"TrustSim classroom ({scenario.population.size} customers) at "
         f"http://{args.host}:{args.port}/  (Ctrl-C stops)",
@@ -575,9 +578,11 @@ def cmd_classroom(args: argparse.Namespace) -> int:
     _check_host(args)
     import uvicorn
 
+    from trustsim.simulate import warm_up
     from trustsim.viz.participate import create_app, urls
     from trustsim.viz.session import Session
 
+    warm_up()  # compile before serving: the first round must not wait for the compiler
     try:
         session = Session(
             args.config, worlds=args.worlds, seed=args.seed, max_students=args.max_students,
