@@ -20,7 +20,7 @@ import numpy as np
 from trustsim import kernels, layout, rules
 from trustsim.config import Scenario
 from trustsim.network import CompleteNetwork, Network
-from trustsim.state import Accounts, CustomerState, Ledger
+from trustsim.state import COLUMN, Accounts, CustomerState, Ledger
 
 NO_SCRIPT = np.zeros((0, 0))  # the kernels draw from their counters
 
@@ -165,10 +165,7 @@ def review(
 ) -> None:
     """7.4 Every buyer may post a review, the likelier the more extreme its stars."""
     added = _phase(kernels.review, state, ledger, ctx, dice)
-    flows = layout.LEDGER_FLOWS
-    accounts.add_reviews(
-        added[:, flows.index("new_reviews")].copy(), added[:, flows.index("new_stars")].copy()
-    )
+    accounts.add_reviews(added[:, COLUMN["new_reviews"]], added[:, COLUMN["new_stars"]])
 
 
 def rating(accounts: Accounts, ctx: Context) -> np.ndarray:
