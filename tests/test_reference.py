@@ -75,6 +75,20 @@ SCENARIOS = {
         "trust.weakest_link": 1.0,
         "market.risk": 1.0,
     },
+    "timeline": {
+        **EVENTFUL,
+        "events": [
+            {"week": 5, "kind": "breach", "firm": "trust_first"},
+            {"week": 8, "kind": "viral_review", "firm": "short_term", "reach": 0.4},
+            {"week": 10, "kind": "enter", "firm": {"name": "newcomer", "strategy": "trust_first"}},
+            {"week": 12, "kind": "strategy", "firm": "short_term", "preset": "trust_first",
+             "overrides": {"price": 0.9}},
+            {"week": 15, "kind": "set", "key": "market.review_rate", "value": 0.3},
+            {"week": 20, "kind": "viral_review", "firm": "newcomer", "tone": "good"},
+            {"week": 25, "kind": "breach", "firm": "newcomer"},
+            {"week": 30, "kind": "exit", "firm": "trust_first"},
+        ],
+    },
 }
 EVENTS = (
     "warnings",

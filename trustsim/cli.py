@@ -27,6 +27,7 @@ from trustsim.experiment.runner import ExperimentFailed
 from trustsim.experiment.store import FAILED, OK
 from trustsim.io import claim, folder_kind
 from trustsim.metrics import overtake_step
+from trustsim.simulate import RunResult
 
 log = logging.getLogger("trustsim")
 
@@ -325,16 +326,36 @@ def cmd_run(args: argparse.Namespace) -> int:
                                   panel_every=args.panel_every)  # fmt: skip
     else:
         result = run(scenario, seed=args.seed, steps=args.steps, panel_every=args.panel_every)
-    written = write_run(result, out) + save_run_figures(result.timeseries, out)
+    written = write_run(result, out) + save_run_figures(result.timeseries, out, result.events)
     if args.panel_every is not None:
         written.append(out / "panel.parquet")
         write_parquet(written[-1], result.panel)
     print(summary(result.timeseries))
+    if not result.events.empty:
+        written.append(out / "recovery.parquet")
+        print(recovery_summary(result, written[-1]))
     print(
         f"\nseed entropy {result.manifest['seed_entropy']}; wrote "
         f"{', '.join(p.name for p in written)} to {out}/"
     )
     return 0
+
+
+def recovery_summary(result: RunResult, path: Path) -> str:
+    """Write each harmful event's recovery table (ODD 8a) to ``path``; return it in words."""
+    from trustsim import recovery
+    from trustsim.io import write_parquet
+
+    table = recovery.of_run(result.timeseries, result.events)
+    write_parquet(path, table)
+    horizon = int(result.timeseries["step"].max())
+    lines = ["\nrecovery after each event (weeks until back at the week-before level):"]
+    for (week, kind, firm), rows in recovery.summarise(table, horizon).groupby(
+        ["week", "kind", "firm"], sort=False
+    ):
+        said = "; ".join(recovery.describe(row, horizon) for _, row in rows.iterrows())
+        lines.append(f"  week {week}, {kind} at {firm}: {said}")
+    return "\n".join(lines) if len(lines) > 1 else ""
 
 
 def default_run_folder(config: Path, overrides: list[str]) -> Path:

@@ -18,8 +18,9 @@ import difflib
 import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any, Literal, Self, cast
+from typing import Annotated, Any, Literal, Self, cast
 
+import numpy as np
 import yaml
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
@@ -268,6 +269,108 @@ class Firm(Section):
         return data
 
 
+# --------------------------------------------------------------------------- events
+
+
+class Event(Section):
+    """ODD 8a: something that happens at the start of week ``week`` (before its breach
+    phase), in both engines. Weeks count from 1: week w makes the timeseries row w."""
+
+    week: int = Field(ge=1, description="the week it happens, 1 to the horizon (steps)")
+
+
+class BreachEvent(Event):
+    """A data breach at ``firm`` this week, whatever its hazard (ODD 7.1)."""
+
+    kind: Literal["breach"]
+    firm: str
+
+
+class ViralReviewEvent(Event):
+    """A story about ``firm`` read by a share ``reach`` of all customers, with
+    ``VIRAL_REVIEWS`` one-star (bad) or five-star (good) reviews on the platform."""
+
+    kind: Literal["viral_review"]
+    firm: str
+    tone: Literal["bad", "good"] = "bad"
+    reach: float | None = Field(
+        None, ge=0.0, le=1.0, description="share of customers who read it (default news.reach)"
+    )
+
+
+class SetEvent(Event):
+    """A dotted key takes ``value`` from this week on (a price cut, a new warn rate)."""
+
+    kind: Literal["set"]
+    key: str
+    value: Any
+
+
+class StrategyEvent(Event):
+    """``firm`` adopts the ``preset`` strategy, with ``overrides`` of its fields."""
+
+    kind: Literal["strategy"]
+    firm: str
+    preset: Strategy
+    overrides: dict[str, Any] = Field(default_factory=dict)
+
+
+class EnterEvent(Event):
+    """``firm`` enters the market. Written with the firm inline (``firm: {name: ...,
+    strategy: ...}``); the firm is then listed last in ``firms`` and the event keeps
+    its name. Before its entry it is out of the market: no customers, adverts or costs."""
+
+    kind: Literal["enter"]
+    firm: str
+
+
+class ExitEvent(Event):
+    """``firm`` leaves the market: its customers become prospects (churns and exits)."""
+
+    kind: Literal["exit"]
+    firm: str
+
+
+AnyEvent = Annotated[
+    BreachEvent | ViralReviewEvent | SetEvent | StrategyEvent | EnterEvent | ExitEvent,
+    Field(discriminator="kind"),
+]
+EVENT_CLASSES: dict[str, type[Event]] = {
+    "breach": BreachEvent, "viral_review": ViralReviewEvent, "set": SetEvent,
+    "strategy": StrategyEvent, "enter": EnterEvent, "exit": ExitEvent,
+}  # fmt: skip
+EVENT_KINDS = tuple(EVENT_CLASSES)
+LIVE_SECTIONS = ("trust", "bank", "market", "wom", "news", "reviews", "survey", "firms")
+"""The sections a ``set`` event may change: population and network shape the world once."""
+
+
+def _inline_entrants(data: dict[str, Any]) -> dict[str, Any]:
+    """Move each ``enter`` event's inline firm to the end of ``firms``, leaving its name,
+    so an entrant is a firm like any other (tables, overrides) that starts outside the
+    market. An entrant holds no customers at t = 0: its ``initial_share`` defaults to 0."""
+    events = data.get("events")
+    if not isinstance(events, list | tuple):
+        return data
+    data = {**data, "events": list(events)}
+    firms = None
+    for i, event in enumerate(data["events"]):
+        if isinstance(event, Mapping) and event.get("kind") == "enter":
+            firm = event.get("firm")
+            if isinstance(firm, Mapping):
+                if firms is None:
+                    given = data.get("firms", [f.model_dump() for f in DEFAULT_FIRMS])
+                    firms = data["firms"] = list(given)
+                firms.append({"initial_share": 0.0, **firm})
+                data["events"][i] = {**event, "firm": firm.get("name")}
+    return data
+
+
+DEFAULT_FIRMS = (
+    Firm(name="short_term", strategy="short_term"),
+    Firm(name="trust_first", strategy="trust_first"),
+)
+
+
 class Scenario(Section):
     """A whole world: population, network, trust dynamics, market, talk and firms."""
 
@@ -282,13 +385,13 @@ class Scenario(Section):
     news: News = News()
     reviews: Reviews = Reviews()
     survey: Survey = Survey()
-    firms: tuple[Firm, ...] = Field(
-        (
-            Firm(name="short_term", strategy="short_term"),
-            Firm(name="trust_first", strategy="trust_first"),
-        ),
-        min_length=1,
-    )
+    firms: tuple[Firm, ...] = Field(DEFAULT_FIRMS, min_length=1)
+    events: tuple[AnyEvent, ...] = Field((), description="the timeline (ODD 8a)")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _entrants(cls, data: Any) -> Any:
+        return _inline_entrants(dict(data)) if isinstance(data, Mapping) else data
 
     @model_validator(mode="after")
     def _check_whole(self) -> Self:
@@ -312,7 +415,24 @@ class Scenario(Section):
                     f"firms.{i}.values: needs population.value_dims = "
                     f"{self.population.value_dims} numbers (got {len(f.values)})"
                 )
+        check_events(self)
         return self
+
+    def in_market(self, week: int) -> np.ndarray:
+        """Which firms are in the market during ``week`` (0: the initial state): all
+        but those whose ``enter`` event is later and those whose ``exit`` came earlier."""
+        present = np.ones(len(self.firms), dtype=bool)
+        names = self.firm_names
+        for event in self.events:
+            if isinstance(event, EnterEvent) and week < event.week:
+                present[names.index(event.firm)] = False
+            elif isinstance(event, ExitEvent) and week >= event.week:
+                present[names.index(event.firm)] = False
+        return present
+
+    def events_in(self, week: int) -> list[tuple[int, AnyEvent]]:
+        """The events of ``week``, with their positions in ``events``, in list order."""
+        return [(i, e) for i, e in enumerate(self.events) if e.week == week]
 
     @property
     def firm_names(self) -> list[str]:
@@ -322,6 +442,78 @@ class Scenario(Section):
     def with_overrides(self, overrides: Mapping[str, object]) -> Scenario:
         """A new validated scenario with dotted-key overrides applied."""
         return build_scenario(self.model_dump(), overrides)
+
+
+def check_events(scenario: Scenario) -> None:
+    """Refuse a timeline that cannot happen, naming the entry (``events.3.firm: ...``):
+    a week past the horizon, an unknown firm or key, an invalid value, a firm that
+    enters twice or leaves before it entered, an event at a firm out of the market."""
+    names = scenario.firm_names
+    entry: dict[str, int] = {}
+    leave: dict[str, int] = {}
+    for i, event in enumerate(scenario.events):
+        where = f"events.{i}"
+        if event.week > scenario.steps:
+            raise ValueError(
+                f"{where}.week: week {event.week} is outside the horizon (1 to steps = "
+                f"{scenario.steps})"
+            )
+        firm = getattr(event, "firm", None)
+        if firm is not None and firm not in names:
+            raise ValueError(f"{where}.firm: no firm {firm!r}; firms: {', '.join(names)}")
+        if isinstance(event, EnterEvent | ExitEvent):
+            seen = entry if isinstance(event, EnterEvent) else leave
+            if event.firm in seen:
+                raise ValueError(f"{where}: {event.firm} can {event.kind} once (a second event)")
+            seen[event.firm] = event.week
+    for i, event in enumerate(scenario.events):
+        where = f"events.{i}"
+        if isinstance(event, EnterEvent):
+            share = scenario.firms[names.index(event.firm)].initial_share
+            if share > 0:
+                raise ValueError(
+                    f"{where}.firm: an entering firm has no customers before it enters; "
+                    f"its initial_share must be 0 (got {share:g})"
+                )
+        if isinstance(event, ExitEvent) and event.week <= entry.get(event.firm, 0):
+            raise ValueError(
+                f"{where}.week: {event.firm} exits in week {event.week}, not after it "
+                f"enters (week {entry[event.firm]})"
+            )
+        firm = getattr(event, "firm", None)
+        if firm is not None and not isinstance(event, EnterEvent | ExitEvent):
+            if not scenario.in_market(event.week)[names.index(firm)]:
+                raise ValueError(f"{where}.firm: {firm} is not in the market in week {event.week}")
+        changes = event_overrides(event)
+        if changes:
+            _check_changes(scenario, where, changes)
+
+
+def event_overrides(event: Event) -> dict[str, Any]:
+    """The dotted overrides a ``set`` or ``strategy`` event applies (none for others)."""
+    if isinstance(event, SetEvent):
+        return {event.key: event.value}
+    if isinstance(event, StrategyEvent):
+        prefix = f"firms.{event.firm}"
+        given = {f"{prefix}.{key}": value for key, value in event.overrides.items()}
+        return {f"{prefix}.strategy": event.preset, **given}
+    return {}
+
+
+def _check_changes(scenario: Scenario, where: str, changes: dict[str, Any]) -> None:
+    """The changes must name live keys and give valid values (checked on the scenario
+    without its timeline, so the check does not recurse)."""
+    for key in changes:
+        section = key.split(".")[0]
+        if section not in LIVE_SECTIONS:
+            raise ValueError(
+                f"{where}.key: {key} cannot change during a run; keys of "
+                f"{', '.join(LIVE_SECTIONS)} can"
+            )
+    try:
+        build_scenario({**scenario.model_dump(), "events": []}, changes)
+    except ConfigError as exc:
+        raise ValueError(f"{where}: {exc}") from None
 
 
 def memory_needed(customers: int, firms: int) -> int:
@@ -543,7 +735,7 @@ def _explain(exc: ValidationError, data: Mapping[str, Any]) -> str:
     for err in exc.errors():
         loc = ".".join(_named(err["loc"], data))
         if err["type"] in ("union_tag_invalid", "union_tag_not_found"):
-            kinds = ", ".join(KINDS)
+            kinds = ", ".join(EVENT_KINDS if err["loc"][:1] == ("events",) else KINDS)
             got = err["input"].get("kind") if isinstance(err["input"], dict) else None
             lines.append(f"{loc}.kind: unknown kind {got!r}; allowed: {kinds}")
             continue
@@ -585,6 +777,8 @@ def _named(loc: tuple[Any, ...], data: Mapping[str, Any]) -> list[str]:
     """A location with firms named by name (``firms.trust_first.promise``), not index."""
     if loc[:1] == ("network",) and len(loc) > 1 and loc[1] in KINDS:
         loc = loc[:1] + loc[2:]  # pydantic names the union member; users know the section
+    if loc[:1] == ("events",) and len(loc) > 2 and loc[2] in EVENT_CLASSES:
+        loc = loc[:2] + loc[3:]
     parts = [str(p) for p in loc]
     if len(loc) > 1 and loc[0] == "firms" and isinstance(loc[1], int):
         firms = data.get("firms")
@@ -596,6 +790,8 @@ def _named(loc: tuple[Any, ...], data: Mapping[str, Any]) -> list[str]:
 def _fields_at(loc: tuple[Any, ...]) -> list[str]:
     if loc[:1] == ("network",):
         return list(KINDS[str(loc[1])].model_fields) if len(loc) > 1 else ["kind"]
+    if loc[:1] == ("events",):
+        return list(EVENT_CLASSES[str(loc[2])].model_fields) if len(loc) > 2 else ["kind"]
     model: type[BaseModel] = Scenario
     for part in loc:
         if isinstance(part, int):
@@ -658,6 +854,11 @@ def _sections(scenario: Scenario) -> Iterator[tuple[str, BaseModel]]:
 
 def _field(key: str) -> Any:
     section, _, name = key.rpartition(".")
+    if section.startswith("events."):  # the first event kind with the field (week, reach)
+        kinds = [cls for cls in EVENT_CLASSES.values() if name in cls.model_fields]
+        if not kinds:
+            raise KeyError(key)
+        return kinds[0].model_fields[name]
     if section == "network":  # the first kind that declares the parameter
         owners = kinds_with(name)
         if not owners:

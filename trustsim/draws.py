@@ -182,17 +182,26 @@ def init_draws(scenario: Scenario, rng: np.random.Generator) -> InitDraws:
     """Draw everything initialisation needs, from the ``init`` stream."""
     pop = scenario.population
     n, m, dims = pop.size, len(scenario.firms), pop.value_dims
+    names = scenario.firm_names
+    later = [names.index(e.firm) for e in scenario.events if e.kind == "enter"]
+    first = [f for f in range(m) if f not in later]
     mean, conc = pop.trust_mean, pop.trust_concentration
     propensity = rng.beta(mean * conc, (1 - mean) * conc, size=n)
     talk = rng.gamma(pop.talk_shape, 1.0 / pop.talk_shape, size=n)
     customer_values = _unit_vectors(rng, n, dims)
-    firm_values = _unit_vectors(rng, m, dims)
+    firm_values = np.empty((m, dims))
+    firm_values[first] = _unit_vectors(rng, len(first), dims)
+    u_provider = rng.random(n)
+    u_aware = np.empty((n, m))
+    u_aware[:, first] = rng.random((n, len(first)))
+    # firms that enter later are drawn last, so they change no draw of the others
+    firm_values[later] = _unit_vectors(rng, len(later), dims)
+    u_aware[:, later] = rng.random((n, len(later)))
     for f, firm in enumerate(scenario.firms):
         if firm.values is not None:
             v = np.asarray(firm.values, dtype=float)
             firm_values[f] = v / (np.linalg.norm(v) or 1.0)
-    u_provider = rng.random(n)
-    return InitDraws(propensity, talk, customer_values, firm_values, u_provider, rng.random((n, m)))
+    return InitDraws(propensity, talk, customer_values, firm_values, u_provider, u_aware)
 
 
 def _unit_vectors(rng: np.random.Generator, n: int, dims: int) -> np.ndarray:

@@ -18,6 +18,7 @@ from typing import Any
 import pandas as pd
 
 from trustsim.config import ConfigError
+from trustsim.metrics import EVENT_COLUMNS
 from trustsim.simulate import RunResult
 
 
@@ -115,10 +116,14 @@ def write_parquet(path: Path, frame: pd.DataFrame) -> None:
 
 
 def write_run(result: RunResult, out: Path) -> list[Path]:
-    """Write ``timeseries.parquet``, ``population.parquet`` and ``manifest.json``."""
+    """Write ``timeseries.parquet``, ``population.parquet``, ``manifest.json`` and, when
+    the scenario has a timeline, ``events.parquet``."""
     paths = [out / "timeseries.parquet", out / "population.parquet", out / "manifest.json"]
     write_parquet(paths[0], result.timeseries)
     write_parquet(paths[1], result.population)
+    if not result.events.empty:
+        paths.append(out / "events.parquet")
+        write_parquet(paths[-1], result.events)
     write_json(paths[2], result.manifest)
     return paths
 
@@ -126,8 +131,11 @@ def write_run(result: RunResult, out: Path) -> list[Path]:
 def read_run(folder: Path) -> RunResult:
     """Read what :func:`write_run` wrote."""
     manifest = json.loads((folder / "manifest.json").read_text())
+    path = folder / "events.parquet"
+    timeline = pd.read_parquet(path) if path.exists() else pd.DataFrame(columns=[*EVENT_COLUMNS])
     return RunResult(
         pd.read_parquet(folder / "timeseries.parquet"),
         pd.read_parquet(folder / "population.parquet"),
         manifest,
+        events=timeline,
     )

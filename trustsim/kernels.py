@@ -172,7 +172,7 @@ def breach(
     n = provider.size
     for f in range(firms.size):
         hazard = breach_hazard(params[0].market_breach_rate, firms[f].data_protection)
-        if not uniform(key, step, f, BREACH) < hazard:
+        if not uniform(key, step, f, BREACH) < hazard or not firms[f].present:
             continue
         part[0, f].breaches += 1
         for c in prange(n_chunks(n)):
@@ -192,6 +192,36 @@ def breach(
                     breached[i] = True
                     balance[i, f] = withdraw(balance[i, f], p.bank_d_breach, p.bank_loss_aversion)
                     part[c, f].costs += breach_loss(firms[f].breach_cost, 1.0)
+
+
+@parallel
+def viral_review(
+    beliefs: np.ndarray,
+    balance: np.ndarray,
+    identification: np.ndarray,
+    params: np.ndarray,
+    key: np.uint64,
+    step: int,
+    firm: int,
+    evidence: float,
+    reach: float,
+) -> int:
+    """A story about ``firm`` that each customer reads with probability ``reach``:
+    benevolence evidence ``evidence`` at word-of-mouth weight, a fall softened by the
+    reader's trust as it was (ODD 8a). Returns how many read it."""
+    n = beliefs.shape[0]
+    readers = 0
+    for i in prange(n):
+        p = params[0]
+        if not uniform(key, step, i, 0) < reach:
+            continue
+        readers += 1
+        t = trust_in(beliefs, balance, identification, i, firm, p)[2]
+        down = buffered(p.trust_eta_down, t, p.trust_buffer)
+        beliefs[i, firm, BENEVOLENCE] = learn(
+            beliefs[i, firm, BENEVOLENCE], evidence, p.trust_eta_up, down, p.wom_weight
+        )
+    return readers
 
 
 # --------------------------------------------------------------------------- 7.2 encounter
@@ -491,7 +521,8 @@ def advertise(
     for i in prange(n):
         p = params[0]
         for f in range(m):
-            if uniform(key, step, i, f) < ad_exposure(p.market_ad_reach, firms[f].advertising):
+            exposure = ad_exposure(p.market_ad_reach, firms[f].advertising)
+            if uniform(key, step, i, f) < exposure and firms[f].present:
                 aware[i, f] = True
 
 
@@ -531,10 +562,14 @@ def decide(
     for i in range(n):
         if has[i]:
             totals[start[i]] += 1
-    advertising = 0.0
+    advertising = 0.0  # of the firms in the market, whose ratings set the mean
+    rating_sum, in_market = 0.0, 0
     for f in range(m):
-        advertising += firms[f].advertising
-    mean_rating = ratings.mean()
+        if firms[f].present:
+            advertising += firms[f].advertising
+            rating_sum += ratings[f]
+            in_market += 1
+    mean_rating = rating_sum / max(in_market, 1)
     for c in prange(n_chunks(n)):
         p = params[0]
         # no prospect's hazard exceeds the one with every neighbour adopting (it rises
@@ -574,7 +609,10 @@ def decide(
                 )  # fmt: skip
                 if not u_consider < hazard:
                     continue
-            if not aware[i].any():
+            known = False  # of a firm in the market
+            for g in range(m):
+                known = known or (aware[i, g] and firms[g].present > 0)
+            if not known:
                 continue
             if complete:
                 for g in range(m):
@@ -585,7 +623,7 @@ def decide(
                     if has[indices[k]]:
                         counts[start[indices[k]]] += 1
             for g in range(m):
-                if not aware[i, g]:
+                if not aware[i, g] or not firms[g].present:
                     options[g] = -np.inf
                     continue
                 t = trust_in(beliefs, balance, identification, i, g, p)[2]

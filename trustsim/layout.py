@@ -53,10 +53,11 @@ PARAMS = np.dtype(
 
 FIRM = np.dtype(
     [(name, np.float64) for name, kind in _scalars(Firm) if kind is np.float64]
-    + [("warn_target", np.float64)],  # coded as rules.WARN_TARGETS
+    + [("warn_target", np.float64)]  # coded as rules.WARN_TARGETS
+    + [("present", np.float64)],  # 1 while the firm is in the market (ODD 8a), else 0
     align=True,
 )
-"""One record per firm: its numeric parameters."""
+"""One record per firm: its numeric parameters, and whether it is in the market."""
 
 LEDGER_FLOWS = (
     "customers_start",
@@ -122,13 +123,15 @@ def params(scenario: Scenario) -> np.ndarray:
     return record
 
 
-def firms(scenario: Scenario) -> np.ndarray:
-    """One record of dtype :data:`FIRM` per firm of the scenario."""
+def firms(scenario: Scenario, present: np.ndarray | None = None) -> np.ndarray:
+    """One record of dtype :data:`FIRM` per firm of the scenario; ``present`` says which
+    firms are in the market now (default: all)."""
     table = np.zeros(len(scenario.firms), dtype=FIRM)
     for name in FIRM.names or ():
-        if name != "warn_target":
+        if name not in ("warn_target", "present"):
             table[name] = [getattr(firm, name) for firm in scenario.firms]
     table["warn_target"] = [rules.WARN_TARGETS.index(f.warn_target) for f in scenario.firms]
+    table["present"] = 1.0 if present is None else present
     return table
 
 

@@ -92,6 +92,12 @@ FIRM_METRICS: tuple[Metric, ...] = (
     ),
     Metric("reputation", "0..1", "mean T over all N customers", _read("reputation")),
     Metric("awareness", "fraction", "share of N aware of the firm", _read("awareness")),
+    Metric(
+        "in_market",
+        "0 or 1",
+        "1 while the firm is in the market (ODD 8a)",
+        lambda t: t.get("in_market", np.ones(np.shape(t["customers"]))),
+    ),
     Metric("rating", "stars", "public rating (Bayesian average, ODD 7.4)", _read("rating")),
     Metric("reviews", "reviews", "reviews posted since t = 0", _read("reviews")),
     Metric(
@@ -112,6 +118,8 @@ FIRM_METRICS: tuple[Metric, ...] = (
 
 FIRM_COLUMNS = tuple(metric.name for metric in FIRM_METRICS)
 POPULATION_COLUMNS = ("customers", "prospects", "prospect_share", "gini", "mean_reputation")
+EVENT_COLUMNS = ("week", "kind", "firm", "detail", "reached")
+"""The columns of ``events.parquet``: one row per event that happened (ODD 8a)."""
 
 
 def ratio(num: Any, den: Any) -> np.ndarray:
@@ -143,15 +151,19 @@ def markdown_table() -> str:
     return "\n".join(["| metric | unit | definition |", "|---|---|---|", *rows])
 
 
-def population_metrics(customers: np.ndarray, n: int, reputation: np.ndarray) -> dict[str, float]:
-    """Prospects, their share, and the Gini coefficient of market shares."""
+def population_metrics(
+    customers: np.ndarray, n: int, reputation: np.ndarray, in_market: np.ndarray | None = None
+) -> dict[str, float]:
+    """Prospects, their share, the Gini coefficient of market shares and the mean
+    reputation, over the firms in the market (``in_market``; default all)."""
+    present = np.ones(customers.shape, dtype=bool) if in_market is None else in_market
     total = float(customers.sum())
     return {
         "customers": total,
         "prospects": n - total,
         "prospect_share": (n - total) / n,
-        "gini": gini(customers),
-        "mean_reputation": float(reputation.mean()),
+        "gini": gini(customers[present]),
+        "mean_reputation": float(reputation[present].mean()) if present.any() else float("nan"),
     }
 
 

@@ -10,9 +10,9 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from trustsim import draws, kernels, metrics, phases, rules
+from trustsim import draws, events, kernels, metrics, phases, rules
 from trustsim.agents import Customer, Firm
-from trustsim.config import ConfigError, Scenario, get_dotted, load_scenario
+from trustsim.config import AnyEvent, ConfigError, Scenario, get_dotted, load_scenario
 from trustsim.network import build_network
 from trustsim.phases import Context
 from trustsim.rules import ABILITY
@@ -97,7 +97,7 @@ class TrustModel(mesa.Model):
         n = scenario.population.size
         self.network = build_network(scenario.network, n, self.streams.network)
         kernels.prepare()
-        self.context = Context.of(scenario, self.network)
+        self.context = Context.of(scenario, self.network, week=0)
         self.state = initial_state(scenario, draws.init_draws(scenario, self.streams.init))
         m = len(scenario.firms)
         self.ledger = Ledger(m, self.state.n)
@@ -116,6 +116,7 @@ class TrustModel(mesa.Model):
         self._profit = np.zeros(m)
         self._temporary: dict[str, tuple[int, object]] = {}
         self._shocks = 0
+        self.event_log: list[dict[str, Any]] = []  # what happened when (ODD 8a)
         self.panel_every = panel_every
         self._choices: dict[int, int] = {}  # played customers' choices for the next step
         self.panel_records: list[dict[str, np.ndarray]] = []
@@ -154,7 +155,25 @@ class TrustModel(mesa.Model):
         if fixed:
             raise ConfigError(f"{fixed[0]}: cannot change while the model runs; reset instead")
         self.config = self.config.with_overrides(overrides)
-        self.context = Context.of(self.config, self.network)
+        self.context = Context(self.config, self.network, self.context.present)
+
+    def set_in_market(self, firm: int, present: bool) -> None:
+        """Bring ``firm`` into the market or take it out (the enter and exit events)."""
+        flags = self.context.in_market.copy()
+        flags[firm] = present
+        self.context = Context(self.config, self.network, flags)
+
+    def trigger(self, event: AnyEvent) -> int | None:
+        """Make ``event`` happen now, between weeks (a classroom shock), onto the week
+        just shown, whose records are refreshed. Returns what :func:`events.apply` does."""
+        reached = self._happen(event, self.n_steps)
+        self.collect()  # replaces this step's observation
+        return reached
+
+    def _happen(self, event: AnyEvent, week: int) -> int | None:
+        reached = events.apply(self, event)
+        self.event_log.append(events.record(event, week, reached))
+        return reached
 
     def play(self, customer: int) -> None:
         """Hand ``customer`` to a person: from now on 7.5 never moves it; only
@@ -171,6 +190,8 @@ class TrustModel(mesa.Model):
             raise ValueError(f"customer {customer} is not played by a person")
         if not NO_PROVIDER <= firm < len(self.config.firms):
             raise ValueError(f"firm: {NO_PROVIDER} to {len(self.config.firms) - 1} (got {firm})")
+        if firm >= 0 and not self.context.in_market[firm]:
+            raise ValueError(f"firm: {self.config.firm_names[firm]} is not in the market now")
         self._choices[customer] = firm
 
     def _apply_choices(self, ledger: Ledger) -> None:
@@ -211,6 +232,9 @@ class TrustModel(mesa.Model):
         ledger.customers_start[:] = np.bincount(st.provider[st.provider >= 0], minlength=m)
         if self._choices:
             self._apply_choices(ledger)
+        for _, event in self.config.events_in(self.n_steps):  # Mesa counts this week already
+            self._happen(event, self.n_steps)
+        ctx = self.context  # the events may have changed it
 
         dice = self.dice
         phases.breach(st, ledger, ctx, dice("breach"))
@@ -244,6 +268,7 @@ class TrustModel(mesa.Model):
             "npv": acc.npv.copy(),
             "rating": phases.rating(acc, self.context),
             "reviews": count.copy(),
+            "in_market": self.context.in_market.astype(float),
         }
         self._observed.append((step, tallies))
         if self.panel_every is not None and step % self.panel_every == 0:
@@ -296,7 +321,7 @@ class TrustModel(mesa.Model):
         n = self.state.n
         return [
             {"step": int(step), **metrics.population_metrics(
-                values["customers"][s], n, values["reputation"][s]
+                values["customers"][s], n, values["reputation"][s], values["in_market"][s] > 0
             )}
             for s, step in enumerate(steps)
         ]  # fmt: skip

@@ -39,19 +39,26 @@ class Context:
 
     scenario: Scenario
     network: Network
+    present: np.ndarray | None = None  # the firms in the market now (None: all)
     params: np.ndarray = field(init=False)  # one record of dtype layout.PARAMS
     firms: np.ndarray = field(init=False)  # one record of dtype layout.FIRM per firm
     graph: dict[str, Any] = field(init=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "params", layout.params(self.scenario))
-        object.__setattr__(self, "firms", layout.firms(self.scenario))
+        object.__setattr__(self, "firms", layout.firms(self.scenario, self.present))
         object.__setattr__(self, "graph", _graph(self.network))
 
     @classmethod
-    def of(cls, scenario: Scenario, network: Network) -> Context:
-        """The context of ``scenario`` on ``network``."""
-        return cls(scenario, network)
+    def of(cls, scenario: Scenario, network: Network, week: int = 0) -> Context:
+        """The context of ``scenario`` on ``network`` in ``week`` (which firms are in
+        the market then)."""
+        return cls(scenario, network, scenario.in_market(week))
+
+    @property
+    def in_market(self) -> np.ndarray:
+        """Whether each firm is in the market now, as booleans."""
+        return self.firms["present"] > 0
 
     @property
     def n_firms(self) -> int:
@@ -213,10 +220,11 @@ def bookkeeping(
     """7.6 Bank decay, forgetting, tenure, fixed costs, profit and NPV; returns profit."""
     sc, fp = ctx.scenario, ctx.firms
     run(kernels.settle, state, params=ctx.params)
-    ledger.costs += rules.fixed_costs(
+    fixed = rules.fixed_costs(
         fp["protection_cost"], fp["data_protection"], ledger.customers_start,
         fp["ad_cost"], fp["advertising"], state.n,
     )  # fmt: skip
+    ledger.costs += np.where(ctx.in_market, fixed, 0.0)  # a firm out of the market pays none
     profit = ledger.revenue - ledger.costs
     accounts.cumulative_profit += profit
     mk = sc.market

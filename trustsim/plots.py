@@ -107,21 +107,48 @@ def _save_png(fig: Figure, path: Path) -> None:
     fig.savefig(path, dpi=120, format="png")
 
 
-def figures(ts: pd.DataFrame) -> dict[str, Figure]:
-    """A run's standard figures by name, for a notebook (``plots.figures(result.timeseries)``):
-    retention, reputation, trust and profit; for replicated runs (a ``replication``
-    column) each firm's mean with its 95% band, for retention, reputation, profit and NPV."""
+def figures(ts: pd.DataFrame, events: pd.DataFrame | None = None) -> dict[str, Figure]:
+    """A run's standard figures by name, for a notebook (``plots.figures(result.timeseries,
+    result.events)``): retention, reputation, trust and profit; for replicated runs (a
+    ``replication`` column) each firm's mean with its 95% band, for retention,
+    reputation, profit and NPV. Each event of ``events`` is a labelled vertical line."""
+    if "in_market" in ts.columns:  # a firm out of the market has no line (ODD 8a)
+        shown = [c for c in ts.columns if c not in ("step", "firm", "replication", "in_market")]
+        ts = ts.assign(**{c: ts[c].where(ts["in_market"] > 0) for c in shown})
     if "replication" in ts.columns:
-        return {
+        drawn = {
             name: replicated_figure(ts, metric, label) for name, (metric, label) in ENSEMBLE.items()
         }
-    return {name: make(ts) for name, make in FIGURES.items()}
+    else:
+        drawn = {name: make(ts) for name, make in FIGURES.items()}
+    if events is not None and not events.empty:
+        for fig in drawn.values():
+            mark_events(fig, events)
+    return drawn
 
 
-def save_run_figures(ts: pd.DataFrame, out: Path) -> list[Path]:
+def mark_events(fig: Figure, events: pd.DataFrame) -> None:
+    """A dotted vertical line at each event's week on every panel, labelled at the top
+    (``breach: short_term``); replications' copies of one event are drawn once."""
+    from trustsim.events import label
+
+    unique = events.drop_duplicates(["week", "kind", "firm", "detail"])
+    box = {"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none", "alpha": 0.85}
+    for ax in fig.axes:
+        for row in unique.to_dict("records"):
+            ax.axvline(row["week"], color="0.35", linestyle=":", linewidth=1.2)
+            ax.annotate(label({str(k): v for k, v in row.items()}), (row["week"], 0.98),
+                        xycoords=("data", "axes fraction"), rotation=90, ha="right", va="top",
+                        fontsize=8, color="0.2", bbox=box)  # fmt: skip
+        if ax.get_legend() is not None:  # beside the panel, clear of the labels
+            ax.legend(title="firm", frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    fig.tight_layout()
+
+
+def save_run_figures(ts: pd.DataFrame, out: Path, events: pd.DataFrame | None = None) -> list[Path]:
     """Write :func:`figures` as PNG files into ``out``."""
     paths = []
-    for name, fig in figures(ts).items():
+    for name, fig in figures(ts, events).items():
         path = out / f"{name}.png"
         atomic_write(path, partial(_save_png, fig))
         plt.close(fig)

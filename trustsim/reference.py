@@ -16,9 +16,17 @@ from collections import defaultdict
 import mesa
 import numpy as np
 
-from trustsim import draws, kernels, layout, metrics, rules
+from trustsim import draws, events, kernels, layout, metrics, rules
+from trustsim.config import (
+    AnyEvent,
+    BreachEvent,
+    EnterEvent,
+    ExitEvent,
+    Scenario,
+    ViralReviewEvent,
+    event_overrides,
+)
 from trustsim.config import Firm as FirmConfig
-from trustsim.config import Scenario
 from trustsim.draws import seed_sequence
 from trustsim.layout import LEDGER_FLOWS
 from trustsim.network import build_network
@@ -33,6 +41,7 @@ class RefFirm(mesa.Agent):
     def __init__(self, model: ReferenceModel, index: int, config: FirmConfig) -> None:
         super().__init__(model)
         self.index, self.config = index, config
+        self.present = bool(model.config.in_market(0)[index])  # in the market (ODD 8a)
         self.cumulative_profit = 0.0
         self.npv = 0.0
         self.review_log: list[tuple[float, float]] = []
@@ -58,15 +67,17 @@ class RefFirm(mesa.Agent):
         hazard = rules.breach_hazard(
             self.model.config.market.breach_rate, self.config.data_protection
         )
-        return self.model.uniform("breach", self.index, kernels.BREACH) < hazard
+        drawn = self.model.uniform("breach", self.index, kernels.BREACH) < hazard
+        return drawn and self.present
 
     def close_books(self, customers_start: int, step: int) -> None:
         """Add protection and advertising costs, then book profit, cumulative profit and NPV."""
         cfg, sc = self.config, self.model.config
-        self.flows["costs"] += rules.fixed_costs(
-            cfg.protection_cost, cfg.data_protection, customers_start,
-            cfg.ad_cost, cfg.advertising, sc.population.size,
-        )  # fmt: skip
+        if self.present:
+            self.flows["costs"] += rules.fixed_costs(
+                cfg.protection_cost, cfg.data_protection, customers_start,
+                cfg.ad_cost, cfg.advertising, sc.population.size,
+            )  # fmt: skip
         self.profit = self.flows["revenue"] - self.flows["costs"]
         self.cumulative_profit += self.profit
         mk = sc.market
@@ -145,9 +156,9 @@ class RefCustomer(mesa.Agent):
 
     # ------------------------------------------------------------------ phases
 
-    def suffer_breach(self, f: int) -> bool:
+    def suffer_breach(self, f: int, stream: str = "breach") -> bool:
         """7.1: as a customer of breached firm ``f``, or as someone who may hear the news;
-        returns whether the customer was the firm's."""
+        returns whether the customer was the firm's. A breach event draws from ``shocks``."""
         sc = self.model.config
         _, _, trust = self.trust(f)
         if self.provider == f:
@@ -157,7 +168,7 @@ class RefCustomer(mesa.Agent):
                 rules.withdraw(self.balance[f], sc.bank.d_breach, sc.bank.loss_aversion)
             )
             return True
-        if self.model.uniform("breach", self.index, kernels.NEWS + f) < sc.news.reach:
+        if self.model.uniform(stream, self.index, kernels.NEWS + f) < sc.news.reach:
             self.learn(f, rules.INTEGRITY, 0.0, trust, weight=sc.news.weight)
         return False
 
@@ -309,7 +320,7 @@ class RefCustomer(mesa.Agent):
         reach = self.model.config.market.ad_reach
         for f, firm in enumerate(self.model.firm_agents):
             exposure = rules.ad_exposure(reach, firm.config.advertising)
-            if self.model.uniform("aware", self.index, f) < exposure:
+            if self.model.uniform("aware", self.index, f) < exposure and firm.present:
                 self.aware[f] = True
 
     def choose(
@@ -332,7 +343,7 @@ class RefCustomer(mesa.Agent):
                 mk.review_rate, mk.warn_search, mk.failure_search, self.warned, self.failed
             )
         else:
-            advertising = sum(f.advertising for f in sc.firms)
+            advertising = sum(f.config.advertising for f in self.model.firm_agents if f.present)
             hazard = float(
                 rules.entry_hazard(
                     mk.p_ad, mk.ad_effect, advertising, mk.q_wom, sum(counts) / degree
@@ -342,12 +353,13 @@ class RefCustomer(mesa.Agent):
             return self.provider
         if self.provider != NONE:
             self.model.firm_agents[self.provider].flows["searches"] += 1
-        if not any(self.aware):
+        present = [firm.present for firm in self.model.firm_agents]
+        if not any(a and p for a, p in zip(self.aware, present, strict=True)):
             return self.provider
-        mean_rating = sum(ratings) / m
+        mean_rating = sum(r for r, p in zip(ratings, present, strict=True) if p) / sum(present)
         utility = []
         for g in range(m):
-            if not self.aware[g]:
+            if not self.aware[g] or not present[g]:
                 utility.append(-np.inf)
                 continue
             u = rules.utility(
@@ -402,12 +414,10 @@ class ReferenceModel(mesa.Model):
         self.config = scenario
         n = scenario.population.size
         self.network = build_network(scenario.network, n, self.streams.network)
-        self.omega = rules.cognitive_weight(scenario.market.risk, scenario.trust.omega0)
-        # the records rules.utility reads, as attribute-access records
-        self.params = layout.params(scenario).view(np.recarray)[0]
-        self.firm_params = layout.firms(scenario).view(np.recarray)
+        self.shocks = 0  # events so far: each draws from the shocks stream at its own count
         init = draws.init_draws(scenario, self.streams.init)
         self.firm_agents = [RefFirm(self, f, cfg) for f, cfg in enumerate(scenario.firms)]
+        self.configure(scenario)
         self.customer_agents = [RefCustomer(self, i, init) for i in range(n)]
         for c in self.customer_agents:
             if c.cohort:
@@ -423,9 +433,23 @@ class ReferenceModel(mesa.Model):
         """Completed steps (Mesa's ``time`` advances by one per step)."""
         return int(self.time)
 
+    def configure(self, scenario: Scenario) -> None:
+        """Take ``scenario``'s parameters from now on (at the start, and at a set or
+        strategy event); which firms are in the market stays."""
+        self.config = scenario
+        self.omega = rules.cognitive_weight(scenario.market.risk, scenario.trust.omega0)
+        # the records rules.utility reads, as attribute-access records
+        self.params = layout.params(scenario).view(np.recarray)[0]
+        present = [firm.present for firm in self.firm_agents]
+        self.firm_params = layout.firms(scenario, np.array(present)).view(np.recarray)
+        for firm, config in zip(self.firm_agents, scenario.firms, strict=True):
+            firm.config = config
+
     def uniform(self, phase: str, item: int, lane: int) -> float:
-        """This step's uniform of ``phase`` for ``item`` in ``lane``, as the kernels draw it."""
-        return float(draws.uniform(self.streams.keys[phase], self.n_steps, item, lane))
+        """This step's uniform of ``phase`` for ``item`` in ``lane``, as the kernels draw it;
+        the ``shocks`` stream counts events instead of weeks."""
+        step = self.shocks if phase == "shocks" else self.n_steps
+        return float(draws.uniform(self.streams.keys[phase], step, item, lane))
 
     def beta(self, phase: str, item: int, lane: int, a: float, b: float) -> float:
         """This step's Beta(a, b) draw of ``phase`` for ``item`` from ``lane`` on."""
@@ -452,6 +476,8 @@ class ReferenceModel(mesa.Model):
         for firm in firms:
             firm.start_step()
             firm.flows["customers_start"] = customers_start[firm.index]
+        for _, event in self.config.events_in(self.n_steps):
+            self.happen(event)
 
         for firm in firms:
             if firm.has_breach():
@@ -481,6 +507,37 @@ class ReferenceModel(mesa.Model):
             c.end_step()
         for firm in firms:
             firm.close_books(customers_start[firm.index], self.n_steps)
+
+    def happen(self, event: AnyEvent) -> None:
+        """An event of the timeline at the start of this week (ODD 8a), agent by agent."""
+        customers, names = self.customer_agents, self.config.firm_names
+        f = names.index(event.firm) if hasattr(event, "firm") else -1
+        if isinstance(event, BreachEvent):
+            self.shocks += 1
+            firm = self.firm_agents[f]
+            firm.flows["breaches"] += 1
+            hit = sum(c.suffer_breach(f, "shocks") for c in customers)
+            firm.flows["costs"] += rules.breach_loss(firm.config.breach_cost, hit)
+        elif isinstance(event, ViralReviewEvent):
+            self.shocks += 1
+            reach = self.config.news.reach if event.reach is None else event.reach
+            stars = events.STARS[event.tone] * events.VIRAL_REVIEWS
+            for firm in self.firm_agents:
+                firm.review_log.append((events.VIRAL_REVIEWS, stars) if firm.index == f else (0, 0))
+            trust = [c.trust(f)[2] for c in customers]  # as it was before anyone read
+            for c, t in zip(customers, trust, strict=True):
+                if self.uniform("shocks", c.index, 0) < reach:
+                    c.learn(f, rules.BENEVOLENCE, events.EVIDENCE[event.tone], t,
+                            weight=self.config.wom.weight)  # fmt: skip
+        elif isinstance(event, EnterEvent | ExitEvent):
+            self.firm_agents[f].present = isinstance(event, EnterEvent)
+            for c in customers:
+                if c.provider == f and not self.firm_agents[f].present:
+                    c.switch_to(NONE)
+                    c.served = NONE
+            self.configure(self.config)
+        else:
+            self.configure(self.config.with_overrides(event_overrides(event)))
 
     def word_of_mouth(self) -> None:
         """Each teller tells each neighbour with its talk probability (ODD 7.4); every
@@ -569,6 +626,7 @@ class ReferenceModel(mesa.Model):
                 "npv": np.array([firm.npv for firm in firms]),
                 "rating": np.array([firm.rating() for firm in firms]),
                 "reviews": np.array([sum(c for c, _ in firm.review_log) for firm in firms]),
+                "in_market": np.array([float(firm.present) for firm in firms]),
             }
         )
         for k, firm in enumerate(firms):
@@ -579,8 +637,12 @@ class ReferenceModel(mesa.Model):
                     **{key: float(values[key][k]) for key in values},
                 }
             )
+        present = np.array([firm.present for firm in firms])
         self.population_records.append(
-            {"step": self.n_steps, **metrics.population_metrics(counts, n, np.array(reputation))}
+            {
+                "step": self.n_steps,
+                **metrics.population_metrics(counts, n, np.array(reputation), present),
+            }
         )
 
 

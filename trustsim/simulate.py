@@ -15,7 +15,7 @@ import pandas as pd
 
 from trustsim.config import Scenario, ScenarioLike, as_scenario
 from trustsim.draws import child, seed_sequence
-from trustsim.metrics import FIRM_COLUMNS, POPULATION_COLUMNS
+from trustsim.metrics import EVENT_COLUMNS, FIRM_COLUMNS, POPULATION_COLUMNS
 from trustsim.state import PANEL_EVENTS
 
 PACKAGES = (
@@ -44,12 +44,16 @@ class RunResult:
         each firm, and that step's events as booleans (``warned``,
         ``exploited``, ``discovered``, ``failed``, ``complained``,
         ``recovered``, ``breached``, ``left``). Empty otherwise.
+    events
+        The timeline's events as they happened (ODD 8a): ``week``, ``kind``,
+        ``firm``, ``detail`` and ``reached`` (customers it reached, where a count).
     """
 
     timeseries: pd.DataFrame
     population: pd.DataFrame
     manifest: dict[str, Any] = field(default_factory=dict)
     panel: pd.DataFrame = field(default_factory=pd.DataFrame)
+    events: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(EVENT_COLUMNS)))
 
     def final(self) -> pd.DataFrame:
         """The last step's row per firm, indexed by firm name."""
@@ -170,7 +174,8 @@ def run(
         model.step()
     ts, pop = model.tables()
     panel = panel_table(model.panel_records, scenario.firm_names)
-    return RunResult(ts, pop, manifest(scenario, root, steps, "vectorised"), panel)
+    happened = pd.DataFrame(model.event_log, columns=list(EVENT_COLUMNS))
+    return RunResult(ts, pop, manifest(scenario, root, steps, "vectorised"), panel, happened)
 
 
 def run_replications(
@@ -207,6 +212,7 @@ def run_replications(
         stacked([r.population for r in results]),
         info,
         stacked([r.panel for r in results]),
+        stacked([r.events for r in results]),
     )
 
 

@@ -193,7 +193,11 @@ def runs_table(records: dict[str, dict[str, Any]]) -> pd.DataFrame:
     for rec in records.values():
         row = {k: v for k, v in rec.items() if k not in ("parameters", "final")}
         row["spawn_key"] = json.dumps(rec["spawn_key"])
-        row.update({f"param.{k}": v for k, v in rec["parameters"].items()})
+        # a list or mapping (a policy's events) as JSON text: one column type per key
+        row.update({
+            f"param.{k}": json.dumps(v) if isinstance(v, list | dict) else v
+            for k, v in rec["parameters"].items()
+        })  # fmt: skip
         row.update({f"final.{k}": v for k, v in (rec.get("final") or {}).items()})
         rows.append(row)
     if not rows:

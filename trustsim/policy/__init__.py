@@ -164,6 +164,9 @@ def scenario_table(study: PolicyExperiment, entropy: int) -> pd.DataFrame:
 def acting_firm(study: PolicyExperiment, policy: str) -> str:
     """The firm a policy acts on: the first firm its levers name (else the first firm)."""
     names = [f.name for f in study.base.firms]
+    for event in study.policies[policy].get("events", []):
+        if event.get("firm") in names:
+            return str(event["firm"])
     for key in study.policies[policy]:
         parts = key.split(".")
         if parts[0] == "firms" and len(parts) > 2 and parts[1] in names:

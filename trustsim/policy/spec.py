@@ -87,12 +87,25 @@ class PolicyExperiment(_Strict):
             *design_points(self._scenario_experiment(entropy), np.random.SeedSequence(entropy)),
         ]
 
+    def levers(self, policy: str) -> dict[str, Any]:
+        """The overrides ``policy`` applies; its ``events`` join the scenario's own timeline."""
+        levers = dict(self.policies[policy])
+        if "events" in levers:
+            own = [event.model_dump() for event in self.base.events]
+            levers["events"] = [*own, *levers["events"]]
+        return levers
+
+    def switch_week(self, policy: str) -> int | None:
+        """The week a timeline policy starts to differ (its first event), else None."""
+        weeks = [int(e["week"]) for e in self.policies[policy].get("events", [])]
+        return min(weeks) if weeks else None
+
     def runner_experiment(self, entropy: int) -> Experiment:
         """Every (scenario, policy) pair as one runner experiment, paired by replication."""
         points = [
-            {**market, **levers}
+            {**market, **self.levers(policy)}
             for market in self.scenario_points(entropy)
-            for levers in self.policies.values()
+            for policy in self.policies
         ]
         return Experiment(
             name=self.name,
@@ -161,7 +174,7 @@ def check_policies(spec: PolicyExperiment) -> None:
         for key in levers:
             check_variable(key, f"policies.{name}")
         try:
-            spec.base.with_overrides(levers)
+            spec.base.with_overrides(spec.levers(name))
         except ConfigError as exc:
             raise ConfigError(f"policies.{name}: {exc}") from None
     if spec.scenarios is None:

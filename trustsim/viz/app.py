@@ -22,7 +22,7 @@ import solara
 from matplotlib.figure import Figure
 from mesa.visualization.utils import force_update, update_counter
 
-from trustsim import shocks
+from trustsim import events
 from trustsim.viz.classroom import (
     DEFAULT_CONFIG,
     NETWORK_DPI,
@@ -39,7 +39,7 @@ from trustsim.viz.classroom import (
 SHOCK_LABELS = {"viral_bad_review": "Viral bad review", "breach": "Data breach",
                 "warning_month": "Warning month"}  # fmt: skip
 SHOCKS: dict[str, Callable[[ClassroomModel, int], object]] = {
-    label: shocks.BY_NAME[name] for name, label in SHOCK_LABELS.items()
+    label: events.BY_NAME[name] for name, label in SHOCK_LABELS.items()
 }
 NOTICE = """<p><b>Things to notice.</b> Colours are providers, grey nodes have none; big
 nodes trust their provider. Bad stories reach people who never bought. Early on, a

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from trustsim import shocks
+from trustsim import events
 from trustsim.facts import NO_SOCIAL_PROOF, unpredictability
 from trustsim.metrics import gini
 from trustsim.simulate import run
@@ -48,7 +48,7 @@ ROUND_SECONDS = 45
 ROUND_LIMITS = (10.0, 600.0)  # seconds: the shortest and the longest round timer
 MAX_PLAYED_SHARE = 0.5  # students play at most half of a world's customers
 SIMULATED_WORLDS = 8  # simulated-only runs per condition for the MusicLab comparison
-SHOCKS = shocks.BY_NAME
+SHOCKS = events.BY_NAME
 
 
 class Refused(Exception):

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import trustsim
-from trustsim import shocks
+from trustsim import events
 from trustsim.config import ConfigError
 from trustsim.model import TrustModel
 
@@ -34,7 +34,7 @@ def test_viral_bad_review_lowers_rating_and_benevolence_of_that_firm_only(
 ) -> None:
     before, other = model.state.beliefs.copy(), rating(model, 1)
     r0 = rating(model, 0)
-    readers = shocks.viral_bad_review(model, 0)
+    readers = events.viral_review(model, 0, "bad", model.config.news.reach)
     n = model.state.n
     assert 0.3 * n < readers < 0.7 * n  # news.reach = 0.5
     assert rating(model, 0) < r0 - 0.3
@@ -50,7 +50,7 @@ def test_data_breach_follows_submodel_6_1(model: TrustModel) -> None:
     customers = np.flatnonzero(model.state.provider == 1)
     integrity, balance = model.state.beliefs[:, 1, 2].copy(), model.state.balance[:, 1].copy()
     costs = model.ledger.costs.copy()
-    shocks.data_breach(model, 1)
+    events.breach(model, 1)
     sc = model.config
     assert model.ledger.breaches.tolist() == [0.0, 1.0]
     assert model.ledger.costs[1] - costs[1] == pytest.approx(
@@ -71,7 +71,7 @@ def test_data_breach_follows_submodel_6_1(model: TrustModel) -> None:
 
 def test_warning_month_warns_at_every_mistake_then_ends(model: TrustModel) -> None:
     assert model.config.firms[0].warn_rate == 0.0  # the short-term firm never warns
-    shocks.warning_month(model, 0)
+    events.warning_month(model, 0)
     rows = []
     for _ in range(8):
         model.step()
@@ -93,7 +93,7 @@ def test_one_bad_experience_reaches_people_who_never_bought(model: TrustModel) -
     )
     before = st.beliefs.copy()
     st.talkativeness[teller] = 10.0  # a talker: tells every neighbour (probability 1)
-    heard = shocks.bad_experience(model, teller)
+    heard = events.bad_experience(model, teller)
     assert heard == degree[teller]
     prospects = [j for j in model.network.neighbours(teller) if st.provider[j] < 0]
     assert all(st.beliefs[j, 0, 1] < before[j, 0, 1] for j in prospects)
