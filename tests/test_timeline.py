@@ -91,7 +91,7 @@ def test_a_breach_is_recorded_in_its_week() -> None:
 
 def test_a_strategy_switch_shows_in_the_warnings_from_its_week() -> None:
     firm = rows(run(timeline(KINDS["strategy"] | {"week": WEEK})), "short_term")
-    assert firm.loc[:WEEK - 1, "warnings"].sum() == 0  # the short-term preset never warns
+    assert firm.loc[: WEEK - 1, "warnings"].sum() == 0  # the short-term preset never warns
     assert firm.loc[WEEK:, "warnings"].sum() > 10
     assert firm.loc[WEEK:, "warnings"].gt(0).mean() > 0.5
 
