@@ -93,6 +93,8 @@ def summarise(table: pd.DataFrame, horizon: int, by: list[str] | None = None) ->
             median = float(fit.quantile(0.5)) - 1.0
             with np.errstate(divide="ignore", invalid="ignore"):  # an open-ended interval
                 low, high = (float(x) - 1.0 for x in fit.quantile_ci(0.5))
+            if np.isnan(low) and np.isfinite(median):  # open below: weeks start at 0
+                low = 0.0
         rows.append((*key, len(group), int(status.sum()), median, low, high))
     columns = [*keys, "runs", "recovered", "median_weeks", "ci_low", "ci_high"]
     return pd.DataFrame(rows, columns=columns)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from trustsim import recovery
 from trustsim.config import get_dotted
 from trustsim.experiment.runner import OnResult, run_experiment
 from trustsim.experiment.store import OK, ExperimentResult, Store, fresh_entropy
@@ -29,6 +30,7 @@ from trustsim.policy.spec import (
     DEFAULT_OUTCOMES,
     PolicyExperiment,
     as_study,
+    is_harm,
     load,
 )
 
@@ -50,6 +52,9 @@ class PolicyResult:
     rules: pd.DataFrame
     firm_gaps: pd.DataFrame  # per policy and scenario: NPV of each firm minus the others'
     experiment: ExperimentResult
+    switches: pd.DataFrame  # timeline policies: what the switch costs, when it pays back
+    recovery: pd.DataFrame  # weeks to recover from each harmful event, per scenario
+    harm: pd.DataFrame  # the paired harm of a policy's own harmful event: depth, half-life
 
     def timeseries(self) -> pd.DataFrame:
         """The raw runs' long timeseries (``run_id``, ``step``, ``firm``, metrics)."""
@@ -126,13 +131,74 @@ def analyse(
     breakeven = analysis.breakeven(contrasts, differences, BREAKEVEN_METRICS)
     rules = discovery(study, scenarios, contrasts)
     gaps = firm_gaps(runs, ts, study.horizon)
+    switches = switch_table(study, contrasts)
+    recovered = recovery_table(study, runs, ts)
+    harm = harm_table(study, contrasts)
     tables = {
         "contrasts": contrasts, "breakeven": breakeven, "scenarios": scenarios,
-        "rules": rules, "runs": runs, "firm_gaps": gaps,
+        "rules": rules, "runs": runs, "firm_gaps": gaps, "switches": switches,
+        "recovery": recovered, "harm": harm,
     }  # fmt: skip
     for name, table in tables.items():
-        write_parquet(out / f"{name}.parquet", table)
-    return PolicyResult(study, out, runs, scenarios, contrasts, breakeven, rules, gaps, result)
+        if name not in ("switches", "recovery", "harm") or len(table):
+            write_parquet(out / f"{name}.parquet", table)
+    return PolicyResult(
+        study,
+        out,
+        runs,
+        scenarios,
+        contrasts,
+        breakeven,
+        rules,
+        gaps,
+        result,
+        switches,
+        recovered,
+        harm,
+    )
+
+
+def switch_table(study: PolicyExperiment, contrasts: pd.DataFrame) -> pd.DataFrame:
+    """For each timeline policy (one with events): the switch's cost and payback, per
+    scenario (:func:`analysis.switch_costs`)."""
+    frames = [
+        analysis.switch_costs(contrasts, policy, acting_firm(study, policy), week, study.horizon)
+        for policy in study.others
+        if (week := study.switch_week(policy)) is not None
+    ]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def recovery_table(study: PolicyExperiment, runs: pd.DataFrame, ts: pd.DataFrame) -> pd.DataFrame:
+    """Per policy and scenario: the weeks each harmful event's firm takes to recover its
+    reputation, share and NPS, over the replications (``recovery.summarise``)."""
+    if not study.has_harm:
+        return pd.DataFrame()
+    done = runs[runs["status"] == OK]
+    frames = []
+    for run_id, policy, scenario, replication in zip(
+        done["run_id"], done["policy"], done["scenario"], done["replication"], strict=True
+    ):
+        harms = [e for e in study.timeline(str(policy)) if is_harm(e)]
+        if not harms:
+            continue
+        timeline = pd.DataFrame(harms).assign(detail="")
+        table = recovery.recovery(ts[ts["run_id"] == run_id], timeline)
+        frames.append(table.assign(policy=policy, scenario=scenario, replication=replication))
+    stacked = pd.concat(frames, ignore_index=True)
+    return recovery.summarise(stacked, study.horizon, by=["policy", "scenario"])
+
+
+def harm_table(study: PolicyExperiment, contrasts: pd.DataFrame) -> pd.DataFrame:
+    """For each policy with a harmful event of its own: how deep the paired harm goes and
+    when it has halved, per scenario and measure (:func:`analysis.harm_halflife`)."""
+    frames = [
+        analysis.harm_halflife(contrasts, policy, acting_firm(study, policy), week, measures)
+        for policy in study.others
+        if (week := study.harm_week(policy)) is not None
+        and (measures := [m for m in recovery.MEASURES if m in study.outcomes])
+    ]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
 def label_runs(study: PolicyExperiment, runs: pd.DataFrame) -> pd.DataFrame:

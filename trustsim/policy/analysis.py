@@ -14,6 +14,7 @@ import pandas as pd
 from scipy import stats
 
 from trustsim.metrics import overtake_step
+from trustsim.recovery import FALL_WINDOW
 
 if TYPE_CHECKING:
     from sklearn.tree import DecisionTreeClassifier
@@ -170,3 +171,77 @@ def describe_box(box: pd.DataFrame) -> str:
         else:
             parts.append(f"{parameter} <= {high:.3g}")
     return " and ".join(parts)
+
+
+SWITCH_COLUMNS = [
+    "policy", "scenario", "firm", "switch_week", "cost", "cost_low", "cost_high", "deepest_week",
+    "payback_week", "weeks_to_pay_back", "npv", "npv_low", "npv_high",
+]  # fmt: skip
+
+
+def switch_costs(
+    contrast: pd.DataFrame, policy: str, firm: str, switch_week: int, horizon: int
+) -> pd.DataFrame:
+    """What a switch in ``switch_week`` costs while under way, and when it pays back.
+
+    Per scenario, from the paired contrast of cumulative profit for ``firm``: the
+    deepest shortfall after the switch (``cost``, positive, with the 95% interval of
+    the contrast in that week), the week it is deepest, the week from which the
+    contrast stays above 0 (``payback_week``, NaN: not by the horizon) and how many
+    weeks after the switch that is; and the NPV contrast at the horizon. Before the
+    switch the paired runs are identical, so every contrast there is exactly 0.
+    """
+    c = contrast[(contrast["policy"] == policy) & (contrast["firm"] == firm)]
+    rows = []
+    for scenario, group in c.groupby("scenario", sort=False):
+        profit = group[group["metric"] == "cumulative_profit"].sort_values("step")
+        after = profit[profit["step"] >= switch_week].reset_index(drop=True)
+        deepest = after.iloc[int(after["mean"].to_numpy().argmin())]
+        shortfall = max(0.0, -float(deepest["mean"]))
+        payback = breakeven_week(profit["step"].to_numpy(), profit["mean"].to_numpy())
+        npv = group[(group["metric"] == "npv") & (group["step"] == horizon)].iloc[0]
+        rows.append((
+            policy, scenario, firm, switch_week, shortfall, -float(deepest["ci_high"]),
+            -float(deepest["ci_low"]), int(deepest["step"]), payback, payback - switch_week,
+            float(npv["mean"]), float(npv["ci_low"]), float(npv["ci_high"]),
+        ))  # fmt: skip
+    return pd.DataFrame(rows, columns=SWITCH_COLUMNS)
+
+
+HARM_COLUMNS = [
+    "policy", "scenario", "firm", "metric", "event_week", "deepest", "deepest_low",
+    "deepest_high", "deepest_week", "halved_week", "weeks_to_halve",
+]  # fmt: skip
+
+
+def harm_halflife(
+    contrast: pd.DataFrame, policy: str, firm: str, week: int, metrics: list[str]
+) -> pd.DataFrame:
+    """How deep the harm of an event in ``week`` goes, and when it has halved.
+
+    Per scenario and metric, from the paired contrast (policy minus baseline) for
+    ``firm``: the lowest mean contrast within a quarter of the event (``deepest``, with
+    the 95% interval of that week; ``recovery.FALL_WINDOW``), and the first week after
+    it at which the mean contrast is back above half of it (``halved_week``, NaN: not
+    by the horizon). Unlike the return to the level before the event, this does not
+    depend on the firm's trend: the same firm without the event moves the same way.
+    """
+    c = contrast[(contrast["policy"] == policy) & (contrast["firm"] == firm)]
+    rows = []
+    for (scenario, metric), group in c[c["metric"].isin(metrics)].groupby(
+        ["scenario", "metric"], sort=False
+    ):
+        after = group[group["step"] >= week].sort_values("step").reset_index(drop=True)
+        k = int(after["mean"].to_numpy()[: FALL_WINDOW + 1].argmin())
+        deepest = after.iloc[k]
+        later = after.iloc[k:]
+        halved = later[later["mean"] >= deepest["mean"] / 2]
+        halved_week = float(halved["step"].iloc[0]) if len(halved) else float("nan")
+        if deepest["mean"] >= 0:  # no harm in this metric
+            halved_week = float(week)
+        rows.append((
+            policy, scenario, firm, metric, week, float(deepest["mean"]),
+            float(deepest["ci_low"]), float(deepest["ci_high"]), int(deepest["step"]),
+            halved_week, halved_week - week,
+        ))  # fmt: skip
+    return pd.DataFrame(rows, columns=HARM_COLUMNS)

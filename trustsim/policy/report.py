@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import html
 from dataclasses import dataclass
+from typing import cast
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -40,6 +41,8 @@ def contrast_figure(result: PolicyResult) -> Figure:
             ax.fill_between(rows_["step"], rows_["ci_low"], rows_["ci_high"],
                             color=line.get_color(), alpha=0.2, linewidth=0)  # fmt: skip
         ax.axhline(0, color="grey", linewidth=0.8)
+        for week in event_weeks(result):
+            ax.axvline(week, color="0.35", linestyle=":", linewidth=1.2)
         ax.set_title(metric.replace("_", " "))
         ax.set_xlabel("week")
     for ax in axes.flat[len(metrics) :]:
@@ -47,8 +50,18 @@ def contrast_figure(result: PolicyResult) -> Figure:
     axes.flat[0].set_ylabel(f"minus {result.study.baseline_policy}")
     fig.legend(*axes.flat[0].get_legend_handles_labels(), loc="outside lower center",
                ncols=min(4, len(result.study.others)))  # fmt: skip
-    fig.suptitle("Policy minus baseline in the base market (mean and 95% band over paired runs)")
+    weeks = event_weeks(result)
+    marked = f"; dotted: events in week {', '.join(map(str, weeks))}" if weeks else ""
+    fig.suptitle(
+        f"Policy minus baseline in the base market (mean and 95% band over paired runs{marked})"
+    )
     return fig
+
+
+def event_weeks(result: PolicyResult) -> list[int]:
+    """The weeks at which some policy's timeline has an event (ODD 8a), once each."""
+    study = result.study
+    return sorted({int(e["week"]) for p in study.policies for e in study.timeline(p)})
 
 
 def breakeven_figure(result: PolicyResult) -> Figure:
@@ -104,7 +117,13 @@ def slug(name: str) -> str:
 def figures(result: PolicyResult) -> dict[str, Figure]:
     """Every figure of the report, by file name."""
     out = {"contrasts": contrast_figure(result)}
-    if len(result.scenarios) > 1:
+    if (
+        len(result.scenarios) > 1
+        and result.study.scenarios is not None
+        and (
+            result.study.scenarios.kind != "list"  # named markets: the tables say it better
+        )
+    ):
         out["breakeven"] = breakeven_figure(result)
         for policy in result.study.others:
             fig = regime_figure(result, policy)
@@ -163,6 +182,9 @@ def headline(result: PolicyResult, policy: str) -> str:
                 else "It breaks even within the horizon in none of them."
             )
         )
+        switched = _switch_markets(result, policy)
+        if switched:
+            text += " " + switched
         losing = result.rules[(result.rules.policy == policy)
                               & (result.rules.outcome == "does not pay")]  # fmt: skip
         if len(losing):
@@ -172,6 +194,174 @@ def headline(result: PolicyResult, policy: str) -> str:
                 f"(coverage {best.iloc[0]['coverage']:.0%}, density {best.iloc[0]['density']:.0%})."
             )
     return text
+
+
+def switch_sentence(result: PolicyResult, policy: str) -> str:
+    """A timeline policy's switch in words, in the base market: what it costs while
+    under way and when it has paid for itself (every number from ``switches``)."""
+    s = result.switches
+    if s.empty or policy not in set(s["policy"]):
+        return ""
+    row = s[(s.policy == policy) & (s.scenario == BASE_SCENARIO)].iloc[0]
+    week, firm = int(row["switch_week"]), row["firm"]
+    if row["cost"] > 0:
+        cost = (
+            f"While it is under way the switch costs {firm} up to {row['cost']:,.0f} of "
+            f"cumulative profit against {result.study.baseline_policy} [95% CI "
+            f"{row['cost_low']:,.0f} to {row['cost_high']:,.0f}], deepest in week "
+            f"{int(row['deepest_week'])}"
+        )
+    else:
+        cost = f"The switch costs {firm} nothing while under way: it is ahead from the start"
+    paid = (
+        f"it has paid for itself (its cumulative profit ahead of {result.study.baseline_policy} "
+        f"for good) from week {row['payback_week']:.0f}, "
+        f"{_weeks_after(row['weeks_to_pay_back'])}."
+        if np.isfinite(row["payback_week"])
+        else f"it has not paid for itself by week {result.study.horizon}."
+    )
+    return f"The switch happens in week {week}. {cost}; {paid}"
+
+
+def _switch_markets(result: PolicyResult, policy: str) -> str:
+    s = result.switches
+    if s.empty or policy not in set(s["policy"]) or len(result.scenarios) < 2:
+        return ""
+    rows = s[s.policy == policy]
+    share, median = analysis.breakeven_summary(rows["weeks_to_pay_back"])
+    if not np.isfinite(median):
+        return "Over the markets tried, the switch pays for itself by the horizon in none."
+    return (
+        f"Over the markets tried, the switch pays for itself (cumulative profit) by the "
+        f"horizon in {share:.0%}, {_weeks_after(median)} in the median such market."
+    )
+
+
+def _weeks_after(weeks: float) -> str:
+    return "at once" if weeks == 0 else f"{weeks:.0f} weeks after the switch"
+
+
+EVENT_KEYS = ["policy", "scenario", "week", "kind", "firm"]
+
+
+def market_words(result: PolicyResult, scenario: str) -> str:
+    """A scenario in words: ``the base market``, or ``s001 (firms.trust_first.warn_rate =
+    0)`` with the conditions in which it differs from the base market."""
+    if scenario == BASE_SCENARIO:
+        return "the base market"
+    table = result.scenarios.set_index("scenario")
+    row, base = table.loc[scenario].to_dict(), table.loc[BASE_SCENARIO].to_dict()
+    changed = [f"{k} = {v:.3g}" if isinstance(v, float) else f"{k} = {v}"
+               for k, v in row.items() if v != base[k]]  # fmt: skip
+    return f"{scenario} ({', '.join(changed)})" if changed else scenario
+
+
+def recovery_blocks(result: PolicyResult) -> list[Block]:
+    """Weeks to recover from each harmful event, and how deep the paired harm goes and
+    when it has halved, per policy and market."""
+    r = result.recovery
+    if r.empty:
+        return []
+    from trustsim import recovery
+
+    horizon = result.study.horizon
+    lines = []
+    for (policy, scenario, week, kind, firm), rows in r.groupby(EVENT_KEYS, sort=False):
+        said = "; ".join(recovery.describe(row, horizon) for _, row in rows.iterrows())
+        what = str(kind).replace("_", " ")
+        where = market_words(result, str(scenario))
+        lines.append(f"{policy}, in {where}: after the {what} at {firm} in week {week}, {said}.")
+    table = pd.DataFrame({
+        "policy": r["policy"], "market": r["scenario"],
+        "event": [f"{k} at {f}, week {w}" for k, f, w in
+                  zip(r["kind"], r["firm"], r["week"], strict=True)],
+        "measure": r["measure"], "recovered": [f"{a} of {b}" for a, b in
+                                               zip(r["recovered"], r["runs"], strict=True)],
+        "median weeks": r["median_weeks"].map(lambda x: "not by the horizon" if np.isnan(x)
+                                                else f"{x:.0f}"),
+        "95% CI": [_week_interval(lo, hi)
+                   for lo, hi in zip(r["ci_low"], r["ci_high"], strict=True)],
+    })  # fmt: skip
+    return [
+        Block("h2", "Recovery after events"),
+        Block("p", (
+            "Weeks after each event until the firm's reputation, market share and NPS are back "
+            "at their level of the week before (each read as a trailing 4-week mean after the "
+            "event; 0: the event did not push it down). Runs not back by the horizon are "
+            "censored: the median is the Kaplan-Meier median over the replications. A firm "
+            "whose measure was falling anyway may never be back at its old level; the next "
+            "section measures the harm against the same firm without the event instead."
+        )),
+        *[Block("p", line) for line in lines],
+        Block("table", table=table),
+        *harm_blocks(result),
+    ]  # fmt: skip
+
+
+def harm_blocks(result: PolicyResult) -> list[Block]:
+    """The paired harm of each policy's own harmful event: deepest, and when halved."""
+    h = result.harm
+    if h.empty:
+        return []
+    table = pd.DataFrame({
+        "policy": h["policy"], "market": h["scenario"], "firm": h["firm"],
+        "measure": h["metric"], "event week": h["event_week"],
+        "deepest harm": [f"{m:+.3g} [{lo:+.3g} to {hi:+.3g}]" for m, lo, hi in
+                         zip(h["deepest"], h["deepest_low"], h["deepest_high"], strict=True)],
+        "deepest in week": h["deepest_week"],
+        "halved after (weeks)": h["weeks_to_halve"].map(
+            lambda w: "not by the horizon" if np.isnan(w) else f"{w:.0f}"),
+    })  # fmt: skip
+    return [
+        Block("h2", "How deep the harm goes, and when it has halved (paired)"),
+        Block("p", (
+            f"Each measure of the firm hit, minus the same firm in the same market under "
+            f"{result.study.baseline_policy!r} (the same random streams, so identical before "
+            f"the event): the deepest mean difference after the event with its 95% interval, "
+            f"and the weeks until the mean difference is back above half of that depth."
+        )),
+        Block("table", table=table),
+    ]  # fmt: skip
+
+
+def _week_interval(low: float, high: float) -> str:
+    if np.isnan(low) and np.isnan(high):
+        return "n/a"
+    lo = "?" if np.isnan(low) else f"{low:.0f}"
+    hi = "beyond the horizon" if not np.isfinite(high) else f"{high:.0f}"
+    return f"{lo} to {hi}"
+
+
+def switch_blocks(result: PolicyResult) -> list[Block]:
+    """The timeline policies' switches: cost while under way and payback, base market."""
+    s = result.switches
+    if s.empty:
+        return []
+    base = s[s.scenario == BASE_SCENARIO]
+    table = pd.DataFrame({
+        "policy": base["policy"], "firm": base["firm"], "switch week": base["switch_week"],
+        "deepest cost": base["cost"].map("{:,.0f}".format),
+        "95% CI": [f"{lo:,.0f} to {hi:,.0f}" for lo, hi in
+                   zip(base["cost_low"], base["cost_high"], strict=True)],
+        "deepest in week": base["deepest_week"],
+        "paid back from week": base["payback_week"].map(lambda w: "not by the horizon"
+                                                          if np.isnan(w) else f"{w:.0f}"),
+        "weeks after the switch": base["weeks_to_pay_back"].map(lambda w: "-" if np.isnan(w)
+                                                                 else f"{w:.0f}"),
+        "NPV at the horizon": [f"{m:+,.0f} [{lo:+,.0f} to {hi:+,.0f}]" for m, lo, hi in
+                               zip(base["npv"], base["npv_low"], base["npv_high"], strict=True)],
+    })  # fmt: skip
+    return [
+        Block("h2", "The switch: what it costs and when it pays back (base market)"),
+        Block("p", (
+            "Cumulative profit of the switching firm minus the same firm never switching, on "
+            "the same random streams. Before the switch the paired runs are identical. The "
+            "deepest cost is the lowest mean contrast after the switch; it has paid back from "
+            "the week the mean contrast stays above 0 to the horizon."
+        )),
+        *[Block("p", switch_sentence(result, p)) for p in base["policy"]],
+        Block("table", table=table),
+    ]  # fmt: skip
 
 
 def who_wins(result: PolicyResult) -> str:
@@ -200,7 +390,25 @@ def _names(policies: list[str]) -> str:
 
 
 def _levers(levers: dict[str, object]) -> str:
-    return ", ".join(f"{k} = {v}" for k, v in levers.items()) or "the scenario's own settings"
+    parts = [f"{k} = {v}" for k, v in levers.items() if k != "events"]
+    for event in cast(list[dict[str, object]], levers.get("events", [])):
+        parts.append(event_words(event))
+    return ", ".join(parts) or "the scenario's own settings"
+
+
+def event_words(event: dict[str, object]) -> str:
+    """An event as written in a file, in words: ``short_term adopts trust_first in week
+    52``, ``a breach at short_term in week 52``."""
+    kind, firm, week = event["kind"], event.get("firm"), event["week"]
+    if kind == "strategy":
+        return f"{firm} adopts {event['preset']} in week {week}"
+    if kind == "set":
+        return f"{event['key']} = {event['value']} from week {week}"
+    if kind == "viral_review":
+        return f"a {event.get('tone', 'bad')} viral story about {firm} in week {week}"
+    if kind == "enter":
+        return f"a new firm enters in week {week}"
+    return f"{'a' if kind == 'breach' else 'an'} {kind} at {firm} in week {week}"
 
 
 def blocks(result: PolicyResult, figure_names: list[str]) -> list[Block]:
@@ -223,6 +431,8 @@ def blocks(result: PolicyResult, figure_names: list[str]) -> list[Block]:
         Block("table", table=_gap_table(result)),
         Block("h2", "Contrasts at the horizon (base market)"),
         Block("table", table=_horizon_table(result)),
+        *switch_blocks(result),
+        *recovery_blocks(result),
     ]  # fmt: skip
     if len(result.scenarios) > 1:
         out += [
@@ -242,7 +452,10 @@ def blocks(result: PolicyResult, figure_names: list[str]) -> list[Block]:
     out += [Block("figure", name) for name in figure_names]
     out += [Block("p", (
         "Tables: contrasts.parquet, breakeven.parquet, scenarios.parquet, rules.parquet, "
-        "firm_gaps.parquet, runs.parquet; raw runs in runs/."
+        "firm_gaps.parquet, runs.parquet"
+        + ", switches.parquet" * (not result.switches.empty)
+        + ", recovery.parquet" * (not result.recovery.empty)
+        + "; raw runs in runs/."
     ))]  # fmt: skip
     return out
 

@@ -33,6 +33,7 @@ from trustsim.experiment.spec import (
     check_design,
 )
 from trustsim.metrics import FIRM_COLUMNS
+from trustsim.recovery import MEASURES as RECOVERY_MEASURES
 
 DEFAULT_OUTCOMES = ("npv", "cumulative_profit", "cohort_retention", "reputation", "share")
 BREAKEVEN_METRICS = ("npv", "cumulative_profit")
@@ -96,9 +97,30 @@ class PolicyExperiment(_Strict):
         return levers
 
     def switch_week(self, policy: str) -> int | None:
-        """The week a timeline policy starts to differ (its first event), else None."""
-        weeks = [int(e["week"]) for e in self.policies[policy].get("events", [])]
+        """The week a timeline policy changes course (its first ``strategy`` or ``set``
+        event), else None."""
+        weeks = [int(e["week"]) for e in self.policies[policy].get("events", [])
+                 if e.get("kind") in SWITCHES]  # fmt: skip
         return min(weeks) if weeks else None
+
+    def harm_week(self, policy: str) -> int | None:
+        """The week of the policy's own first harmful event (a breach, a bad story)."""
+        weeks = [int(e["week"]) for e in self.policies[policy].get("events", []) if is_harm(e)]
+        return min(weeks) if weeks else None
+
+    def timeline(self, policy: str) -> list[dict[str, Any]]:
+        """Every event a run of ``policy`` has: the scenario's own, then the policy's."""
+        return list(self.levers(policy).get("events", [e.model_dump() for e in self.base.events]))
+
+    @property
+    def kept_metrics(self) -> tuple[str, ...]:
+        """What the runs keep besides the outcomes: break-even, and recovery measures."""
+        return BREAKEVEN_METRICS + (RECOVERY_MEASURES if self.has_harm else ())
+
+    @property
+    def has_harm(self) -> bool:
+        """Whether some run has a breach or a bad viral story to recover from (ODD 8a)."""
+        return any(is_harm(e) for policy in self.policies for e in self.timeline(policy))
 
     def runner_experiment(self, entropy: int) -> Experiment:
         """Every (scenario, policy) pair as one runner experiment, paired by replication."""
@@ -115,7 +137,7 @@ class PolicyExperiment(_Strict):
             common_random_numbers=True,
             seed=entropy,
             design=ListDesign(kind="list", points=points),
-            outputs=Outputs(metrics=sorted(set(self.outcomes) | set(BREAKEVEN_METRICS))),
+            outputs=Outputs(metrics=sorted(set(self.outcomes) | set(self.kept_metrics))),
             base=self.base,
         )
 
@@ -126,6 +148,16 @@ class PolicyExperiment(_Strict):
             name=self.name, scenario=self.scenario, seed=entropy, design=self.scenarios,
             base=self.base,
         )  # fmt: skip
+
+
+SWITCHES = ("strategy", "set")  # the events by which a firm changes course
+
+
+def is_harm(event: Mapping[str, Any]) -> bool:
+    """Whether an event (as written in a file) is one to recover from: a breach or a
+    bad viral story."""
+    kind = event.get("kind")
+    return kind == "breach" or (kind == "viral_review" and event.get("tone", "bad") == "bad")
 
 
 def load(path: str | Path | Mapping[str, Any]) -> PolicyExperiment:
