@@ -117,6 +117,16 @@ def build_parser() -> argparse.ArgumentParser:
     _add_backend(compare)
     compare.set_defaults(handler=cmd_compare)
 
+    calibrate = commands.add_parser(
+        "calibrate", help="fit parameters to a market's data by ABC-SMC (pyabc), resumable"
+    )
+    calibrate.add_argument("fit", type=Path, nargs="?", help="a fit file (YAML)")
+    calibrate.add_argument(
+        "--list", action="store_true", help="list the statistics a target can name, and exit"
+    )
+    _add_backend(calibrate)
+    calibrate.set_defaults(handler=cmd_calibrate)
+
     facts = commands.add_parser(
         "facts", help="measure the calibration facts (ODD 8.4) of a scenario, with 95%% intervals"
     )
@@ -431,6 +441,41 @@ def cmd_compare(args: argparse.Namespace) -> int:
         return 130
     print(write_report(result))
     print(f"wrote report.md, report.html, figures and tables to {out}/")
+    return 0
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    """``trustsim calibrate``: fit parameters to targets; a killed fit resumes."""
+    from trustsim import calibrate
+    from trustsim import experiment as ex
+
+    if args.list:
+        print(calibrate.listing())
+        return 0
+    if args.fit is None:
+        raise ConfigError("calibrate: give a fit file (or --list for the statistics)")
+    spec = calibrate.load(args.fit)
+    out = args.out or Path("results") / spec.name
+    claim(out, "fit", force=args.force)
+    bar = tqdm(total=spec.method.generations, unit="generation", disable=None)
+
+    def progress(generation: int, total: int, epsilon: float, acceptance: float) -> None:
+        bar.n = generation
+        bar.set_postfix(epsilon=f"{epsilon:.3g}", acceptance=f"{acceptance:.0%}")
+
+    try:
+        with ex.make_executor(
+            args.backend, workers=args.workers, scheduler=args.scheduler, threads=args.threads
+        ) as pool:
+            result = calibrate.fit(spec, out=out, executor=pool, on_generation=progress)
+    except KeyboardInterrupt:
+        print(f"trustsim: interrupted; finished generations are kept in {out}/history.db and "
+              f"the same command resumes", file=sys.stderr)  # fmt: skip
+        return 130
+    finally:
+        bar.close()
+    print(result.report)
+    print(f"wrote posterior.parquet, calibrated.yaml, figures and report.md to {out}/")
     return 0
 
 

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -92,6 +92,18 @@ class Fact:
     # (per-seed values, or None: a whole-sample statistic with its own interval)
 
 
+class Tables(Protocol):
+    """What a fact reads: the scenario, and a metric's table of a variant indexed by
+    (replication, step) with one column per firm. :class:`Runs` gives every variant;
+    a fit's simulations (``trustsim.calibrate``) give the ``scenario`` variant only."""
+
+    scenario: Scenario
+
+    def table(self, variant: str, metric: str) -> pd.DataFrame:
+        """``metric`` of ``variant`` indexed by (replication, step), a column per firm."""
+        ...
+
+
 @dataclass
 class Runs:
     """The finished runs of every variant, by variant and replication.
@@ -142,14 +154,14 @@ def _at(table: pd.DataFrame, step: int = HORIZON) -> pd.DataFrame:
     return pd.DataFrame(table.xs(step, level="step"))
 
 
-def wom_ratio(runs: Runs) -> tuple[np.ndarray, float | None]:
+def wom_ratio(runs: Tables) -> tuple[np.ndarray, float | None]:
     """Positive : negative word-of-mouth messages in weeks 1-52, per seed."""
     positive = _sum_to(runs.table("scenario", "wom_positive")).sum(axis=1)
     negative = _sum_to(runs.table("scenario", "wom_negative")).sum(axis=1)
     return (positive / negative).to_numpy(), None
 
 
-def listeners_ratio(runs: Runs) -> tuple[np.ndarray, float | None]:
+def listeners_ratio(runs: Tables) -> tuple[np.ndarray, float | None]:
     """Listeners per negative story over listeners per positive story, per seed."""
 
     def per_story(kind: str) -> pd.Series:
@@ -224,7 +236,7 @@ def honest_firm(scenario: Scenario) -> str | None:
     return honest[0] if honest else None
 
 
-def honest_rating(runs: Runs) -> tuple[np.ndarray, float | None]:
+def honest_rating(runs: Tables) -> tuple[np.ndarray, float | None]:
     """The public rating at week 52 of the firm that promises what it delivers."""
     firm = honest_firm(runs.scenario)
     if firm is None:
@@ -232,7 +244,7 @@ def honest_rating(runs: Runs) -> tuple[np.ndarray, float | None]:
     return _at(runs.table("scenario", "rating"))[firm].to_numpy(), None
 
 
-def star_shares(runs: Runs) -> pd.Series:
+def star_shares(runs: Tables) -> pd.Series:
     """Share of the honest firm's reviews (weeks 1-52, all seeds) with 1..5 stars."""
     firm = honest_firm(runs.scenario)
     counts = pd.Series(
@@ -243,25 +255,25 @@ def star_shares(runs: Runs) -> pd.Series:
     return counts / max(counts.sum(), 1.0)
 
 
-def j_shape(runs: Runs) -> tuple[np.ndarray, float | None]:
+def j_shape(runs: Tables) -> tuple[np.ndarray, float | None]:
     """1 if five stars are the most common and one star a second (local) mode, that is
     more common than two stars, else 0 (reviews pooled over seeds)."""
     shares = star_shares(runs)
     return np.array([float(shares.idxmax() == 5 and shares[1] > shares[2])]), None
 
 
-def _nps_of(runs: Runs, pick: Callable[[pd.Series], str]) -> np.ndarray:
+def _nps_of(runs: Tables, pick: Callable[[pd.Series], str]) -> np.ndarray:
     reputation = _at(runs.table("scenario", "reputation"))
     nps = _at(runs.table("scenario", "nps"))
     return np.array([nps.loc[r, pick(reputation.loc[r])] for r in nps.index])
 
 
-def nps_leader(runs: Runs) -> tuple[np.ndarray, float | None]:
+def nps_leader(runs: Tables) -> tuple[np.ndarray, float | None]:
     """NPS at week 52 of the firm most trusted by its customers."""
     return _nps_of(runs, lambda rep: str(rep.idxmax())), None
 
 
-def nps_laggard(runs: Runs) -> tuple[np.ndarray, float | None]:
+def nps_laggard(runs: Tables) -> tuple[np.ndarray, float | None]:
     """NPS at week 52 of the firm least trusted by its customers."""
     return _nps_of(runs, lambda rep: str(rep.idxmin())), None
 
@@ -309,7 +321,7 @@ def proof_unpredictability(runs: Runs) -> tuple[np.ndarray, float | None]:
     return _proof_ratio(runs, unpredictability)
 
 
-def switch_given_search(runs: Runs) -> tuple[np.ndarray, float | None]:
+def switch_given_search(runs: Tables) -> tuple[np.ndarray, float | None]:
     """Of the customers with a provider who reconsider the market in weeks 1-52, the
     share who switch firm or leave, per seed (all firms pooled)."""
     moved = _sum_to(runs.table("scenario", "churns")).sum(axis=1)

@@ -40,12 +40,14 @@ KINDS = {
     "run": "a single run (trustsim run)",
     "experiment": "an experiment (trustsim sweep or sensitivity)",
     "study": "a facts or policy study (trustsim facts or compare)",
+    "fit": "a fit (trustsim calibrate)",
     "other": "files TrustSim did not write",
 }
 
 
 def folder_kind(folder: Path) -> str | None:
-    """``run``, ``experiment``, ``study`` or ``other``; None for a new or empty folder."""
+    """``run``, ``experiment``, ``study``, ``fit`` or ``other``; None for a new or empty
+    folder."""
     if not folder.exists():
         return None
     if not folder.is_dir():
@@ -59,6 +61,8 @@ def folder_kind(folder: Path) -> str | None:
         return "experiment" if "experiment_hash" in data else "run"
     if (folder / "runs" / "manifest.json").exists():
         return "study"
+    if (folder / "history.db").exists():
+        return "fit"
     return "other" if any(folder.iterdir()) else None
 
 

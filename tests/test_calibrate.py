@@ -1,0 +1,168 @@
+"""Fitting to a market's data (ODD 8.6): the statistics, bad fit files, recovery of a
+known parameter, resuming after a kill, and the calibrated scenario end to end."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from trustsim import calibrate, facts
+from trustsim.calibrate.statistics import STATISTICS, Simulated, Target
+from trustsim.cli import main
+from trustsim.config import Scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+TRUTH = {"market.review_rate": 0.04}
+
+
+def fit_file(folder: Path, **fields: Any) -> Path:
+    spec: dict[str, Any] = {
+        "scenario": str(ROOT / "configs" / "baseline.yaml"),
+        "overrides": {"population.size": 300},
+        "steps": 52,
+        "parameters": {"market.review_rate": {}},
+        "targets": [
+            {"statistic": "reconsider", "firm": "all", "week": 52, "value": 2.0, "se": 0.1},
+            {"statistic": "cohort_retention", "firm": "trust_first", "week": 52,
+             "value": 0.8, "se": 0.03},
+        ],
+        "method": {"population": 24, "generations": 3, "seed": 3},
+        **fields,
+    }  # fmt: skip
+    path = folder / "fit.yaml"
+    path.write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def test_statistics_by_hand() -> None:
+    # two firms, one replication, steps 0..3
+    rows = []
+    customers = {"a": [10, 9, 8, 8], "b": [5, 6, 7, 7]}
+    churns = {"a": [0, 2, 1, 0], "b": [0, 0, 1, 1]}
+    searches = {"a": [0, 4, 2, 2], "b": [0, 1, 1, 2]}
+    for step in range(4):
+        for firm in ("a", "b"):
+            rows.append(
+                {
+                    "replication": 0,
+                    "step": step,
+                    "firm": firm,
+                    "customers": customers[firm][step],
+                    "churns": churns[firm][step],
+                    "searches": searches[firm][step],
+                    **{f"stars_{k}": float(k == 5) * 3 + float(k == 1) for k in range(1, 6)},
+                }
+            )
+    sim = Simulated(Scenario(), pd.DataFrame(rows))  # fmt: skip
+    churn = STATISTICS["churn"].compute(sim, Target("a", week=3, window=2))
+    assert churn == pytest.approx((1 + 0) / 9)  # weeks 2-3 over customers at week 1
+    # a year ending at week 3 covers weeks 1-3 here (earlier weeks do not exist)
+    reconsider = STATISTICS["reconsider"].compute(sim, Target("all", week=3))
+    assert reconsider == pytest.approx((5 + 3 + 4) / np.mean([15, 15, 15]))
+    moved = STATISTICS["switch_given_reconsider"].compute(sim, Target("b", week=3))
+    assert moved == pytest.approx(2 / 4)
+    assert STATISTICS["star_share_5"].compute(sim, Target("a", week=3)) == pytest.approx(3 / 4)
+
+
+def test_a_fact_statistic_is_the_facts_own_function() -> None:
+    import trustsim
+
+    scenario = Scenario().with_overrides({"population.size": 300})
+    tables = [trustsim.run(scenario, seed=s, steps=52).timeseries.assign(replication=s)
+              for s in range(2)]  # fmt: skip
+    sim = Simulated(scenario, pd.concat(tables, ignore_index=True))
+    fact = next(f for f in facts.FACTS if f.name == "nps_leader")
+    values, _ = fact.compute(sim)  # type: ignore[arg-type]
+    assert STATISTICS["nps_leader"].compute(sim, Target()) == pytest.approx(values.mean())
+    assert "nps_leader" in calibrate.listing() and "churn" in calibrate.listing()
+
+
+@pytest.mark.parametrize(
+    ("change", "key"),
+    [
+        ({"targets": [{"statistic": "cohort_retension", "firm": "trust_first", "week": 52,
+                       "value": 0.8, "se": 0.1}]}, "did you mean 'cohort_retention'"),
+        ({"targets": [{"statistic": "nps", "firm": "nobody", "week": 52, "value": 1,
+                       "se": 1}]}, "targets.0.firm"),
+        ({"targets": [{"statistic": "nps", "firm": "trust_first", "week": 52, "value": 1,
+                       "se": 0}]}, "targets.0.se"),
+        ({"targets": [{"statistic": "nps", "firm": "trust_first", "week": 99, "value": 1,
+                       "se": 1}]}, "targets.0.week"),
+        ({"parameters": {"market.temperature": {}}}, "market.temperature"),
+        ({"parameters": {"market.review_rat": {}}}, "did you mean 'market.review_rate'"),
+        ({"parameters": {"market.review_rate": {"low": -1, "high": 0.1}}},
+         "parameters.market.review_rate"),
+    ],
+)  # fmt: skip
+def test_bad_fit_files_exit_2_naming_the_key(
+    tmp_path: Path, change: dict[str, Any], key: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    assert main(["calibrate", str(fit_file(tmp_path, **change)), "--out", str(out)]) == 2
+    assert key in capsys.readouterr().err
+    assert not out.exists()
+
+
+@pytest.fixture(scope="module")
+def recovered(tmp_path_factory: pytest.TempPathFactory) -> calibrate.FitResult:
+    folder = tmp_path_factory.mktemp("fit")
+    path = fit_file(folder)
+    data = calibrate.observe(path, truth=TRUTH, seed=11, replications=6)
+    spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+    spec["targets"] = data.drop(columns="window").to_dict("records")
+    path.write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
+    return calibrate.fit(path, out=folder / "out")
+
+
+def test_a_fit_recovers_a_known_parameter(recovered: calibrate.FitResult) -> None:
+    row = recovered.summary.set_index("parameter").loc["market.review_rate"]
+    assert row["low_90"] <= TRUTH["market.review_rate"] <= row["high_90"]
+    assert row["width_ratio"] < 0.5 and bool(row["identified"])
+    posterior = recovered.posterior
+    assert set(posterior.columns) == {"market.review_rate", "weight", "generation"}
+    assert sorted(posterior["generation"].unique()) == [0, 1, 2]
+    final = recovered.final()
+    assert final["weight"].sum() == pytest.approx(1.0)
+    assert (recovered.epsilons["epsilon"].diff().dropna() < 0).all()  # thresholds fall
+
+
+def test_the_calibrated_scenario_runs(recovered: calibrate.FitResult, tmp_path: Path) -> None:
+    calibrated = recovered.folder / "calibrated.yaml"
+    median = recovered.summary.set_index("parameter").loc["market.review_rate", "median"]
+    loaded = yaml.safe_load(calibrated.read_text(encoding="utf-8"))
+    assert loaded["market"]["review_rate"] == pytest.approx(median)
+    out = tmp_path / "run"
+    assert main(["run", str(calibrated), "--steps", "3", "--seed", "1", "--out", str(out)]) == 0
+    assert (out / "timeseries.parquet").exists()
+    text = (recovered.folder / "report.md").read_text(encoding="utf-8")
+    assert "These targets identify market.review_rate." in text
+    for figure in ("marginals", "pairs", "predictive", "epsilon"):
+        assert (recovered.folder / f"{figure}.png").stat().st_size > 10_000
+
+
+def test_a_killed_fit_resumes_to_the_same_posterior(tmp_path: Path) -> None:
+    path = fit_file(tmp_path, method={"population": 16, "generations": 3, "seed": 5})
+    command = [sys.executable, "-m", "trustsim.cli", "calibrate", str(path), "--backend", "serial"]
+    whole = calibrate.fit(path, out=tmp_path / "whole")
+    broken = tmp_path / "broken"
+    process = subprocess.Popen([*command, "--out", str(broken)], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)  # fmt: skip
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and calibrate._generations_done(broken / "history.db") < 1:
+        time.sleep(0.5)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert 1 <= calibrate._generations_done(broken / "history.db") < 3  # killed mid-fit
+    done = subprocess.run([*command, "--out", str(broken)], capture_output=True, check=False)
+    assert done.returncode == 0, done.stderr.decode()
+    resumed = pd.read_parquet(broken / "posterior.parquet")
+    pd.testing.assert_frame_equal(resumed, whole.posterior, check_exact=False, rtol=1e-12)

@@ -1,0 +1,196 @@
+"""The summary statistics a fit compares with a market's data (ODD 8.6): one registry.
+
+A statistic reads the simulated runs of one parameter draw (:class:`Simulated`: the
+scenario's timeseries over replications) and returns one number, the mean over the
+replications. Four families:
+
+- every per-firm metric of the timeseries at a week (``cohort_retention``, ``nps``,
+  ``share``, ...; ODD 4), with ``firm`` and ``week``;
+- ``churn``: the share of a firm's customers at the start of a window of ``window``
+  weeks ending at ``week`` who left it in the window;
+- ``reconsider``: customers who reconsidered the market in the year to ``week`` per
+  customer the firm had on average (a firm, or ``all``), and ``switch_given_reconsider``:
+  of those, the share who switched firm or left;
+- ``star_share_1`` ... ``star_share_5``: the share of a firm's reviews in weeks 1 to
+  ``week`` with that many stars;
+
+and every calibration fact of ODD 8.4 that one market's runs can show, computed by
+the very functions of :mod:`trustsim.facts` (read at week 52).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import cast
+
+import numpy as np
+import pandas as pd
+
+from trustsim import facts
+from trustsim.config import Scenario
+from trustsim.metrics import FIRM_METRICS
+
+YEAR = 52
+FactValue = tuple[np.ndarray, float | None]
+
+
+@dataclass
+class Simulated:
+    """One draw's runs: the timeseries of the scenario, with a ``replication`` column.
+
+    It is a :class:`trustsim.facts.Tables` for the ``scenario`` variant, so the facts
+    that need only the market itself read it as they read ``trustsim facts`` runs.
+    """
+
+    scenario: Scenario
+    timeseries: pd.DataFrame
+    _tables: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+
+    def table(self, variant: str, metric: str) -> pd.DataFrame:
+        """``metric`` indexed by (replication, step), one column per firm."""
+        if variant != "scenario":
+            raise KeyError(f"a fit simulates the scenario itself, not the {variant!r} variant")
+        if metric not in self._tables:
+            self._tables[metric] = self.timeseries.pivot_table(
+                index=["replication", "step"], columns="firm", values=metric
+            )
+        return self._tables[metric]
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a statistic is read: the firm (or ``all``), the week and the window."""
+
+    firm: str | None = None
+    week: int | None = None
+    window: int | None = None
+
+
+@dataclass(frozen=True)
+class Statistic:
+    """One summary statistic: its name, meaning, what a target must give, and how."""
+
+    name: str
+    meaning: str
+    needs: tuple[str, ...]  # of "firm", "week", "window"
+    compute: Callable[[Simulated, Target], float]
+
+
+def _firm_at(metric: str) -> Callable[[Simulated, Target], float]:
+    def compute(sim: Simulated, at: Target) -> float:
+        table = sim.table("scenario", metric)
+        return float(table.xs(at.week, level="step")[str(at.firm)].mean())
+
+    return compute
+
+
+def _window(sim: Simulated, metric: str, firm: str | None, first: int, last: int) -> pd.Series:
+    """Per replication: ``metric`` summed over weeks first..last for ``firm`` (all: None)."""
+    table = sim.table("scenario", metric)
+    steps = table.index.get_level_values("step")
+    part = table[(steps >= first) & (steps <= last)]
+    column = part.sum(axis=1) if firm is None else part[firm]
+    return column.groupby(level="replication").sum()
+
+
+def _customers(sim: Simulated, firm: str | None, step: int) -> pd.Series:
+    table = pd.DataFrame(sim.table("scenario", "customers").xs(step, level="step"))
+    return table.sum(axis=1) if firm is None else table[firm]
+
+
+def churn(sim: Simulated, at: Target) -> float:
+    """Churns of the firm in weeks week-window+1..week over its customers at the start."""
+    week, window = int(at.week or 0), int(at.window or 0)
+    left = _window(sim, "churns", at.firm, week - window + 1, week)
+    return float((left / _customers(sim, at.firm, week - window)).mean())
+
+
+def _pooled(firm: str | None) -> str | None:
+    return None if firm in (None, "all") else firm
+
+
+def reconsider(sim: Simulated, at: Target) -> float:
+    """Customers who reconsidered in the year to ``week``, per customer on average."""
+    week, firm = int(at.week or 0), _pooled(at.firm)
+    searched = _window(sim, "searches", firm, week - YEAR + 1, week)
+    table = sim.table("scenario", "customers")
+    steps = table.index.get_level_values("step")
+    held = table[(steps > week - YEAR) & (steps <= week)]
+    mean = (held.sum(axis=1) if firm is None else held[firm]).groupby(level="replication").mean()
+    return float((searched / mean).mean())
+
+
+def switch_given_reconsider(sim: Simulated, at: Target) -> float:
+    """Of those who reconsidered in the year to ``week``, the share who switched or left."""
+    week, firm = int(at.week or 0), _pooled(at.firm)
+    moved = _window(sim, "churns", firm, week - YEAR + 1, week)
+    searched = _window(sim, "searches", firm, week - YEAR + 1, week)
+    return float((moved / searched).mean())
+
+
+def _star_share(stars: int) -> Callable[[Simulated, Target], float]:
+    def compute(sim: Simulated, at: Target) -> float:
+        week = int(at.week or 0)
+        counts = [_window(sim, f"stars_{k}", at.firm, 1, week).sum() for k in range(1, 6)]
+        return float(counts[stars - 1] / max(sum(counts), 1.0))
+
+    return compute
+
+
+def _fact(fact: facts.Fact) -> Callable[[Simulated, Target], float]:
+    def compute(sim: Simulated, at: Target) -> float:
+        values, pooled = cast(Callable[[facts.Tables], FactValue], fact.compute)(sim)
+        return float(np.nanmean(values)) if pooled is None else float(pooled)
+
+    return compute
+
+
+SCENARIO_FACTS = ("wom_ratio", "listeners", "rating", "j_shape", "nps_leader", "nps_laggard",
+                  "switch_given_search")  # fmt: skip
+"""The facts of ODD 8.4 that the market's own runs show (the others need variants: two
+identical firms, a price rise, a new market, a monopoly)."""
+
+STATISTICS: dict[str, Statistic] = {
+    **{
+        m.name: Statistic(m.name, f"{m.definition} ({m.unit})", ("firm", "week"), _firm_at(m.name))
+        for m in FIRM_METRICS
+        if m.name != "in_market"
+    },
+    "churn": Statistic(
+        "churn", "share of the firm's customers at the window's start who left in it",
+        ("firm", "week", "window"), churn,
+    ),
+    "reconsider": Statistic(
+        "reconsider", "customers who reconsidered in the year to week, per customer "
+        "(firm or all)", ("firm", "week"), reconsider,
+    ),
+    "switch_given_reconsider": Statistic(
+        "switch_given_reconsider", "of those who reconsidered in the year to week, the "
+        "share who switched or left (firm or all)", ("firm", "week"), switch_given_reconsider,
+    ),
+    **{
+        f"star_share_{k}": Statistic(
+            f"star_share_{k}", f"share of the firm's reviews in weeks 1 to week with {k} stars",
+            ("firm", "week"), _star_share(k),
+        )
+        for k in range(1, 6)
+    },
+    **{
+        f.name: Statistic(f.name, f"fact (ODD 8.4): {f.measure}, week 52", (), _fact(f))
+        for f in facts.FACTS
+        if f.name in SCENARIO_FACTS
+    },
+}  # fmt: skip
+"""Every statistic a target can name, by name."""
+
+
+def listing() -> str:
+    """The registry in words, for ``trustsim calibrate --list``."""
+    width = max(map(len, STATISTICS))
+    lines = [
+        f"{name:<{width}}  {stat.meaning}"
+        + (f"  [needs {', '.join(stat.needs)}]" if stat.needs else "")
+        for name, stat in STATISTICS.items()
+    ]
+    return "\n".join(lines)
