@@ -166,3 +166,36 @@ def test_a_killed_fit_resumes_to_the_same_posterior(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr.decode()
     resumed = pd.read_parquet(broken / "posterior.parquet")
     pd.testing.assert_frame_equal(resumed, whole.posterior, check_exact=False, rtol=1e-12)
+
+
+def test_a_policy_study_draws_its_markets_from_a_posterior(tmp_path: Path) -> None:
+    from trustsim import policy
+    from trustsim.experiment import SerialExecutor
+    from trustsim.policy.report import write_report
+
+    fit = tmp_path / "fit"
+    fit.mkdir()
+    particles = pd.DataFrame({
+        "market.review_rate": [0.005, 0.02, 0.08, 0.5], "weight": [0.4, 0.3, 0.3, 1.0],
+        "generation": [1, 1, 1, 0],  # the last generation is the posterior
+    })  # fmt: skip
+    particles.to_parquet(fit / "posterior.parquet")
+    study_file = tmp_path / "study.yaml"
+    study_file.write_text(yaml.safe_dump({
+        "scenario": str(ROOT / "configs" / "classroom.yaml"), "steps": 30, "replications": 2,
+        "seed": 3, "baseline_policy": "never",
+        "policies": {"never": {"firms.trust_first.warn_rate": 0.0},
+                     "warn": {"firms.trust_first.warn_rate": 0.9}},
+        "scenarios": {"kind": "posterior", "from": "fit", "n": 6},
+    }), encoding="utf-8")  # fmt: skip
+    study = policy.load(study_file)
+    result = policy.compare(study, out=tmp_path / "out", executor=SerialExecutor())
+    drawn = result.scenarios.set_index("scenario")["market.review_rate"].drop("base")
+    assert len(drawn) == 6 and set(drawn) <= {0.005, 0.02, 0.08}  # never the old generation
+    text = write_report(result)
+    gain = policy.final_gain(study, result.contrasts, "warn").drop("base")
+    assert (
+        f"the posterior probability that it pays (a mean NPV gain at week 30 above 0) is "
+        f"{(gain > 0).mean():.0%}" in text
+    )
+    assert f"its expected gain is {gain.mean():+,.0f}" in text

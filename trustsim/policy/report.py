@@ -182,6 +182,7 @@ def headline(result: PolicyResult, policy: str) -> str:
                 else "It breaks even within the horizon in none of them."
             )
         )
+        text += posterior_sentence(result, policy)
         switched = _switch_markets(result, policy)
         if switched:
             text += " " + switched
@@ -194,6 +195,29 @@ def headline(result: PolicyResult, policy: str) -> str:
                 f"(coverage {best.iloc[0]['coverage']:.0%}, density {best.iloc[0]['density']:.0%})."
             )
     return text
+
+
+def posterior_sentence(result: PolicyResult, policy: str) -> str:
+    """Where the markets are drawn from a fit's posterior: the posterior probability that
+    the policy pays, its expected gain with a 90% credible interval, and when it breaks
+    even (from the per-market mean NPV gains at the horizon and the break-even weeks)."""
+    design = result.study.scenarios
+    if design is None or design.kind != "posterior":
+        return ""
+    gain = final_gain(result.study, result.contrasts, policy).drop(BASE_SCENARIO)
+    b = result.breakeven
+    weeks = b[(b.policy == policy) & (b.firm == result.policy_firm(policy))
+              & (b.metric == "npv") & (b.scenario != BASE_SCENARIO)]["week"]  # fmt: skip
+    share, median = analysis.breakeven_summary(weeks)
+    low, high = np.quantile(gain, [0.05, 0.95])
+    when = f", in week {median:.0f} in the median such market" if np.isfinite(median) else ""
+    return (
+        f" Over {len(gain)} markets drawn from the posterior of the fit in "
+        f"{getattr(design, 'source', '')}: the posterior probability that it pays (a mean "
+        f"NPV gain at week {result.study.horizon} above 0) is {(gain > 0).mean():.0%}; its "
+        f"expected gain is {gain.mean():+,.0f} [90% credible interval {low:+,.0f} to "
+        f"{high:+,.0f}]; it breaks even within the horizon with probability {share:.0%}{when}."
+    )
 
 
 def switch_sentence(result: PolicyResult, policy: str) -> str:

@@ -13,13 +13,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Literal, Self
 
 import numpy as np
-from pydantic import Field, ValidationError, model_validator
+import pandas as pd
+from pydantic import ConfigDict, Field, ValidationError, model_validator
 
 from trustsim import builtin
 from trustsim.config import ConfigError, Scenario, check_variable, load_scenario, read_yaml
+from trustsim.draws import child
 from trustsim.experiment.design import design_points
 from trustsim.experiment.spec import (
     Experiment,
@@ -39,7 +41,45 @@ DEFAULT_OUTCOMES = ("npv", "cumulative_profit", "cohort_retention", "reputation"
 BREAKEVEN_METRICS = ("npv", "cumulative_profit")
 BASE_SCENARIO = "base"
 
-ScenarioDesign = Annotated[GridDesign | ListDesign | LhsDesign, Field(discriminator="kind")]
+
+class PosteriorDesign(_Strict):
+    """``n`` markets drawn by weight from a fit's posterior (``trustsim calibrate``):
+    ``from`` is the fit's folder (relative to the study file), its last generation."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    kind: Literal["posterior"]
+    source: Path = Field(alias="from")
+    n: int = Field(ge=1)
+
+    def sample(self, entropy: int) -> list[dict[str, Any]]:
+        """The markets: ``n`` particles of the last generation, drawn with replacement
+        by weight from the study's own stream (a child of its root entropy)."""
+        posterior = read_posterior(self.source)
+        final = posterior[posterior["generation"] == posterior["generation"].max()]
+        rng = np.random.default_rng(child(np.random.SeedSequence(entropy), POSTERIOR_KEY))
+        weights = final["weight"].to_numpy() / final["weight"].sum()
+        rows = rng.choice(len(final), size=self.n, p=weights)
+        keys = [c for c in final.columns if c not in ("weight", "generation")]
+        return [{k: float(final[k].iloc[r]) for k in keys} for r in rows]
+
+
+POSTERIOR_KEY = 2**31 - 2  # the posterior draw's child of the root, apart from the runs'
+
+
+def read_posterior(folder: Path) -> pd.DataFrame:
+    """A fit folder's ``posterior.parquet``, or one clear error."""
+    path = folder / "posterior.parquet"
+    if not path.exists():
+        raise ConfigError(
+            f"scenarios.from: {folder} holds no posterior.parquet; run trustsim calibrate first"
+        )
+    return pd.read_parquet(path)
+
+
+ScenarioDesign = Annotated[
+    GridDesign | ListDesign | LhsDesign | PosteriorDesign, Field(discriminator="kind")
+]
 
 
 class PolicyExperiment(_Strict):
@@ -83,6 +123,8 @@ class PolicyExperiment(_Strict):
         """The market scenarios: ``base`` first, then the design's points."""
         if self.scenarios is None:
             return [{}]
+        if isinstance(self.scenarios, PosteriorDesign):
+            return [{}, *self.scenarios.sample(entropy)]
         return [
             {},
             *design_points(self._scenario_experiment(entropy), np.random.SeedSequence(entropy)),
@@ -187,6 +229,12 @@ def load(path: str | Path | Mapping[str, Any]) -> PolicyExperiment:
         if required not in raw:
             raise ConfigError(f"{path}: {required}: required")
     base = load_scenario(_resolve(str(raw["scenario"]), path), raw.get("overrides") or {})
+    design = raw.get("scenarios")
+    if isinstance(design, Mapping) and design.get("kind") == "posterior" and "from" in design:
+        folder = Path(str(design["from"]))  # a fit folder, relative to this file
+        if not folder.is_absolute() and (path.resolve().parent / folder).exists():
+            folder = path.resolve().parent / folder
+        raw = {**raw, "scenarios": {**design, "from": str(folder)}}
     try:
         spec = PolicyExperiment.model_validate({"name": path.stem, **raw, "base": base})
     except ValidationError as exc:
@@ -211,10 +259,18 @@ def check_policies(spec: PolicyExperiment) -> None:
             raise ConfigError(f"policies.{name}: {exc}") from None
     if spec.scenarios is None:
         return
-    try:
-        check_design(spec._scenario_experiment(0))
-    except ConfigError as exc:
-        raise ConfigError(str(exc).replace("design.", "scenarios.", 1)) from None
+    if isinstance(spec.scenarios, PosteriorDesign):
+        try:
+            spec.base.with_overrides(spec.scenarios.sample(0)[0])
+        except ConfigError as exc:
+            raise ConfigError(
+                f"scenarios.from: a posterior draw is not valid here: {exc}"
+            ) from None
+    else:
+        try:
+            check_design(spec._scenario_experiment(0))
+        except ConfigError as exc:
+            raise ConfigError(str(exc).replace("design.", "scenarios.", 1)) from None
     uncertain = _design_keys(spec.scenarios)
     for name, levers in spec.policies.items():
         both = sorted(uncertain & set(levers))
@@ -225,7 +281,9 @@ def check_policies(spec: PolicyExperiment) -> None:
             )
 
 
-def _design_keys(design: GridDesign | ListDesign | LhsDesign) -> set[str]:
+def _design_keys(design: GridDesign | ListDesign | LhsDesign | PosteriorDesign) -> set[str]:
+    if isinstance(design, PosteriorDesign):
+        return set(design.sample(0)[0])
     if isinstance(design, GridDesign):
         return set(design.parameters)
     if isinstance(design, ListDesign):
