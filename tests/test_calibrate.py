@@ -199,3 +199,31 @@ def test_a_policy_study_draws_its_markets_from_a_posterior(tmp_path: Path) -> No
         f"{(gain > 0).mean():.0%}" in text
     )
     assert f"its expected gain is {gain.mean():+,.0f}" in text
+
+
+def test_targets_from_raw_data_agree_with_observe(tmp_path: Path) -> None:
+    from trustsim.calibrate import data
+
+    assert main(["targets", "--example", str(tmp_path / "raw")]) == 0
+    out = tmp_path / "targets.yaml"
+    raw = tmp_path / "raw"
+    code = main(["targets", "--customers", str(raw / "customers.csv"), "--surveys",
+                 str(raw / "surveys.csv"), "--reviews", str(raw / "reviews.csv"),
+                 "--weeks", "26,52", "--out", str(out)])  # fmt: skip
+    assert code == 0
+    found = yaml.safe_load(out.read_text(encoding="utf-8"))
+    kept = [t for t in found if t["statistic"] in ("cohort_retention", "nps") and t["week"] == 52]
+    assert len(kept) == 4  # two firms, retention and NPS
+    path = fit_file(tmp_path, overrides={"population.size": 1000}, targets="targets.yaml")
+    spec = calibrate.load(path)  # a fit file can name the targets file
+    assert len(spec.targets) == len(found)
+    simulated = calibrate.observe(
+        fit_file(tmp_path, overrides={"population.size": 1000}, targets=kept),
+        truth={}, seed=9, replications=6,
+    )  # fmt: skip
+    for target, row in zip(kept, simulated.to_dict("records"), strict=True):
+        gap = abs(target["value"] - row["value"])
+        assert gap <= 3 * np.hypot(target["se"], row["se"]), (target, row)
+    with pytest.raises(Exception, match="missing column"):
+        (raw / "bad.csv").write_text("firm,begin\nx,1\n", encoding="utf-8")
+        data.read_table(raw / "bad.csv", "customers")

@@ -127,6 +127,22 @@ def build_parser() -> argparse.ArgumentParser:
     _add_backend(calibrate)
     calibrate.set_defaults(handler=cmd_calibrate)
 
+    targets = commands.add_parser(
+        "targets", help="turn a firm's raw data (customers, surveys, reviews) into fit targets"
+    )
+    targets.add_argument("--customers", type=Path, help="CSV: firm, start, end (weeks)")
+    targets.add_argument("--surveys", type=Path, help="CSV: firm, week, answer (0 to 10)")
+    targets.add_argument("--reviews", type=Path, help="CSV: firm, week, stars (1 to 5)")
+    targets.add_argument(
+        "--weeks", default="13,26,52", help="retention at these weeks of tenure (default 13,26,52)"
+    )
+    targets.add_argument("--out", type=Path, help="write the targets here (default: print them)")
+    targets.add_argument(
+        "--example", type=Path, metavar="DIR",
+        help="write example raw data (a simulated baseline market) into DIR, and exit",
+    )  # fmt: skip
+    targets.set_defaults(handler=cmd_targets)
+
     facts = commands.add_parser(
         "facts", help="measure the calibration facts (ODD 8.4) of a scenario, with 95%% intervals"
     )
@@ -476,6 +492,35 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         bar.close()
     print(result.report)
     print(f"wrote posterior.parquet, calibrated.yaml, figures and report.md to {out}/")
+    return 0
+
+
+def cmd_targets(args: argparse.Namespace) -> int:
+    """``trustsim targets``: raw data to targets with standard errors (or example data)."""
+    import yaml
+
+    from trustsim.calibrate import data
+    from trustsim.io import write_text
+
+    if args.example is not None:
+        base = load_scenario("baseline", {"population.size": 1000})
+        paths = data.example_data(base, {}, args.example, seed=0)
+        print(f"wrote {', '.join(p.name for p in paths.values())} to {args.example}/ "
+              f"(the baseline market, 1,000 customers, 52 weeks, seed 0)")  # fmt: skip
+        return 0
+    try:
+        weeks = [int(w) for w in str(args.weeks).split(",")]
+    except ValueError:
+        raise ConfigError(
+            f"--weeks: whole numbers separated by commas (got {args.weeks!r})"
+        ) from None
+    found = data.targets_from(args.customers, args.surveys, args.reviews, weeks=weeks)
+    text = yaml.safe_dump(found, sort_keys=False)
+    if args.out is None:
+        print(text, end="")
+    else:
+        write_text(args.out, text)
+        print(f"wrote {len(found)} targets to {args.out} (a fit file can say targets: {args.out})")
     return 0
 
 

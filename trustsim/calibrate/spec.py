@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal, Self
 
+import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from trustsim.calibrate.statistics import STATISTICS, Target
@@ -183,11 +184,22 @@ def load(path: str | Path | Mapping[str, Any]) -> FitSpec:
         raise TypeError(f"load: expected a path or a mapping, got {type(path).__name__}")
     if "scenario" not in raw:
         raise ConfigError(f"{path}: scenario: required")
+    if isinstance(raw.get("targets"), str):  # a targets file (trustsim targets writes one)
+        listed = yaml.safe_load(_resolve_file(raw["targets"], path).read_text(encoding="utf-8"))
+        raw = {**raw, "targets": listed}
     base = load_scenario(_resolve(str(raw["scenario"]), path), raw.get("overrides") or {})
     try:
         return FitSpec.model_validate({"name": path.stem, **raw, "base": base})
     except ValidationError as exc:
         raise ConfigError(_explain(exc)) from None
+
+
+def _resolve_file(name: str, fit_file: Path) -> Path:
+    """A file named in a fit file: relative to it first, then the working directory."""
+    for candidate in (fit_file.resolve().parent / name, Path.cwd() / name, Path(name)):
+        if candidate.is_file():
+            return candidate
+    raise ConfigError(f"{fit_file}: targets: no such file {name}")
 
 
 def _explain(exc: ValidationError) -> str:
