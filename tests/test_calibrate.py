@@ -27,7 +27,7 @@ TRUTH = {"market.review_rate": 0.04}
 def fit_file(folder: Path, **fields: Any) -> Path:
     spec: dict[str, Any] = {
         "scenario": str(ROOT / "configs" / "baseline.yaml"),
-        "overrides": {"population.size": 300},
+        "overrides": {"population.size": 200},
         "steps": 52,
         "parameters": {"market.review_rate": {}},
         "targets": [
@@ -35,7 +35,7 @@ def fit_file(folder: Path, **fields: Any) -> Path:
             {"statistic": "cohort_retention", "firm": "trust_first", "week": 52,
              "value": 0.8, "se": 0.03},
         ],
-        "method": {"population": 24, "generations": 3, "seed": 3},
+        "method": {"population": 20, "generations": 3, "seed": 3},
         **fields,
     }  # fmt: skip
     path = folder / "fit.yaml"
@@ -150,7 +150,7 @@ def test_the_calibrated_scenario_runs(recovered: calibrate.FitResult, tmp_path: 
 
 
 def test_a_killed_fit_resumes_to_the_same_posterior(tmp_path: Path) -> None:
-    path = fit_file(tmp_path, method={"population": 16, "generations": 3, "seed": 5})
+    path = fit_file(tmp_path, method={"population": 10, "generations": 3, "seed": 5})
     command = [sys.executable, "-m", "trustsim.cli", "calibrate", str(path), "--backend", "serial"]
     whole = calibrate.fit(path, out=tmp_path / "whole")
     broken = tmp_path / "broken"

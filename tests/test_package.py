@@ -229,7 +229,7 @@ def test_the_wheel_works_from_an_empty_folder(tmp_path: Path) -> None:
     listed = shell(bin_dir, empty, "scenarios")
     assert "baseline" in listed and "warn_policy" in listed
     assert "after 3 weeks" in shell(bin_dir, empty, "run", "baseline", "--steps", "3")
-    facts = shell(bin_dir, empty, "facts", "baseline", "--quick", timeout=600)
+    facts = shell(bin_dir, empty, "facts", "baseline", "--seeds", "2", "--size", "300", timeout=600)
     assert "| trust_premium |" in facts
     served = subprocess.Popen(
         [str(bin_dir / "trustsim"), "classroom", "--port", "8791"], cwd=empty,
