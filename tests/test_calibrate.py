@@ -59,12 +59,17 @@ def test_statistics_by_hand() -> None:
                     "customers": customers[firm][step],
                     "churns": churns[firm][step],
                     "searches": searches[firm][step],
+                    "nps": 10.0 if firm == "a" else -20.0,
                     **{f"stars_{k}": float(k == 5) * 3 + float(k == 1) for k in range(1, 6)},
                 }
             )
     sim = Simulated(Scenario(), pd.DataFrame(rows))  # fmt: skip
     churn = STATISTICS["churn"].compute(sim, Target("a", week=3, window=2))
     assert churn == pytest.approx((1 + 0) / 9)  # weeks 2-3 over customers at week 1
+    pooled = STATISTICS["churn"].compute(sim, Target("all", week=3, window=3))
+    assert pooled == pytest.approx((2 + 1 + 0 + 0 + 1 + 1) / 15)  # weeks 1-3, from week 0
+    nps = STATISTICS["market_nps"].compute(sim, Target(week=3))
+    assert nps == pytest.approx((8 * 10 + 7 * -20) / 15)  # weighted by customers
     # a year ending at week 3 covers weeks 1-3 here (earlier weeks do not exist)
     reconsider = STATISTICS["reconsider"].compute(sim, Target("all", week=3))
     assert reconsider == pytest.approx((5 + 3 + 4) / np.mean([15, 15, 15]))

@@ -285,12 +285,20 @@ def _scenario(args: argparse.Namespace) -> Scenario:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    """``trustsim validate``: check a scenario, experiment or study file."""
+    """``trustsim validate``: check a scenario, experiment, study or fit file."""
     from trustsim.config import read_yaml
 
     raw = read_yaml(args.config, "scenario, experiment or study")
     if "policies" in raw or "design" in raw:
         return _validate_study(args, is_policy="policies" in raw)
+    if "targets" in raw and "parameters" in raw:
+        from trustsim import calibrate
+
+        fit = calibrate.load(args.config)
+        method = f"{fit.method.generations} generations of {fit.method.population} particles"
+        print(f"{args.config}: valid, a fit: {len(fit.parameters)} parameters "
+              f"({', '.join(fit.parameters)}) to {len(fit.targets)} targets, {method}")  # fmt: skip
+        return 0
     scenario = _scenario(args)
     print(
         f"{args.config}: valid ({scenario.population.size} customers, "

@@ -3,7 +3,6 @@ the targets identify, and the posterior predictive check (ODD 8.6)."""
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,8 +14,8 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from trustsim.calibrate.spec import FitSpec
-from trustsim.io import write_bytes, write_parquet, write_text
-from trustsim.policy.report import Block, to_html, to_markdown
+from trustsim.io import write_parquet, write_text
+from trustsim.policy.report import Block, publish
 
 if TYPE_CHECKING:
     from trustsim.calibrate import FitResult
@@ -276,16 +275,5 @@ def _spread(result: FitResult, label: str) -> str:
 
 def write_report(result: FitResult) -> str:
     """Write the figures, report.md and report.html into the fit folder; return the text."""
-    images = {}
-    for name, make in FIGURES.items():
-        fig = make(result)
-        buffer = io.BytesIO()
-        fig.savefig(buffer, format="png", dpi=110)
-        plt.close(fig)
-        images[name] = buffer.getvalue()
-        write_bytes(result.folder / f"{name}.png", images[name])
-    report = blocks(result, list(images))
-    text = to_markdown(report)
-    write_text(result.folder / "report.md", text)
-    write_text(result.folder / "report.html", to_html(report, images))
-    return text
+    drawn = {name: make(result) for name, make in FIGURES.items()}
+    return publish(result.folder, drawn, lambda names: blocks(result, names))

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Literal, Self
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 
 from trustsim.calibrate.statistics import STATISTICS, Target
 from trustsim.config import (
@@ -34,11 +34,7 @@ from trustsim.config import (
     read_yaml,
     sensitivity_ranges,
 )
-from trustsim.experiment.spec import _resolve
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+from trustsim.experiment.spec import _resolve, _Strict
 
 
 class Prior(_Strict):
@@ -150,7 +146,7 @@ def check_fit(spec: FitSpec) -> None:
         for need in stat.needs:
             if getattr(target, need) is None:
                 raise ValueError(f"{where}.{need}: required for {target.statistic}")
-        pooled = target.statistic in ("reconsider", "switch_given_reconsider")
+        pooled = target.statistic in ("reconsider", "switch_given_reconsider", "churn")
         allowed = firms if pooled else firms[:-1]
         if "firm" in stat.needs and target.firm not in allowed:
             names = ", ".join(allowed)
@@ -160,8 +156,8 @@ def check_fit(spec: FitSpec) -> None:
             raise ValueError(
                 f"{where}.week: week {last} is past the runs' horizon ({spec.horizon} steps)"
             )
-        if target.window is not None and target.week is not None and target.window >= target.week:
-            raise ValueError(f"{where}.window: must be shorter than week ({target.week})")
+        if target.window is not None and target.week is not None and target.window > target.week:
+            raise ValueError(f"{where}.window: at most week ({target.week})")
 
 
 def load(path: str | Path | Mapping[str, Any]) -> FitSpec:

@@ -6,8 +6,9 @@ replications. Four families:
 
 - every per-firm metric of the timeseries at a week (``cohort_retention``, ``nps``,
   ``share``, ...; ODD 4), with ``firm`` and ``week``;
-- ``churn``: the share of a firm's customers at the start of a window of ``window``
-  weeks ending at ``week`` who left it in the window;
+- ``churn``: the share of a firm's (or ``all``) customers at the start of a window of
+  ``window`` weeks ending at ``week`` who left their firm in the window;
+- ``market_nps``: the NPS of all the market's customers at a week;
 - ``reconsider``: customers who reconsidered the market in the year to ``week`` per
   customer the firm had on average (a firm, or ``all``), and ``switch_given_reconsider``:
   of those, the share who switched firm or left;
@@ -99,15 +100,24 @@ def _customers(sim: Simulated, firm: str | None, step: int) -> pd.Series:
     return table.sum(axis=1) if firm is None else table[firm]
 
 
-def churn(sim: Simulated, at: Target) -> float:
-    """Churns of the firm in weeks week-window+1..week over its customers at the start."""
-    week, window = int(at.week or 0), int(at.window or 0)
-    left = _window(sim, "churns", at.firm, week - window + 1, week)
-    return float((left / _customers(sim, at.firm, week - window)).mean())
-
-
 def _pooled(firm: str | None) -> str | None:
     return None if firm in (None, "all") else firm
+
+
+def churn(sim: Simulated, at: Target) -> float:
+    """Churns of the firm (or ``all``) in weeks week-window+1..week over its customers at
+    the start (a customer who left twice counts twice)."""
+    week, window, firm = int(at.week or 0), int(at.window or 0), _pooled(at.firm)
+    left = _window(sim, "churns", firm, week - window + 1, week)
+    return float((left / _customers(sim, firm, week - window)).mean())
+
+
+def market_nps(sim: Simulated, at: Target) -> float:
+    """The NPS of all the market's customers at ``week``: the firms' NPS weighted by
+    their customers (an industry's average)."""
+    customers = pd.DataFrame(sim.table("scenario", "customers").xs(at.week, level="step"))
+    nps = pd.DataFrame(sim.table("scenario", "nps").xs(at.week, level="step")).fillna(0.0)
+    return float(((nps * customers).sum(axis=1) / customers.sum(axis=1)).mean())
 
 
 def reconsider(sim: Simulated, at: Target) -> float:
@@ -158,8 +168,12 @@ STATISTICS: dict[str, Statistic] = {
         if m.name != "in_market"
     },
     "churn": Statistic(
-        "churn", "share of the firm's customers at the window's start who left in it",
-        ("firm", "week", "window"), churn,
+        "churn", "share of the firm's (or all) customers at the window's start who left "
+        "their firm in it", ("firm", "week", "window"), churn,
+    ),
+    "market_nps": Statistic(
+        "market_nps", "NPS of all the market's customers at week (the firms' NPS weighted "
+        "by their customers)", ("week",), market_nps,
     ),
     "reconsider": Statistic(
         "reconsider", "customers who reconsidered in the year to week, per customer "

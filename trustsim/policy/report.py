@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import base64
 import html
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import cast
 
 import matplotlib.pyplot as plt
@@ -573,19 +575,28 @@ img{{max-width:100%}}</style></head>
 
 def write_report(result: PolicyResult) -> str:
     """Write the figures, report.md and report.html into the study folder; return the text."""
+    with plt.rc_context({"font.size": 11, "axes.titlesize": 12}):  # the report's style only
+        drawn = figures(result)
+    return publish(result.folder, drawn, lambda names: blocks(result, names))
+
+
+def publish(
+    folder: Path, drawn: dict[str, Figure], build: Callable[[list[str]], list[Block]]
+) -> str:
+    """Write ``drawn`` as PNG files, and the report ``build`` makes from their names as
+    ``report.md`` and a self-contained ``report.html``, into ``folder``; return the text.
+    (The policy lab and the fit share it.)"""
     import io
 
     images = {}
-    with plt.rc_context({"font.size": 11, "axes.titlesize": 12}):  # the report's style only
-        drawn = figures(result)
     for name, fig in drawn.items():
         buffer = io.BytesIO()
         fig.savefig(buffer, format="png", dpi=110)
         plt.close(fig)
         images[name] = buffer.getvalue()
-        write_bytes(result.folder / f"{name}.png", images[name])
-    report = blocks(result, list(images))
+        write_bytes(folder / f"{name}.png", images[name])
+    report = build(list(images))
     text = to_markdown(report)
-    write_text(result.folder / "report.md", text)
-    write_text(result.folder / "report.html", to_html(report, images))
+    write_text(folder / "report.md", text)
+    write_text(folder / "report.html", to_html(report, images))
     return text
