@@ -128,7 +128,8 @@ def marginals_figure(result: FitResult) -> Figure:
 
 
 def pairs_figure(result: FitResult) -> Figure:
-    """The last generation's particles, every pair of parameters (size: weight)."""
+    """The last generation's particles, every pair of parameters (size: weight); on the
+    diagonal, each parameter's weighted histogram."""
     keys = list(result.summary["parameter"])
     final = result.final()
     n = len(keys)
@@ -145,7 +146,9 @@ def pairs_figure(result: FitResult) -> Figure:
             if i == n - 1:
                 ax.set_xlabel(x)
             if j == 0:
-                ax.set_ylabel(y if i != j else "weight")
+                ax.set_ylabel(y)  # the diagonal's histogram is of this row's parameter
+            if i == j:
+                ax.set_yticks([])
     fig.suptitle("Posterior particles, last generation")
     return fig
 

@@ -213,13 +213,22 @@ def posterior_sentence(result: PolicyResult, policy: str) -> str:
     share, median = analysis.breakeven_summary(weeks)
     low, high = np.quantile(gain, [0.05, 0.95])
     when = f", in week {median:.0f} in the median such market" if np.isfinite(median) else ""
+    fit = _shown(Path(getattr(design, "source", "")))
     return (
-        f" Over {len(gain)} markets drawn from the posterior of the fit in "
-        f"{getattr(design, 'source', '')}: the posterior probability that it pays (a mean "
-        f"NPV gain at week {result.study.horizon} above 0) is {(gain > 0).mean():.0%}; its "
+        f" Over {len(gain)} markets drawn from the posterior of the fit in {fit}: the "
+        f"posterior probability that it pays (a mean NPV gain at week {result.study.horizon} "
+        f"above 0) is {(gain > 0).mean():.0%}; its "
         f"expected gain is {gain.mean():+,.0f} [90% credible interval {low:+,.0f} to "
         f"{high:+,.0f}]; it breaks even within the horizon with probability {share:.0%}{when}."
     )
+
+
+def _shown(folder: Path) -> str:
+    """A folder as the reader can find it: relative to the working directory if inside."""
+    try:
+        return str(folder.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(folder)
 
 
 def switch_sentence(result: PolicyResult, policy: str) -> str:

@@ -233,7 +233,7 @@ def load(path: str | Path | Mapping[str, Any]) -> PolicyExperiment:
     if isinstance(design, Mapping) and design.get("kind") == "posterior" and "from" in design:
         folder = Path(str(design["from"]))  # a fit folder, relative to this file
         if not folder.is_absolute() and (path.resolve().parent / folder).exists():
-            folder = path.resolve().parent / folder
+            folder = (path.resolve().parent / folder).resolve()
         raw = {**raw, "scenarios": {**design, "from": str(folder)}}
     try:
         spec = PolicyExperiment.model_validate({"name": path.stem, **raw, "base": base})
