@@ -63,7 +63,7 @@ def test_statistics_by_hand() -> None:
                     **{f"stars_{k}": float(k == 5) * 3 + float(k == 1) for k in range(1, 6)},
                 }
             )
-    sim = Simulated(Scenario(), pd.DataFrame(rows))  # fmt: skip
+    sim = Simulated(Scenario(), {"scenario": pd.DataFrame(rows)})
     churn = STATISTICS["churn"].compute(sim, Target("a", week=3, window=2))
     assert churn == pytest.approx((1 + 0) / 9)  # weeks 2-3 over customers at week 1
     pooled = STATISTICS["churn"].compute(sim, Target("all", week=3, window=3))
@@ -78,17 +78,20 @@ def test_statistics_by_hand() -> None:
     assert STATISTICS["star_share_5"].compute(sim, Target("a", week=3)) == pytest.approx(3 / 4)
 
 
-def test_a_fact_statistic_is_the_facts_own_function() -> None:
-    import trustsim
-
+@pytest.mark.parametrize("name", ["nps_leader", "price_elasticity", "churn_warned"])
+def test_a_fact_statistic_is_the_facts_own_function(name: str) -> None:
+    # the statistic's runs include the variants the fact needs (price rise, warnings)
     scenario = Scenario().with_overrides({"population.size": 300})
-    tables = [trustsim.run(scenario, seed=s, steps=52).timeseries.assign(replication=s)
-              for s in range(2)]  # fmt: skip
-    sim = Simulated(scenario, pd.concat(tables, ignore_index=True))
-    fact = next(f for f in facts.FACTS if f.name == "nps_leader")
+    targets = [calibrate.TargetSpec(statistic=name, value=0.0, se=1.0)]
+    variants = calibrate.variants_of(targets)
+    assert set(variants) == {"scenario", *facts.FACT_VARIANTS.get(name, ((), False))[0]}
+    sim = calibrate.simulate(scenario, {}, 52, seed=4, replications=2, variants=variants)
+    fact = next(f for f in facts.FACTS if f.name == name)
     values, _ = fact.compute(sim)  # type: ignore[arg-type]
-    assert STATISTICS["nps_leader"].compute(sim, Target()) == pytest.approx(values.mean())
-    assert "nps_leader" in calibrate.listing() and "churn" in calibrate.listing()
+    assert np.isfinite(values).all()
+    assert STATISTICS[name].compute(sim, Target()) == pytest.approx(np.nanmean(values))
+    assert name in calibrate.listing() and "churn" in calibrate.listing()
+    assert not any(m in calibrate.listing() for m in ("bass_limit", "proof_gini"))
 
 
 @pytest.mark.parametrize(

@@ -445,6 +445,21 @@ FACTS = (
 )  # fmt: skip
 
 
+FACT_VARIANTS: dict[str, tuple[tuple[str, ...], bool]] = {
+    "warning_search": (("warnings",), True),
+    "churn_control": (("warnings",), True),
+    "churn_warned": (("warnings",), True),
+    "price_elasticity": (("price_equal", "price_raised"), False),
+    "trust_premium": (("scenario",), True),
+    "trust_premium_parametric": (("scenario",), True),
+    "proof_gini": (("proof_on", "proof_off"), False),
+    "proof_unpredictability": (("proof_on", "proof_off"), False),
+    "bass_limit": (("bass",), False),
+}
+"""The variants of :data:`VARIANTS` each fact reads, and whether it needs the
+per-customer panel; every other fact reads the ``scenario`` variant's tables only."""
+
+
 def facts_experiment(
     scenario: Scenario, seeds: int, *, size: int | None = None, seed: int = 0
 ) -> Experiment:

@@ -27,11 +27,14 @@ import numpy as np
 import pandas as pd
 
 from trustsim.calibrate.spec import FitSpec, TargetSpec, as_fit, load
-from trustsim.calibrate.statistics import STATISTICS, Simulated, listing
+from trustsim.calibrate.statistics import STATISTICS, Simulated, listing, needs
 from trustsim.config import Scenario
 from trustsim.draws import child
 
-__all__ = ["FitResult", "FitSpec", "fit", "listing", "load", "observe"]
+__all__ = [
+    "FitResult", "FitSpec", "TargetSpec", "fit", "listing", "load", "observe", "simulate",
+    "variants_of",
+]  # fmt: skip
 
 HISTORY = "history.db"
 IDENTIFIED_BELOW = 0.5
@@ -43,18 +46,42 @@ interval is "not identified by these targets"."""
 
 
 def simulate(
-    base: Scenario, values: Mapping[str, float], steps: int, seed: int, replications: int
+    base: Scenario,
+    values: Mapping[str, float],
+    steps: int,
+    seed: int,
+    replications: int,
+    variants: Mapping[str, bool] | None = None,
 ) -> Simulated:
-    """The scenario at ``values``, run ``replications`` times on the fit's seeds."""
+    """The scenario at ``values``, run ``replications`` times on the fit's seeds, and so
+    are the fact variants the targets need (``variants``: name -> keep panels)."""
+    from trustsim.facts import VARIANTS
     from trustsim.simulate import run
 
-    scenario = base.with_overrides(dict(values)) if values else base
     root = np.random.SeedSequence(seed)
-    tables = [
-        run(scenario, seed=child(root, r), steps=steps).timeseries.assign(replication=r)
-        for r in range(replications)
-    ]
-    return Simulated(scenario, pd.concat(tables, ignore_index=True))
+    runs, panels = {}, {}
+    for variant, panel in (variants or {"scenario": False}).items():
+        scenario = base.with_overrides({**values, **VARIANTS[variant]})
+        results = [
+            run(scenario, seed=child(root, r), steps=steps, panel_every=1 if panel else None)
+            for r in range(replications)
+        ]
+        tables = [res.timeseries.assign(replication=r) for r, res in enumerate(results)]
+        runs[variant] = pd.concat(tables, ignore_index=True)
+        if panel:
+            panels[variant] = [res.panel for res in results]
+    scenario = base.with_overrides(dict(values)) if values else base
+    return Simulated(scenario, runs, panels)
+
+
+def variants_of(targets: list[TargetSpec] | tuple[TargetSpec, ...]) -> dict[str, bool]:
+    """Every variant the targets' statistics read, and whether any needs its panels."""
+    out: dict[str, bool] = {"scenario": False}
+    for target in targets:
+        names, panel = needs(target.statistic)
+        for name in names:
+            out[name] = out.get(name, False) or panel
+    return out
 
 
 def statistics_of(sim: Simulated, targets: list[TargetSpec]) -> np.ndarray:
@@ -76,7 +103,8 @@ class Simulator:
 
     def __call__(self, parameters: Mapping[str, float]) -> dict[str, np.ndarray]:
         values = {key: float(parameters[f"p{i}"]) for i, key in enumerate(self.keys)}
-        sim = simulate(self.base, values, self.steps, self.seed, self.replications)
+        sim = simulate(self.base, values, self.steps, self.seed, self.replications,
+                       variants_of(self.targets))  # fmt: skip
         return {"s": statistics_of(sim, list(self.targets))}
 
 
@@ -107,11 +135,10 @@ def observe(
     spec = as_fit(fit)
     if replications < 2:
         raise ValueError(f"replications: at least 2 for a standard error (got {replications})")
-    sim = simulate(spec.base, truth, spec.horizon, seed, replications)
-    per_run = np.array([
-        statistics_of(Simulated(sim.scenario, group), spec.targets)
-        for _, group in sim.timeseries.groupby("replication")
-    ])  # fmt: skip
+    sim = simulate(spec.base, truth, spec.horizon, seed, replications, variants_of(spec.targets))
+    per_run = np.array(
+        [statistics_of(sim.replication(r), spec.targets) for r in range(replications)]
+    )
     rows = [
         {"statistic": t.statistic, "firm": t.firm, "week": t.week, "window": t.window,
          "value": float(np.mean(per_run[:, i])),

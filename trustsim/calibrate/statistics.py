@@ -15,8 +15,10 @@ replications. Four families:
 - ``star_share_1`` ... ``star_share_5``: the share of a firm's reviews in weeks 1 to
   ``week`` with that many stars;
 
-and every calibration fact of ODD 8.4 that one market's runs can show, computed by
-the very functions of :mod:`trustsim.facts` (read at week 52).
+and every calibration fact of ODD 8.4 but the three that check a mechanism across
+many worlds, computed by the very functions of :mod:`trustsim.facts` (read at week
+52); a fact that needs another version of the market (two identical firms that do or
+do not warn, a price rise) has those runs made for each draw (``facts.VARIANTS``).
 """
 
 from __future__ import annotations
@@ -38,25 +40,44 @@ FactValue = tuple[np.ndarray, float | None]
 
 @dataclass
 class Simulated:
-    """One draw's runs: the timeseries of the scenario, with a ``replication`` column.
+    """One draw's runs: each variant's timeseries (a ``replication`` column) and, where a
+    fact needs them, the per-customer panels, by variant.
 
-    It is a :class:`trustsim.facts.Tables` for the ``scenario`` variant, so the facts
-    that need only the market itself read it as they read ``trustsim facts`` runs.
+    It is a :class:`trustsim.facts.Tables` (and gives ``panels``), so the facts read
+    it as they read ``trustsim facts`` runs: the very same functions.
     """
 
     scenario: Scenario
-    timeseries: pd.DataFrame
-    _tables: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+    runs: dict[str, pd.DataFrame]
+    panel_runs: dict[str, list[pd.DataFrame]] = field(default_factory=dict)
+    _tables: dict[tuple[str, str], pd.DataFrame] = field(default_factory=dict, repr=False)
+    _left_after_warning: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
+    _premiums: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
+
+    @property
+    def timeseries(self) -> pd.DataFrame:
+        """The scenario's own runs."""
+        return self.runs["scenario"]
 
     def table(self, variant: str, metric: str) -> pd.DataFrame:
-        """``metric`` indexed by (replication, step), one column per firm."""
-        if variant != "scenario":
-            raise KeyError(f"a fit simulates the scenario itself, not the {variant!r} variant")
-        if metric not in self._tables:
-            self._tables[metric] = self.timeseries.pivot_table(
+        """``metric`` of ``variant`` indexed by (replication, step), one column per firm."""
+        if variant not in self.runs:
+            raise KeyError(f"this fit did not simulate the {variant!r} variant")
+        if (variant, metric) not in self._tables:
+            self._tables[variant, metric] = self.runs[variant].pivot_table(
                 index=["replication", "step"], columns="firm", values=metric
             )
-        return self._tables[metric]
+        return self._tables[variant, metric]
+
+    def panels(self, variant: str) -> list[pd.DataFrame]:
+        """The per-customer panels of a variant's runs, in replication order."""
+        return self.panel_runs[variant]
+
+    def replication(self, r: int) -> Simulated:
+        """The same draw's replication ``r`` alone."""
+        runs = {v: t[t["replication"] == r] for v, t in self.runs.items()}
+        panels = {v: [p[r]] for v, p in self.panel_runs.items()}
+        return Simulated(self.scenario, runs, panels)
 
 
 @dataclass(frozen=True)
@@ -156,10 +177,15 @@ def _fact(fact: facts.Fact) -> Callable[[Simulated, Target], float]:
     return compute
 
 
-SCENARIO_FACTS = ("wom_ratio", "listeners", "rating", "j_shape", "nps_leader", "nps_laggard",
-                  "switch_given_search")  # fmt: skip
-"""The facts of ODD 8.4 that the market's own runs show (the others need variants: two
-identical firms, a price rise, a new market, a monopoly)."""
+MECHANISM_FACTS = ("proof_gini", "proof_unpredictability", "bass_limit")
+"""Facts of ODD 8.4 that check a mechanism across many worlds (MusicLab's inequality,
+the Bass limit), not something a market's data show: not fit targets."""
+
+
+def needs(statistic: str) -> tuple[tuple[str, ...], bool]:
+    """The variants a statistic's runs must include, and whether they need panels."""
+    return facts.FACT_VARIANTS.get(statistic, (("scenario",), False))
+
 
 STATISTICS: dict[str, Statistic] = {
     **{
@@ -185,15 +211,16 @@ STATISTICS: dict[str, Statistic] = {
     ),
     **{
         f"star_share_{k}": Statistic(
-            f"star_share_{k}", f"share of the firm's reviews in weeks 1 to week with {k} stars",
+            f"star_share_{k}", f"share of the firm's reviews in weeks 1 to week with {k} "
+            f"star{'s' * (k > 1)}",
             ("firm", "week"), _star_share(k),
         )
         for k in range(1, 6)
     },
     **{
-        f.name: Statistic(f.name, f"fact (ODD 8.4): {f.measure}, week 52", (), _fact(f))
+        f.name: Statistic(f.name, f"fact (ODD 8.4): {f.measure}", (), _fact(f))
         for f in facts.FACTS
-        if f.name in SCENARIO_FACTS
+        if f.name not in MECHANISM_FACTS
     },
 }  # fmt: skip
 """Every statistic a target can name, by name."""
