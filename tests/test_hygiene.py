@@ -15,11 +15,17 @@ GLOBAL_RANDOM = re.compile(
 )
 
 
+# pyabc draws from the global generators inside its tasks; the fit's sampler seeds them
+# there, once per task, from its own Generator (trustsim/calibrate/sampler.py)
+GLOBAL_SEEDING = {("sampler.py", "np.random.seed("), ("sampler.py", "import random")}
+
+
 def test_package_uses_only_passed_generators() -> None:
     offenders = [
         f"{path.name}: {match.group(0).strip()}"
         for path in PACKAGE.rglob("*.py")
         for match in GLOBAL_RANDOM.finditer(path.read_text())
+        if (path.name, match.group(0).strip()) not in GLOBAL_SEEDING
     ]
     assert offenders == []
 

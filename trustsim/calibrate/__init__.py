@@ -236,9 +236,9 @@ def fit(
             if _last_epsilon(abc) <= method.min_epsilon:
                 break
         # each generation from its own seed: a resumed fit draws what an unbroken one would
-        # (pyabc draws its proposals from numpy's global generator)
-        state = child(np.random.SeedSequence(method.seed), 1, generation).generate_state(1)
-        np.random.seed(state)  # noqa: NPY002
+        abc.sampler.rng = np.random.default_rng(
+            child(np.random.SeedSequence(method.seed), 1, generation)
+        )
         history = abc.run(max_nr_populations=1, minimum_epsilon=method.min_epsilon)
         if on_generation is not None:
             row = history.get_all_populations().iloc[-1]
