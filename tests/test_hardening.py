@@ -263,7 +263,7 @@ def test_a_grid_sweep_draws_profit_and_npv(tmp_path: Path) -> None:
 
 
 def test_the_run_profit_figure_marks_the_crossover() -> None:
-    from trustsim.plots import profit_figure
+    from trustsim.figures import profit_figure
 
     steps = range(10)
     ts = pd.DataFrame(

@@ -94,13 +94,21 @@ print(json.dumps(changed))
 """
 
 
+# pyabc (which trustsim.calibrate's sampler subclasses, so it cannot be imported lazily)
+# and the scikit-learn it imports set these with os.environ.setdefault; a full test run
+# has them already, so a module checked alone would pass or fail by test order.
+SKLEARN_DEFAULTS = {"KMP_DUPLICATE_LIB_OK": "True", "KMP_INIT_AT_FORK": "FALSE",
+                    "OMP_NUM_THREADS": "1"}  # fmt: skip
+
+
 def import_alone(module: str, cwd: Path) -> tuple[int, list[str], str]:
     cache = cwd.parent / f"numba-cache-{module}"
     cache.mkdir(exist_ok=True)
     (cache / "kept.nbi").write_text("a kernel cached by an earlier run")
+    env = {**SKLEARN_DEFAULTS, **os.environ, "NUMBA_CACHE_DIR": str(cache)}
     done = subprocess.run(
         [sys.executable, "-c", CHECK, module], capture_output=True, text=True, cwd=cwd,
-        timeout=120, check=False, env={**os.environ, "NUMBA_CACHE_DIR": str(cache)},
+        timeout=120, check=False, env=env,
     )  # fmt: skip
     changed = json.loads(done.stdout.strip().splitlines()[-1]) if done.returncode == 0 else []
     return done.returncode, changed, done.stderr

@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 
 import trustsim
-from trustsim.plots import FIGURES, figures, profit_figure, save_run_figures
+from trustsim.figures import FIGURES, figures, profit_figure
+from trustsim.plots import save_run_figures
 
 
 @pytest.fixture(scope="module")

@@ -117,6 +117,14 @@ def build_parser() -> argparse.ArgumentParser:
     _add_backend(compare)
     compare.set_defaults(handler=cmd_compare)
 
+    best = commands.add_parser(
+        "optimize",
+        help="policy lab: the best setting of one or two levers (a study's optimize: block)",
+    )
+    best.add_argument("experiment", type=Path, help="e.g. experiments/best_premium.yaml")
+    _add_backend(best)
+    best.set_defaults(handler=cmd_optimize)
+
     calibrate = commands.add_parser(
         "calibrate", help="fit parameters to a market's data by ABC-SMC (pyabc), resumable"
     )
@@ -465,6 +473,32 @@ def cmd_compare(args: argparse.Namespace) -> int:
         return 130
     print(write_report(result))
     print(f"wrote report.md, report.html, figures and tables to {out}/")
+    return 0
+
+
+def cmd_optimize(args: argparse.Namespace) -> int:
+    """``trustsim optimize``: the best setting of a study's levers, and its report."""
+    from trustsim import policy
+    from trustsim.policy import optimize
+    from trustsim.policy.report import write_optimum_report
+
+    study = policy.load(args.experiment)
+    if study.optimize is None:
+        raise ConfigError(
+            f"{args.experiment}: optimize: required (levers: {{KEY: [LOW, HIGH]}}, points, "
+            f"criterion: mean, percentile or regret)"
+        )
+    out = args.out or Path("results") / study.name
+    claim(out, "study", force=args.force)
+    try:
+        result = _with_progress(policy.compare, args, study, out)
+    except RuntimeError as exc:
+        print(f"trustsim: {exc}", file=sys.stderr)
+        return 1
+    if result is None:
+        return 130
+    print(write_optimum_report(optimize.analyse(result)))
+    print(f"wrote report.md, report.html, response.png, optimum.parquet to {out}/")
     return 0
 
 

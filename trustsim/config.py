@@ -25,6 +25,7 @@ import yaml
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from trustsim import builtin
+from trustsim.business import MAPPED, Business, mapped
 from trustsim.network import KINDS, NetworkSpec, WattsStrogatz, keep_fields_of, kinds_with
 from trustsim.schema import ConfigError, Section, param, prob
 
@@ -387,6 +388,7 @@ class Scenario(Section):
     survey: Survey = Survey()
     firms: tuple[Firm, ...] = Field(DEFAULT_FIRMS, min_length=1)
     events: tuple[AnyEvent, ...] = Field((), description="the timeline (ODD 8a)")
+    business: Business | None = Field(None, description="the market in business terms (ODD 8.7)")
 
     @model_validator(mode="before")
     @classmethod
@@ -416,6 +418,10 @@ class Scenario(Section):
                     f"{self.population.value_dims} numbers (got {len(f.values)})"
                 )
         check_events(self)
+        if self.business is not None and self.business.firm not in (None, *names):
+            raise ValueError(
+                f"business.firm: no firm {self.business.firm!r}; firms: {', '.join(names)}"
+            )
         return self
 
     def in_market(self, week: int) -> np.ndarray:
@@ -557,7 +563,10 @@ def load_scenario(path: str | Path, overrides: Mapping[str, object] | None = Non
     TypeError
         ``path`` is neither a ``str`` nor a ``Path``.
     """
-    return build_scenario(read_yaml(builtin.resolve(path, "scenario"), "scenario"), overrides)
+    resolved = builtin.resolve(path, "scenario")
+    raw = read_yaml(resolved, "scenario")
+    check_business_file(raw, str(resolved))
+    return build_scenario(raw, overrides)
 
 
 ScenarioLike = Scenario | str | Path
@@ -644,11 +653,56 @@ def build_scenario(
     # a new network kind first: it drops the old kind's parameters, not the ones given here
     ordered = sorted((overrides or {}).items(), key=lambda item: item[0] != "network.kind")
     for key, value in ordered:
+        if key.removeprefix("business.") in MAPPED:
+            raise ConfigError(
+                f"{key}: read when the scenario file is built (ODD 8.7); vary the parameter it "
+                f"sets, {MAPPED[key.removeprefix('business.')]}, instead"
+            )
         set_dotted(data, key, value)
     try:
-        return Scenario.model_validate(data)
+        scenario = Scenario.model_validate(data)
+        if scenario.business is None:
+            return scenario
+        given = "business" in (overrides or {})  # a whole new section: its figures win
+        return Scenario.model_validate(_with_business(_inline_entrants(data), scenario, given))
     except ValidationError as exc:
         raise ConfigError(_explain(exc, data)) from None
+
+
+def _with_business(data: dict[str, Any], scenario: Scenario, force: bool) -> dict[str, Any]:
+    """``data`` with each parameter the business figures set (ODD 8.7), where ``data``
+    does not set it itself (a built scenario sets them all, so rebuilding keeps them),
+    or everywhere if ``force`` (the section was just given as an override)."""
+    if "firms" not in data:
+        data["firms"] = [f.model_dump() for f in DEFAULT_FIRMS]
+    firms = {f.get("name"): f for f in data["firms"] if isinstance(f, dict)}
+    for key, value in mapped(scenario).items():
+        section, *rest = key.split(".")
+        node = firms.get(rest[0]) if section == "firms" else data.setdefault(section, {})
+        if isinstance(node, dict) and (force or rest[-1] not in node):
+            node[rest[-1]] = value
+    return data
+
+
+def check_business_file(raw: Mapping[str, Any], where: str) -> None:
+    """A file may state a business figure or set the parameter it maps to, not both."""
+    business = raw.get("business")
+    if not isinstance(business, Mapping):
+        return
+    for figure, target in MAPPED.items():
+        if business.get(figure) is None:
+            continue
+        section, *rest = target.split(".")
+        nodes = raw.get(section)
+        if section == "firms":
+            given = any(isinstance(f, Mapping) and rest[-1] in f for f in (nodes or []))
+        else:
+            given = isinstance(nodes, Mapping) and rest[-1] in nodes
+        if given:
+            raise ConfigError(
+                f"{where}: business.{figure} sets {target} (ODD 8.7), and the file sets it "
+                f"too; give one of them"
+            )
 
 
 def parse_assignment(text: str) -> tuple[str, object]:

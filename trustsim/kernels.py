@@ -192,6 +192,7 @@ def breach(
                     breached[i] = True
                     balance[i, f] = withdraw(balance[i, f], p.bank_d_breach, p.bank_loss_aversion)
                     part[c, f].costs += breach_loss(firms[f].breach_cost, 1.0)
+                    part[c, f].breach_hit += 1
 
 
 @parallel
@@ -379,6 +380,7 @@ def care(
                 beliefs[i, f, BENEVOLENCE], 1.0, p.trust_eta_up, p.trust_eta_down, CARE_WEIGHT
             )
             part[c, f].costs += firms[f].care_cost
+            part[c, f].care_contacts += 1
 
 
 # --------------------------------------------------------------------------- 7.4 talk

@@ -80,6 +80,8 @@ LEDGER_FLOWS = (
     "complaints",
     "recoveries",
     "breaches",
+    "breach_hit",  # customers whose data a breach exposed (each costs breach_cost)
+    "care_contacts",
     "new_reviews",
     "new_stars",
     "stars_1",  # new reviews with one star, ...

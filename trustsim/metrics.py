@@ -29,6 +29,8 @@ EVENT_COUNTS: dict[str, str] = {
     "complaints": "complaints after a failed service",
     "recoveries": "complaints resolved",
     "breaches": "data breaches",
+    "breach_hit": "customers whose data a breach exposed",
+    "care_contacts": "proactive care contacts made",
     "new_reviews": "reviews posted",
     **{f"stars_{k}": f"{k}-star reviews posted" for k in range(1, 6)},
 }

@@ -278,6 +278,7 @@ class RefCustomer(mesa.Agent):
                 )
             )
             firm.flows["costs"] += firm.config.care_cost
+            firm.flows["care_contacts"] += 1
 
     def talk_probability(self) -> float:
         """7.4: P(telling each neighbour) about this step's story."""
@@ -484,6 +485,7 @@ class ReferenceModel(mesa.Model):
                 firm.flows["breaches"] += 1
                 hit = sum(c.suffer_breach(firm.index) for c in customers)
                 firm.flows["costs"] += rules.breach_loss(firm.config.breach_cost, hit)
+                firm.flows["breach_hit"] += hit
 
         for c in customers:
             c.buy()
@@ -518,6 +520,7 @@ class ReferenceModel(mesa.Model):
             firm.flows["breaches"] += 1
             hit = sum(c.suffer_breach(f, "shocks") for c in customers)
             firm.flows["costs"] += rules.breach_loss(firm.config.breach_cost, hit)
+            firm.flows["breach_hit"] += hit
         elif isinstance(event, ViralReviewEvent):
             self.shocks += 1
             reach = self.config.news.reach if event.reach is None else event.reach

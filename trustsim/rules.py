@@ -216,7 +216,7 @@ def breach_hazard(breach_rate: float, data_protection: float) -> float:
     return breach_rate * (1.0 - data_protection)
 
 
-def breach_loss(cost_per_customer: float, customers: float) -> float:
+def breach_loss(cost_per_customer: Any, customers: Any) -> Any:
     """ODD 7.1: a breach costs ``breach_cost`` per customer the firm has when it happens."""
     return cost_per_customer * customers
 

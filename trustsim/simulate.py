@@ -8,7 +8,7 @@ import subprocess
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -17,6 +17,9 @@ from trustsim.config import Scenario, ScenarioLike, as_scenario
 from trustsim.draws import child, seed_sequence
 from trustsim.metrics import EVENT_COLUMNS, FIRM_COLUMNS, POPULATION_COLUMNS
 from trustsim.state import PANEL_EVENTS
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 PACKAGES = (
     "trustsim", "mesa", "numpy", "numba", "scipy", "networkx", "pandas", "pydantic", "SALib",
@@ -59,6 +62,14 @@ class RunResult:
         """The last step's row per firm, indexed by firm name."""
         last = self.timeseries[self.timeseries["step"] == self.timeseries["step"].max()]
         return last.set_index("firm")
+
+    def plot(self) -> dict[str, Figure]:
+        """The run's standard figures (retention, reputation, trust, profit; a band per
+        firm for replicated runs), with the events marked: in a notebook they show
+        themselves; ``fig.savefig`` writes one."""
+        from trustsim.figures import figures
+
+        return figures(self.timeseries, self.events)
 
 
 def versions() -> dict[str, str]:

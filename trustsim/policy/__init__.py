@@ -23,9 +23,8 @@ from trustsim.config import get_dotted
 from trustsim.experiment.runner import OnResult, run_experiment
 from trustsim.experiment.store import OK, ExperimentResult, Store, fresh_entropy
 from trustsim.io import write_parquet
-from trustsim.policy import analysis
+from trustsim.policy import analysis, bridge
 from trustsim.policy.spec import (
-    BASE_SCENARIO,
     BREAKEVEN_METRICS,
     DEFAULT_OUTCOMES,
     PolicyExperiment,
@@ -55,6 +54,8 @@ class PolicyResult:
     switches: pd.DataFrame  # timeline policies: what the switch costs, when it pays back
     recovery: pd.DataFrame  # weeks to recover from each harmful event, per scenario
     harm: pd.DataFrame  # the paired harm of a policy's own harmful event: depth, half-life
+    bridge: pd.DataFrame  # the NPV difference at the horizon by source (ODD 8.5)
+    levels: pd.DataFrame  # per scenario and firm: the baseline policy's mean NPV at the horizon
 
     def timeseries(self) -> pd.DataFrame:
         """The raw runs' long timeseries (``run_id``, ``step``, ``firm``, metrics)."""
@@ -134,10 +135,12 @@ def analyse(
     switches = switch_table(study, contrasts)
     recovered = recovery_table(study, runs, ts)
     harm = harm_table(study, contrasts)
+    bridged = bridge_table(study, entropy, runs, ts)
+    levels = baseline_levels(study, runs, ts)
     tables = {
         "contrasts": contrasts, "breakeven": breakeven, "scenarios": scenarios,
         "rules": rules, "runs": runs, "firm_gaps": gaps, "switches": switches,
-        "recovery": recovered, "harm": harm,
+        "recovery": recovered, "harm": harm, "bridge": bridged, "levels": levels,
     }  # fmt: skip
     for name, table in tables.items():
         if name not in ("switches", "recovery", "harm") or len(table):
@@ -155,7 +158,35 @@ def analyse(
         switches,
         recovered,
         harm,
+        bridged,
+        levels,
     )
+
+
+def bridge_table(
+    study: PolicyExperiment, entropy: int, runs: pd.DataFrame, ts: pd.DataFrame
+) -> pd.DataFrame:
+    """The profit bridge of every policy against the baseline, per scenario and firm, with
+    95% intervals over the paired replications (:mod:`trustsim.policy.bridge`)."""
+    points = study.scenario_points(entropy)
+    labels = study.scenario_labels(len(points))
+    scenarios = {
+        (policy, label): study.scenario_of(point, policy)
+        for label, point in zip(labels, points, strict=True)
+        for policy in study.policies
+    }
+    done = runs[runs["status"] == OK]
+    parts = bridge.bridge(done, ts, scenarios, study.baseline_policy, study.horizon)
+    return bridge.summarise(parts)
+
+
+def baseline_levels(study: PolicyExperiment, runs: pd.DataFrame, ts: pd.DataFrame) -> pd.DataFrame:
+    """Per scenario and firm: the baseline policy's mean NPV and cumulative profit at the
+    horizon, what a contrast is a percentage of."""
+    ids = runs.loc[runs["policy"] == study.baseline_policy, ["run_id", "scenario"]]
+    final = ts[ts["step"] == study.horizon].merge(ids, on="run_id")
+    table = final.groupby(["scenario", "firm"], sort=False)[["npv", "cumulative_profit"]].mean()
+    return table.reset_index()
 
 
 def switch_table(study: PolicyExperiment, contrasts: pd.DataFrame) -> pd.DataFrame:
@@ -205,15 +236,11 @@ def label_runs(study: PolicyExperiment, runs: pd.DataFrame) -> pd.DataFrame:
     """Name each run's policy and scenario: design point d is (scenario d // P, policy d % P)."""
     names = list(study.policies)
     scenario, policy = divmod(runs["design_id"].astype(int), len(names))
+    labels = study.scenario_labels(int(scenario.max()) + 1 if len(runs) else 0)
     labelled = runs.assign(
-        policy=[names[p] for p in policy], scenario=[scenario_name(s) for s in scenario]
+        policy=[names[p] for p in policy], scenario=[labels[s] for s in scenario]
     )
     return labelled[["run_id", "policy", "scenario", "replication", "status", "error"]]
-
-
-def scenario_name(index: int) -> str:
-    """``base`` for scenario 0, else ``s001``, ``s002``, ..."""
-    return BASE_SCENARIO if index == 0 else f"s{index:03d}"
 
 
 def scenario_table(study: PolicyExperiment, entropy: int) -> pd.DataFrame:
@@ -223,7 +250,7 @@ def scenario_table(study: PolicyExperiment, entropy: int) -> pd.DataFrame:
     rows = [
         {k: point[k] if k in point else get_dotted(study.base, k) for k in keys} for point in points
     ]
-    table = pd.DataFrame(rows, index=[scenario_name(i) for i in range(len(points))], columns=keys)
+    table = pd.DataFrame(rows, index=study.scenario_labels(len(points)), columns=keys)
     return table.rename_axis("scenario").reset_index()
 
 
@@ -285,3 +312,13 @@ def _stored_or_fresh(folder: Path) -> int:
     """The root entropy of a study being resumed, or fresh entropy for a new one."""
     manifest = Store(folder).read_manifest()
     return int(manifest["root_entropy"]) if manifest else fresh_entropy()
+
+
+def __getattr__(name: str) -> object:
+    """``policy.optimize`` and ``policy.report``, imported on first use (they import
+    matplotlib and scipy's optimisers)."""
+    if name in ("optimize", "report"):
+        import importlib
+
+        return importlib.import_module(f"trustsim.policy.{name}")
+    raise AttributeError(f"module 'trustsim.policy' has no attribute {name!r}")

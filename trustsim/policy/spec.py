@@ -35,6 +35,7 @@ from trustsim.experiment.spec import (
     check_design,
 )
 from trustsim.metrics import FIRM_COLUMNS
+from trustsim.policy.bridge import COUNTS as BRIDGE_COUNTS
 from trustsim.recovery import MEASURES as RECOVERY_MEASURES
 
 DEFAULT_OUTCOMES = ("npv", "cumulative_profit", "cohort_retention", "reputation", "share")
@@ -77,6 +78,39 @@ def read_posterior(folder: Path) -> pd.DataFrame:
     return pd.read_parquet(path)
 
 
+class OptimizeSpec(_Strict):
+    """``optimize:``, the best setting of one or two levers (``trustsim optimize``): a grid
+    of ``points`` values per lever over ``[low, high]``, each a policy run in every market
+    on common random numbers, ranked by ``criterion`` on the acting firm's ``metric``."""
+
+    levers: dict[str, tuple[float, float]] = Field(min_length=1, max_length=2)
+    points: int = Field(9, ge=3, le=41, description="grid values per lever")
+    criterion: Literal["mean", "percentile", "regret"] = "mean"
+    percentile: float = Field(10.0, gt=0, lt=100, description="the percentile criterion's q")
+    metric: Literal["npv", "cumulative_profit"] = "npv"
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        for key, (low, high) in self.levers.items():
+            if not low < high:
+                raise ValueError(f"optimize.levers.{key}: needs low < high (got [{low}, {high}])")
+        return self
+
+    def grid(self) -> list[dict[str, float]]:
+        """Every combination of the levers' values (the first lever varies slowest)."""
+        axes = [np.linspace(low, high, self.points) for low, high in self.levers.values()]
+        mesh = np.meshgrid(*axes, indexing="ij")
+        return [
+            dict(zip(self.levers, (round(float(m.flat[i]), 10) for m in mesh), strict=True))
+            for i in range(mesh[0].size)
+        ]
+
+    @staticmethod
+    def policy_name(point: Mapping[str, float]) -> str:
+        """``price = 1.05`` (``warn_rate = 0.5, price = 1.1`` for two levers)."""
+        return ", ".join(f"{k.rsplit('.', 1)[-1]} = {v:.4g}" for k, v in point.items())
+
+
 ScenarioDesign = Annotated[
     GridDesign | ListDesign | LhsDesign | PosteriorDesign, Field(discriminator="kind")
 ]
@@ -95,6 +129,7 @@ class PolicyExperiment(_Strict):
     baseline_policy: str
     scenarios: ScenarioDesign | None = None
     outcomes: list[str] = Field(default_factory=lambda: list(DEFAULT_OUTCOMES), min_length=1)
+    optimize: OptimizeSpec | None = None
     base: Scenario = Field(exclude=True)
 
     @model_validator(mode="after")
@@ -125,10 +160,34 @@ class PolicyExperiment(_Strict):
             return [{}]
         if isinstance(self.scenarios, PosteriorDesign):
             return [{}, *self.scenarios.sample(entropy)]
+        if isinstance(self.scenarios, ListDesign):
+            return [{}, *({k: v for k, v in p.items() if k != NAME} for p in self.scenarios.points)]
         return [
             {},
             *design_points(self._scenario_experiment(entropy), np.random.SeedSequence(entropy)),
         ]
+
+    def scenario_labels(self, count: int) -> list[str]:
+        """The names of the ``count`` market scenarios: ``base``, then each listed
+        point's ``name`` (a list design), else ``s001``, ``s002``, ..."""
+        named = self.scenarios.points if isinstance(self.scenarios, ListDesign) else []
+        return [
+            BASE_SCENARIO if i == 0
+            else str(named[i - 1][NAME]) if i <= len(named) and NAME in named[i - 1]
+            else f"s{i:03d}"
+            for i in range(count)
+        ]  # fmt: skip
+
+    @property
+    def named(self) -> list[str]:
+        """The scenarios given by name (a list design's points with a ``name``)."""
+        if not isinstance(self.scenarios, ListDesign):
+            return []
+        return [str(p[NAME]) for p in self.scenarios.points if NAME in p]
+
+    def scenario_of(self, point: dict[str, Any], policy: str) -> Scenario:
+        """The scenario the runs of ``policy`` in market ``point`` run."""
+        return self.base.with_overrides({**point, **self.levers(policy)})
 
     def levers(self, policy: str) -> dict[str, Any]:
         """The overrides ``policy`` applies; its ``events`` join the scenario's own timeline."""
@@ -157,7 +216,8 @@ class PolicyExperiment(_Strict):
     @property
     def kept_metrics(self) -> tuple[str, ...]:
         """What the runs keep besides the outcomes: break-even, and recovery measures."""
-        return BREAKEVEN_METRICS + (RECOVERY_MEASURES if self.has_harm else ())
+        extra = RECOVERY_MEASURES if self.has_harm else ()
+        return BREAKEVEN_METRICS + BRIDGE_COUNTS + extra
 
     @property
     def has_harm(self) -> bool:
@@ -186,11 +246,16 @@ class PolicyExperiment(_Strict):
     def _scenario_experiment(self, entropy: int) -> Experiment:
         if self.scenarios is None:
             raise ValueError("scenarios: this policy study has no scenario design")
+        design = self.scenarios
+        if isinstance(design, ListDesign):  # a point's name is a label, not a key
+            points = [{k: v for k, v in p.items() if k != NAME} for p in design.points]
+            design = ListDesign(kind="list", points=points)
         return Experiment(
-            name=self.name, scenario=self.scenario, seed=entropy, design=self.scenarios,
-            base=self.base,
-        )  # fmt: skip
+            name=self.name, scenario=self.scenario, seed=entropy, design=design, base=self.base
+        )
 
+
+NAME = "name"  # a listed market scenario's label
 
 SWITCHES = ("strategy", "set")  # the events by which a firm changes course
 
@@ -225,6 +290,8 @@ def load(path: str | Path | Mapping[str, Any]) -> PolicyExperiment:
         raise TypeError(
             f"load: expected a path, a built-in name or a mapping, got {type(path).__name__}"
         )
+    if "optimize" in raw:
+        raw = {**raw, **_optimize_policies(raw, path)}
     for required in ("scenario", "policies", "baseline_policy"):
         if required not in raw:
             raise ConfigError(f"{path}: {required}: required")
@@ -243,6 +310,25 @@ def load(path: str | Path | Mapping[str, Any]) -> PolicyExperiment:
     return spec
 
 
+def _optimize_policies(raw: Mapping[str, Any], path: Path) -> dict[str, Any]:
+    """An optimize study's policies: one per grid value, the first the baseline."""
+    for own in ("policies", "baseline_policy"):
+        if own in raw:
+            raise ConfigError(
+                f"{path}: {own}: an optimize study makes its policies from optimize.levers "
+                f"(one per grid value); remove {own}"
+            )
+    try:
+        spec = OptimizeSpec.model_validate(raw["optimize"])
+    except ValidationError as exc:
+        lines = _explain_experiment(exc).splitlines()
+        raise ConfigError("\n".join(f"optimize.{line}" for line in lines)) from None
+    for key in spec.levers:
+        check_variable(key, "optimize.levers")
+    policies = {spec.policy_name(point): point for point in spec.grid()}
+    return {"policies": policies, "baseline_policy": next(iter(policies))}
+
+
 def as_study(study: PolicyExperiment | str | Path) -> PolicyExperiment:
     """``study`` itself if loaded, else :func:`load` of the path or built-in name."""
     return builtin.loaded(study, PolicyExperiment, load, "experiment", "study")
@@ -250,6 +336,12 @@ def as_study(study: PolicyExperiment | str | Path) -> PolicyExperiment:
 
 def check_policies(spec: PolicyExperiment) -> None:
     """Each policy must make a valid scenario, and levers must not be uncertainties."""
+    for key, ends in (spec.optimize.levers if spec.optimize else {}).items():
+        for end in ends:
+            try:
+                spec.base.with_overrides({key: end})
+            except ConfigError as exc:
+                raise ConfigError(f"optimize.levers.{key}: {exc}") from None
     for name, levers in spec.policies.items():
         for key in levers:
             check_variable(key, f"policies.{name}")
@@ -259,6 +351,14 @@ def check_policies(spec: PolicyExperiment) -> None:
             raise ConfigError(f"policies.{name}: {exc}") from None
     if spec.scenarios is None:
         return
+    points = spec.scenarios.points if isinstance(spec.scenarios, ListDesign) else []
+    labels = spec.scenario_labels(len(points) + 1)
+    repeated = sorted({n for n in labels if labels.count(n) > 1})
+    if repeated:
+        raise ConfigError(
+            f"scenarios.points: the name {repeated[0]!r} is used twice (or is the base "
+            f"market's); each named scenario needs its own name"
+        )
     if isinstance(spec.scenarios, PosteriorDesign):
         try:
             spec.base.with_overrides(spec.scenarios.sample(0)[0])
@@ -287,5 +387,5 @@ def _design_keys(design: GridDesign | ListDesign | LhsDesign | PosteriorDesign) 
     if isinstance(design, GridDesign):
         return set(design.parameters)
     if isinstance(design, ListDesign):
-        return {k for point in design.points for k in point}
+        return {k for point in design.points for k in point if k != NAME}
     return set(design.ranges)
