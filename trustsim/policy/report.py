@@ -230,8 +230,8 @@ def market_finding(result: PolicyResult, policy: str, scenario: str) -> str:
         else f"it does not break even by week {horizon}"
     )  # fmt: skip
     text = (
-        f"In {market_words(result, scenario)}, {policy} {verb} {firm}'s NPV at week {horizon} "
-        f"by {money(abs(row['mean']))} [95% CI {money.interval(row['ci_low'], row['ci_high'])}"
+        f"In {market_words(result, scenario)}, {policy} {verb} {firm}'s NPV at week {horizon}: "
+        f"{money(row['mean'], sign=True)} [95% CI {money.interval(row['ci_low'], row['ci_high'])}"
         f", n = {int(row['n'])}], {share_of_npv(result, scenario, firm, row['mean'])} of its NPV "
         f"under {study.baseline_policy}: {VERDICT_WORDS[verdict]}; {when}."
     )
@@ -987,10 +987,20 @@ def optimum_sentence(opt: OptimumResult) -> str:
     what = CRITERIA[spec.criterion].format(q=spec.percentile)
     parts = []
     for row in opt.optimum.itertuples():
+        low, high = spec.levers[str(row.lever)]
+        if row.best in (low, high):
+            parts.append(
+                f"the best {row.lever} lies at the edge of the range searched ({low:g} to "
+                f"{high:g}): widen it before reading an optimum"
+            )
+        flat = (
+            f"anything between {row.flat_low:.3g} and {row.flat_high:.3g} is within the noise "
+            f"of the best grid value" if row.flat_low < row.flat_high
+            else f"no other grid value is within the noise of the best one, {row.flat_low:.3g}"
+        )  # fmt: skip
         parts.append(
             f"the best {row.lever} is {row.best:.3g} [95% interval {row.ci_low:.3g} to "
-            f"{row.ci_high:.3g}]; anything between {row.flat_low:.3g} and {row.flat_high:.3g} "
-            f"is within the noise of the best grid value (grid step {row.grid_step:.3g})"
+            f"{row.ci_high:.3g}]; {flat} (grid step {row.grid_step:.3g})"
         )
     top = float(opt.optimum["value"].iloc[0])
     return (
