@@ -986,21 +986,23 @@ def optimum_sentence(opt: OptimumResult) -> str:
     markets = len(opt.policy.scenarios)
     what = CRITERIA[spec.criterion].format(q=spec.percentile)
     parts = []
-    for row in opt.optimum.itertuples():
-        low, high = spec.levers[str(row.lever)]
-        if row.best in (low, high):
+    for row in opt.optimum.to_dict("records"):
+        lever, best = str(row["lever"]), float(row["best"])
+        low, high = spec.levers[lever]
+        flat_low, flat_high = float(row["flat_low"]), float(row["flat_high"])
+        if best in (low, high):
             parts.append(
-                f"the best {row.lever} lies at the edge of the range searched ({low:g} to "
+                f"the best {lever} lies at the edge of the range searched ({low:g} to "
                 f"{high:g}): widen it before reading an optimum"
             )
         flat = (
-            f"anything between {row.flat_low:.3g} and {row.flat_high:.3g} is within the noise "
-            f"of the best grid value" if row.flat_low < row.flat_high
-            else f"no other grid value is within the noise of the best one, {row.flat_low:.3g}"
+            f"anything between {flat_low:.3g} and {flat_high:.3g} is within the noise of the "
+            f"best grid value" if flat_low < flat_high
+            else f"no other grid value is within the noise of the best one, {flat_low:.3g}"
         )  # fmt: skip
         parts.append(
-            f"the best {row.lever} is {row.best:.3g} [95% interval {row.ci_low:.3g} to "
-            f"{row.ci_high:.3g}]; {flat} (grid step {row.grid_step:.3g})"
+            f"the best {lever} is {best:.3g} [95% interval {float(row['ci_low']):.3g} to "
+            f"{float(row['ci_high']):.3g}]; {flat} (grid step {float(row['grid_step']):.3g})"
         )
     top = float(opt.optimum["value"].iloc[0])
     return (
