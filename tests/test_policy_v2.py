@@ -83,6 +83,31 @@ def test_a_built_scenario_keeps_its_mapped_values_and_a_design_may_vary_them() -
         scenario.with_overrides({"business.margin": 0.5})
 
 
+def test_a_file_without_firms_gets_its_figures_and_a_price_lever_keeps_the_cost(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "market.yaml"
+    path.write_text(yaml.safe_dump({"business": TELECOM}))  # the default firms, unwritten
+    unit = 20.0 * 12 / 26
+    dearer = trustsim.load_scenario(path, {"firms.trust_first.price": 1.2})
+    for scenario in (trustsim.load_scenario(path), dearer):
+        for firm in scenario.firms:  # mapped at the file's price 1, not at the lever's
+            assert firm.unit_cost == pytest.approx(0.7)
+            assert firm.mistake_revenue == pytest.approx(10.0 / unit)
+    assert dearer.firms[1].price == 1.2
+
+
+def test_the_shipped_telecom_market_states_every_figure_with_a_source() -> None:
+    scenario = trustsim.load_scenario("telecom_uk")
+    business = scenario.business
+    assert business is not None and business.customers == 2_000_000
+    figures = {k for k, v in business.model_dump().items() if v is not None} - {"sources"}
+    assert figures - {"currency", "period", "firm"} <= set(business.sources)
+    firm = scenario.firms[1]
+    assert firm.unit_cost == pytest.approx(1 - business.margin)  # type: ignore[operator]
+    assert firm.mistake_revenue * Money(scenario).unit == pytest.approx(business.mistake_fee)
+
+
 def test_a_file_may_not_state_a_figure_and_its_parameter_both(tmp_path: Path) -> None:
     path = tmp_path / "market.yaml"
     path.write_text(yaml.safe_dump({"business": TELECOM, "market": {"discovery": 0.5}}))

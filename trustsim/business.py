@@ -135,6 +135,15 @@ def _price(scenario: Scenario, firm: str) -> float:
     return scenario.firms[scenario.firm_names.index(firm)].price
 
 
+def short(value: float) -> str:
+    """An amount as a manager reads it: ``25.3m``, ``1.2bn``, ``950``."""
+    size = abs(value)
+    for cut, suffix in ((1e9, "bn"), (1e6, "m"), (1e3, "k")):
+        if size >= cut:
+            return f"{value / cut:,.3g}{suffix}"
+    return f"{value:,.0f}"
+
+
 class Money:
     """Model money in a report's words: the manager's currency, scaled from the
     simulated firm to the real customer base (``scale`` real customers per simulated
@@ -162,15 +171,8 @@ class Money:
         value = amount * self.factor
         if not self.currency:
             return f"{value:+,.0f}" if sign else f"{value:,.0f}"
-        size = abs(value)
-        for cut, suffix in ((1e9, "bn"), (1e6, "m"), (1e3, "k")):
-            if size >= cut:
-                text = f"{size / cut:,.3g}{suffix}"
-                break
-        else:
-            text = f"{size:,.0f}"
         mark = "-" if value < 0 else ("+" if sign and value > 0 else "")
-        return f"{mark}{self.currency} {text}"
+        return f"{mark}{self.currency} {short(abs(value))}"
 
     def interval(self, low: float, high: float) -> str:
         """``[GBP 1.2m to GBP 3.4m]``-style bounds, signed."""

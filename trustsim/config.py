@@ -246,7 +246,7 @@ class Firm(Section):
     price: float = param(1.0, 0.5, 2.0, "price per encounter", ge=0.0)
     unit_cost: float = param(0.6, 0.2, 0.9, "cost per encounter", ge=0.0)
     mistake_revenue: float = param(
-        1.2, 0.4, 2.4, "revenue from an exploited mistake (1 to 6 times the margin)", ge=0.0
+        1.2, 0.4, 2.4, "revenue from an exploited mistake (range: 1 to 6 x default margin)", ge=0.0
     )
     warn_cost: float = param(0.05, 0.0, 0.3, "cost of a warning contact", ge=0.0)
     recovery_cost: float = param(0.5, 0.1, 2.0, "cost of resolving a complaint", ge=0.0)
@@ -359,7 +359,7 @@ def _inline_entrants(data: dict[str, Any]) -> dict[str, Any]:
             firm = event.get("firm")
             if isinstance(firm, Mapping):
                 if firms is None:
-                    given = data.get("firms", [f.model_dump() for f in DEFAULT_FIRMS])
+                    given = data.get("firms", default_firms())
                     firms = data["firms"] = list(given)
                 firms.append({"initial_share": 0.0, **firm})
                 data["events"][i] = {**event, "firm": firm.get("name")}
@@ -370,6 +370,13 @@ DEFAULT_FIRMS = (
     Firm(name="short_term", strategy="short_term"),
     Firm(name="trust_first", strategy="trust_first"),
 )
+
+
+def default_firms() -> list[dict[str, Any]]:
+    """The default firms as a file would write them, by name and strategy only, so
+    that every other field is still unset: an override, a preset or a business figure
+    (ODD 8.7) may fill it, and the schema's default otherwise."""
+    return [{"name": f.name, "strategy": f.strategy} for f in DEFAULT_FIRMS]
 
 
 class Scenario(Section):
@@ -664,9 +671,20 @@ def build_scenario(
         if scenario.business is None:
             return scenario
         given = "business" in (overrides or {})  # a whole new section: its figures win
-        return Scenario.model_validate(_with_business(_inline_entrants(data), scenario, given))
+        stated = scenario if given else _as_stated(raw, scenario)
+        return Scenario.model_validate(_with_business(_inline_entrants(data), stated, given))
     except ValidationError as exc:
         raise ConfigError(_explain(exc, data)) from None
+
+
+def _as_stated(raw: Mapping[str, Any], scenario: Scenario) -> Scenario:
+    """The market as its file states it, before overrides: the business figures are
+    mapped at the file's own price and purchase rate (ODD 8.7), so a lever that later
+    changes the price moves neither the unit cost nor what an overage earns."""
+    try:
+        return Scenario.model_validate(_plain(raw))
+    except ValidationError:  # only the overrides make the file valid
+        return scenario
 
 
 def _with_business(data: dict[str, Any], scenario: Scenario, force: bool) -> dict[str, Any]:
@@ -674,7 +692,7 @@ def _with_business(data: dict[str, Any], scenario: Scenario, force: bool) -> dic
     does not set it itself (a built scenario sets them all, so rebuilding keeps them),
     or everywhere if ``force`` (the section was just given as an override)."""
     if "firms" not in data:
-        data["firms"] = [f.model_dump() for f in DEFAULT_FIRMS]
+        data["firms"] = default_firms()
     firms = {f.get("name"): f for f in data["firms"] if isinstance(f, dict)}
     for key, value in mapped(scenario).items():
         section, *rest = key.split(".")
@@ -723,7 +741,7 @@ def set_dotted(data: dict[str, Any], key: str, value: object) -> None:
     for depth, part in enumerate(parts[:-1]):
         path = ".".join(parts[: depth + 1])
         if part == "firms" and "firms" not in node and depth == 0:
-            node["firms"] = Scenario().model_dump()["firms"]
+            node["firms"] = default_firms()
         child = _child(node, part, path)
         if child is None:
             child = node[part] = {}

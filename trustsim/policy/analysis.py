@@ -157,12 +157,16 @@ def _leaf_boxes(
     return boxes
 
 
+EVERY_MARKET = "in every market tried"
+"""How :func:`describe_box` words a box without bounds (the tree made no split)."""
+
+
 def describe_box(box: pd.DataFrame) -> str:
     """A box in words: ``market.review_rate > 0.031 and market.beta_rating <= 0.4``."""
     parts = []
     for parameter, low, high in zip(box["parameter"], box["low"], box["high"], strict=True):
         if parameter is None or pd.isna(parameter):
-            return "in every market tried"
+            return EVERY_MARKET
         low, high = float(low), float(high)
         if np.isfinite(low) and np.isfinite(high):
             parts.append(f"{parameter} between {low:.3g} and {high:.3g}")

@@ -16,11 +16,12 @@ from typing import TYPE_CHECKING, cast
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.axis import Axis
 from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from trustsim.business import Money, stated
-from trustsim.config import PRESETS, Scenario
+from trustsim.business import Money, short, stated
+from trustsim.config import PRESETS, ConfigError, Scenario
 from trustsim.io import write_bytes, write_text
 from trustsim.policy import PolicyResult, acting_firm, analysis, final_gain
 from trustsim.policy import bridge as bridges
@@ -53,6 +54,8 @@ def contrast_figure(result: PolicyResult, scenario: str = BASE_SCENARIO) -> Figu
         for week in event_weeks(result):
             ax.axvline(week, color="0.35", linestyle=":", linewidth=1.2)
         unit = f" ({money.currency})" if metric in MONEY_METRICS and money.currency else ""
+        if unit:
+            money_axis(ax.yaxis)
         ax.set_title(metric.replace("_", " ") + unit)
         ax.set_xlabel("week")
     for ax in axes.flat[len(metrics) :]:
@@ -99,7 +102,14 @@ def bridge_figure(result: PolicyResult, scenario: str = BASE_SCENARIO) -> Figure
         ax.set_title(f"{policy} minus {result.study.baseline_policy} "
                      f"({result.policy_firm(policy)}, week {result.study.horizon})")  # fmt: skip
         ax.set_xlabel(f"NPV difference ({money.currency or 'model units'})")
+        if money.currency:
+            money_axis(ax.xaxis)
     return fig
+
+
+def money_axis(axis: Axis) -> None:
+    """Tick labels in a manager's units (25m, 1.2bn), not matplotlib's 1e7 offset."""
+    axis.set_major_formatter(FuncFormatter(lambda value, _pos: short(value)))
 
 
 def event_weeks(result: PolicyResult) -> list[int]:
@@ -299,8 +309,10 @@ def headline(result: PolicyResult, policy: str) -> str:
                               & (result.rules.outcome == "does not pay")]  # fmt: skip
         if len(losing):
             best = losing[losing.box == losing.iloc[0]["box"]]
+            where = analysis.describe_box(best)
+            where = where if where == analysis.EVERY_MARKET else f"when {where}"
             text += (
-                f" It does not pay when {analysis.describe_box(best)} "
+                f" It does not pay {where} "
                 f"(coverage {best.iloc[0]['coverage']:.0%}, density {best.iloc[0]['density']:.0%})."
             )
     return text
@@ -641,8 +653,13 @@ def _horizon_table(result: PolicyResult, scenario: str = BASE_SCENARIO) -> pd.Da
                    zip(rows["metric"], rows["ci_low"], rows["ci_high"], strict=True)],
         "% of NPV": [share_of_npv(result, scenario, f, x) if m == "npv" else ""
                      for m, f, x in zip(rows["metric"], rows["firm"], rows["mean"], strict=True)],
-        "verdict": analysis.verdicts(rows).to_numpy(),
+        "verdict": [v if m in MONEY_METRICS else DIRECTION[v] for m, v in
+                    zip(rows["metric"], analysis.verdicts(rows), strict=True)],
     })  # fmt: skip
+
+
+DIRECTION = {"pays": "higher", "loses": "lower", "inconclusive": "inconclusive"}
+"""A verdict on an outcome that is not money: a policy cannot 'pay' in reputation."""
 
 
 def _intervals(rows: pd.DataFrame, number: str) -> list[str]:
@@ -764,11 +781,16 @@ def business_table(result: PolicyResult) -> pd.DataFrame:
         if value is None:
             continue
         rows.append({
-            "business figure": figure, "stated": f"{value:,.4g}",
+            "business figure": figure, "stated": _figure(value),
             "simulated (base market, baseline policy)": simulated.get(figure, ""),
             "source": business.sources.get(figure, "not given"),
         })  # fmt: skip
     return pd.DataFrame(rows)
+
+
+def _figure(value: float) -> str:
+    """A stated figure as a manager wrote it: ``2,000,000``, ``15``, ``0.06``."""
+    return f"{value:,.0f}" if value >= 1000 and value == int(value) else f"{value:,.4g}"
 
 
 def simulated_figures(result: PolicyResult) -> dict[str, str]:
@@ -955,11 +977,15 @@ def response_figure(opt: OptimumResult) -> Figure:
                    edgecolors="#b5442c", label="within the noise of the best")  # fmt: skip
         ax.set_xlabel(levers[0])
         ax.set_ylabel(f"{o.iloc[0]['criterion']} ({unit})")
+        if money.currency:
+            money_axis(ax.yaxis)
         ax.legend(fontsize=9)
     else:
         table = r.pivot(index=levers[1], columns=levers[0], values="criterion") * money.factor
         image = ax.pcolormesh(table.columns, table.index, table.to_numpy(), shading="nearest")
-        fig.colorbar(image, ax=ax, label=f"{o.iloc[0]['criterion']} ({unit})")
+        bar = fig.colorbar(image, ax=ax, label=f"{o.iloc[0]['criterion']} ({unit})")
+        if money.currency:
+            money_axis(bar.ax.yaxis)
         ax.plot(o.iloc[0]["best"], o.iloc[1]["best"], marker="*", color="white", markersize=16,
                 markeredgecolor="black")  # fmt: skip
         ax.set_xlabel(levers[0])
@@ -976,6 +1002,20 @@ CRITERIA = {
 }
 
 
+def _edge(base: Scenario, lever: str, best: float, low: float, high: float, step: float) -> str:
+    """What a best value at the edge of the searched range means: the range may be too
+    narrow, unless the lever cannot go further (a warn rate of 0 or 1)."""
+    beyond = best - step if best == low else best + step
+    try:
+        base.with_overrides({lever: beyond})
+    except ConfigError:
+        return f"{best:g} is the {'lowest' if best == low else 'highest'} value {lever} can take"
+    return (
+        f"it lies at the edge of the range searched ({low:g} to {high:g}): widen the range "
+        f"before reading it as an optimum"
+    )
+
+
 def optimum_sentence(opt: OptimumResult) -> str:
     """The best setting in words: value, interval, the flat region, the criterion."""
     spec, study = opt.study.optimize, opt.study
@@ -990,11 +1030,6 @@ def optimum_sentence(opt: OptimumResult) -> str:
         lever, best = str(row["lever"]), float(row["best"])
         low, high = spec.levers[lever]
         flat_low, flat_high = float(row["flat_low"]), float(row["flat_high"])
-        if best in (low, high):
-            parts.append(
-                f"the best {lever} lies at the edge of the range searched ({low:g} to "
-                f"{high:g}): widen it before reading an optimum"
-            )
         flat = (
             f"anything between {flat_low:.3g} and {flat_high:.3g} is within the noise of the "
             f"best grid value" if flat_low < flat_high
@@ -1004,6 +1039,8 @@ def optimum_sentence(opt: OptimumResult) -> str:
             f"the best {lever} is {best:.3g} [95% interval {float(row['ci_low']):.3g} to "
             f"{float(row['ci_high']):.3g}]; {flat} (grid step {float(row['grid_step']):.3g})"
         )
+        if best in (low, high):
+            parts.append(_edge(study.base, lever, best, low, high, float(row["grid_step"])))
     top = float(opt.optimum["value"].iloc[0])
     return (
         f"Ranked by {what} {firm}'s {spec.metric.replace('_', ' ')} at week {study.horizon} "
