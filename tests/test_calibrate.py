@@ -3,6 +3,7 @@ known parameter, resuming after a kill, and the calibrated scenario end to end."
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import sys
@@ -141,6 +142,16 @@ def test_a_fit_recovers_a_known_parameter(recovered: calibrate.FitResult) -> Non
     final = recovered.final()
     assert final["weight"].sum() == pytest.approx(1.0)
     assert (recovered.epsilons["epsilon"].diff().dropna() < 0).all()  # thresholds fall
+
+
+def test_a_fit_records_what_made_it(recovered: calibrate.FitResult) -> None:
+    from trustsim.io import folder_kind
+
+    manifest = json.loads((recovered.folder / "manifest.json").read_text())
+    assert {"pyabc", "SALib", "numpy", "trustsim"} <= set(manifest["versions"])
+    assert manifest["fit"]["parameters"].keys() == {"market.review_rate"}
+    assert {"git_commit", "uncommitted_changes"} <= set(manifest)
+    assert folder_kind(recovered.folder) == "fit"  # the manifest does not make it a run
 
 
 def test_the_calibrated_scenario_runs(recovered: calibrate.FitResult, tmp_path: Path) -> None:

@@ -58,6 +58,8 @@ def folder_kind(folder: Path) -> str | None:
             data = json.loads(manifest.read_text())
         except (ValueError, OSError):
             return "other"
+        if "fit" in data:
+            return "fit"
         return "experiment" if "experiment_hash" in data else "run"
     if (folder / "runs" / "manifest.json").exists():
         return "study"

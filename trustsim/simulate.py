@@ -23,7 +23,10 @@ if TYPE_CHECKING:
 
 PACKAGES = (
     "trustsim", "mesa", "numpy", "numba", "scipy", "networkx", "pandas", "pydantic", "SALib",
+    "scikit-learn", "pyabc",
 )  # fmt: skip
+"""The packages whose versions a manifest records: each decides some result (SALib draws
+sensitivity designs, scikit-learn finds the policy lab's boxes, pyabc fits)."""
 
 
 @dataclass

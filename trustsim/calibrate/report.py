@@ -14,7 +14,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from trustsim.calibrate.spec import FitSpec
-from trustsim.io import write_parquet, write_text
+from trustsim.io import write_json, write_parquet, write_text
 from trustsim.policy.report import Block, publish
 
 if TYPE_CHECKING:
@@ -87,8 +87,25 @@ def finish(spec: FitSpec, out: Path, history: Any, keys: tuple[str, ...]) -> Fit
     write_parquet(out / "posterior.parquet", posterior)
     write_parquet(out / "summary.parquet", table)
     write_text(out / "calibrated.yaml", calibrated_yaml(result))
+    write_json(out / "manifest.json", fit_manifest(spec))
     result.report = write_report(result)
     return result
+
+
+def fit_manifest(spec: FitSpec) -> dict[str, Any]:
+    """What made a fit: the fit file as read, the whole scenario, the package versions
+    (pyabc's among them) and the git commit with an uncommitted-changes flag."""
+    from datetime import UTC, datetime
+
+    from trustsim.simulate import source_control, versions
+
+    return {
+        "fit": spec.model_dump(mode="json"),
+        "scenario": spec.base.model_dump(mode="json"),
+        "versions": versions(),
+        **source_control(),
+        "written": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
 
 
 def calibrated_yaml(result: FitResult) -> str:
