@@ -1,5 +1,6 @@
 """ODD 8.1's parameter tables against the schema in ``config.py``: every parameter,
-its default and its sensitivity range, both ways, so that the two cannot drift."""
+its default and its sensitivity range, both ways, so that the two cannot drift; and
+every row states its unit and where its default comes from."""
 
 from __future__ import annotations
 
@@ -12,25 +13,31 @@ import pytest
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
-from trustsim.config import Firm, Scenario
+from trustsim.config import Firm, Scenario, describe
 from trustsim.network import NetworkSpec
 
 ODD = Path(__file__).resolve().parents[1] / "docs" / "ODD.md"
 ROW = re.compile(
-    r"^\| `(?P<key>[a-z_]+\.[a-z0-9_<>.]+)` \| (?P<default>[^|]+) \| [^|]+ \| (?P<range>[^|]+) \|$"
+    r"^\| `(?P<key>[a-z_]+\.[a-z0-9_<>.]+)` \| (?P<default>[^|]+) \| [^|]+ \| (?P<range>[^|]+) "
+    r"\| (?P<unit>[^|]+) \| (?P<source>[^|]+) \|$"
 )
 NOT_PARAMETERS = {"network", "firms", "events", "business"}
 
 
 def odd_rows() -> dict[str, tuple[str, str]]:
     """ODD 8.1's rows: key -> (default, range) as written."""
+    return {key: (row["default"], row["range"]) for key, row in odd_table().items()}
+
+
+def odd_table() -> dict[str, dict[str, str]]:
+    """ODD 8.1's rows: key -> every column as written."""
     text = ODD.read_text()
     section = text.split("### 8.1 ", 1)[1].split("\n### ", 1)[0]
-    rows = {}
+    rows: dict[str, dict[str, str]] = {}
     for line in section.splitlines():
         match = ROW.match(line.strip())
         if match:
-            rows[match["key"]] = (match["default"].strip(), match["range"].strip())
+            rows[match["key"]] = {k: v.strip() for k, v in match.groupdict().items()}
     return rows
 
 
@@ -89,3 +96,18 @@ def test_each_default_and_range_is_the_one_the_odd_states(key: str) -> None:
     else:
         low, high = (float(x) for x in written_range.strip("[]").split(","))
         assert (low, high) == tuple(map(float, sensitivity)), f"{key}: ODD {written_range}"
+
+
+SOURCES = ("calibrated", "published", "assumed", "structural")
+
+
+def test_every_parameter_has_a_unit_and_a_source_of_a_known_kind() -> None:
+    for key, row in odd_table().items():
+        assert row["unit"], f"{key}: no unit"
+        assert row["source"].startswith(SOURCES), f"{key}: source {row['source']!r}"
+    # a parameter whose description in config.py says it was calibrated (ODD 8.4) is
+    # calibrated in the ODD too (reports read the description: the two must agree)
+    said = {k for k in odd_table() if "<i>" not in k and "calibrated" in describe(k)}
+    assert len(said) >= 5
+    odd = {k for k, row in odd_table().items() if row["source"].startswith("calibrated")}
+    assert said == odd

@@ -155,7 +155,7 @@ class WordOfMouth(Section):
     p_positive: float = prob(0.3, 0.05, 0.6, "P(tell a neighbour | good story)")
     p_negative: float = prob(0.6, 0.1, 1.0, "P(tell a neighbour | bad story)")
     p_story: float = prob(
-        0.09, 0.04, 0.2, "P(an ordinary satisfying encounter becomes a mild positive story)"
+        0.09, 0.04, 0.2, "P(a satisfying encounter becomes a mild story) (calibrated, ODD 8.4)"
     )
     weight: float = prob(0.3, 0.05, 0.8, "weight of a message relative to own experience")
 
