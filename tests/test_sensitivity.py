@@ -19,6 +19,7 @@ from trustsim.sensitivity import (
     Problem,
     analyze_function,
     analyze_outputs,
+    noise_parts,
     noise_share,
     output_value,
     report,
@@ -107,6 +108,29 @@ def test_noise_share_separates_signal_from_noise() -> None:
     assert share["signal"] < 0.15
     assert share["noise"] > 0.9
     assert noise_share(np.ones((5, 1))) != noise_share(np.ones((5, 1)))  # NaN: one replication
+
+
+def test_noise_splits_into_the_seeds_main_effect_and_its_interaction() -> None:
+    # y = x + a s + b x s with x, s independent N(0, 1): shares 1 : a^2 : b^2 of the variance
+    rng = np.random.default_rng(11)
+    x, s = rng.normal(size=(400, 1)), rng.normal(size=(1, 400))
+    a, b = 1.0, 0.5
+    seed, interaction = noise_parts(x + a * s + b * x * s)
+    total = 1 + a**2 + b**2
+    assert seed == pytest.approx(a**2 / total, abs=0.05)
+    assert interaction == pytest.approx(b**2 / total, abs=0.03)
+    # no interaction: the seed only shifts every point alike
+    assert noise_parts(x + a * s)[1] == pytest.approx(0.0, abs=1e-12)
+
+
+def test_a_seed_that_shifts_every_point_alike_is_no_warning() -> None:
+    # `noisy` draws its noise from the seed alone, the same at every point (common random
+    # numbers): all of it is the seed's main effect, which cancels from the indices
+    ranges = {"a": (0.0, 1.0), "b": (0.0, 1.0)}
+    table = analyze_function(noisy, ranges, method="sobol", n=64, seed=5, replications=4)
+    parts = table.groupby("output")[["seed_share", "interaction_share"]].first()
+    assert parts.loc["noise", "seed_share"] > 0.9
+    assert parts.loc["noise", "interaction_share"] < 1e-9
 
 
 def test_convergence_subsamples_and_flags_a_dummy() -> None:
@@ -260,14 +284,19 @@ def test_bad_sensitivity_files_exit_2(tmp_path: Path, design: dict[str, Any], me
     assert message in result.stderr and "Traceback" not in result.stderr
 
 
-def synthetic_indices(values: dict[str, tuple[float, float, bool]], noise: float) -> pd.DataFrame:
-    """A Sobol ST table at n = 8 and 16 (the ranking reversed at 8) for one output."""
+def synthetic_indices(
+    values: dict[str, tuple[float, float, bool]], noise: float, interaction: float = 0.0
+) -> pd.DataFrame:
+    """A Sobol ST table at n = 8 and 16 (the ranking reversed at 8) for one output;
+    ``noise`` is the replication noise share, ``interaction`` the seed x parameter part."""
     rows = []
     for n, order in ((8, -1), (16, 1)):
         for factor, (value, conf, flag) in values.items():
             rows.append({"output": "y", "factor": factor, "index": "ST", "n": n,
                          "value": value * (1 if order > 0 else 1 / (1 + value)),
-                         "conf": conf, "flag": flag, "noise_share": noise})  # fmt: skip
+                         "conf": conf, "flag": flag, "noise_share": noise,
+                         "seed_share": noise - interaction,
+                         "interaction_share": interaction})  # fmt: skip
     return pd.DataFrame(rows)
 
 
@@ -291,5 +320,11 @@ def test_the_report_ranks_clear_factors_and_speaks_of_convergence() -> None:
     indices = synthetic_indices({"a": (0.6, 0.05, False), "b": (0.2, 0.3, True)}, 0.1)
     text = report(indices, fake_experiment(3), {})
     assert "`a` matters most" in text and "too small" not in text
-    assert "Replication noise is 10%" in text
+    assert "Replication noise is 10%" in text and "Warning" not in text
+    # the same noise, mostly seed x parameter interaction: now it is worth a warning
+    noisy_text = report(
+        synthetic_indices({"a": (0.6, 0.05, False)}, 0.5, 0.3), fake_experiment(3), {}
+    )
+    assert "20% is the seed's main effect" in noisy_text
+    assert "Warning: the interaction is large" in noisy_text
     assert "The ranking is the same at n = 8 and n = 16" in text

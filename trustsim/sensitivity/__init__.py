@@ -7,9 +7,10 @@ What goes wrong around the estimators, and what this module does about it:
 - **One ``second_order`` flag** drives both sampling and analysis.
 - **Sample size.** Sobol needs a power of two, checked when the file loads.
 - **Noise.** With replications per point (common random numbers), the share
-  of output variance that is replication noise is reported, indices are
-  computed on replication means, and a warning is given in words when noise
-  is large against the parameter effects.
+  of output variance that is replication noise is reported, split into the
+  seed's main effect (it cancels from the indices) and the seed x parameter
+  interaction (it moves them); indices are computed on replication means, and
+  a warning is given in words when the interaction is large.
 - **Convergence.** Indices are recomputed on growing sub-samples (powers of
   two) with bootstrap intervals. An index that is negative, or whose interval
   includes zero, is flagged.
@@ -29,6 +30,7 @@ from trustsim.sensitivity.analysis import (
     analyze_outputs,
     flag,
     main_index,
+    noise_parts,
     noise_share,
 )
 from trustsim.sensitivity.convergence import convergence_in_words, subsample_sizes
@@ -55,6 +57,7 @@ __all__ = [
     "experiment_outputs",
     "flag",
     "main_index",
+    "noise_parts",
     "noise_share",
     "output_value",
     "report",

@@ -52,6 +52,32 @@ def noise_share(values: np.ndarray) -> float:
     return float(min(1.0, values.var(axis=1, ddof=1).mean() / total))
 
 
+def noise_parts(values: np.ndarray) -> tuple[float, float]:
+    """The replication noise split in two (NaN, NaN with one replication): the seed's
+    main effect and the seed x parameter interaction, each as a share of the variance.
+
+    ``values`` is (points, replications) with replication r on the same random streams
+    at every point (common random numbers). A two-way decomposition without
+    replication: the seed's main effect is the spread of the replications' means over
+    points; it shifts every point alike and cancels from the indices. The interaction
+    is what is left once point and seed means are removed; it changes the indices, so
+    it is the part worth a warning. The two add up to :func:`noise_share`'s numerator
+    (up to degrees of freedom).
+    """
+    points, reps = values.shape
+    if reps < 2:
+        return float("nan"), float("nan")
+    grand = values.mean()
+    total = float(((values - grand) ** 2).sum())
+    if total == 0:
+        return 0.0, 0.0
+    by_point = values.mean(axis=1, keepdims=True)
+    by_seed = values.mean(axis=0, keepdims=True)
+    seed = points * float(((by_seed - grand) ** 2).sum()) / total
+    interaction = float(((values - by_point - by_seed + grand) ** 2).sum()) / total
+    return seed, interaction
+
+
 def analyze_outputs(
     problem: Problem,
     x: np.ndarray,
@@ -65,7 +91,7 @@ def analyze_outputs(
 
     ``x`` has one row per design point; each ``y[output]`` is (points, replications),
     rows in design order. Returns a tidy table: output, factor, index, value, conf,
-    n (base sample size), flag, noise_share.
+    n (base sample size), flag, noise_share, seed_share, interaction_share.
     """
     block = problem.block()
     n = x.shape[0] // block
@@ -73,6 +99,7 @@ def analyze_outputs(
     for output, values in y.items():
         values = np.asarray(values, dtype=float).reshape(x.shape[0], -1)
         noise = noise_share(values)
+        seed_part, interaction = noise_parts(values)
         means = values.mean(axis=1)
         for size in subsample_sizes(n):
             rows = size * block
@@ -92,6 +119,8 @@ def analyze_outputs(
             table.insert(0, "output", output)
             table["n"] = size
             table["noise_share"] = noise
+            table["seed_share"] = seed_part
+            table["interaction_share"] = interaction
             frames.append(table)
     result = pd.concat(frames, ignore_index=True)
     result["flag"] = [
@@ -131,7 +160,8 @@ def analyze_function(
     pandas.DataFrame
         One row per output and parameter. Sobol: ``S1``, ``S1_conf``, ``ST``,
         ``ST_conf``. Morris: ``mu_star``, ``mu_star_conf``, ``sigma``. PAWN:
-        ``pawn_median`` and friends. Each has the output's ``noise_share``.
+        ``pawn_median`` and friends. Each has the output's ``noise_share``, split
+        into ``seed_share`` and ``interaction_share`` (:func:`noise_parts`).
     """
     if method not in METHODS:
         raise ValueError(f"method: must be one of {', '.join(METHODS)} (got {method!r})")
@@ -163,8 +193,8 @@ def analyze_function(
         index=["output", "factor"], columns="index", values="conf", sort=False
     )
     wide = wide.join(conf.add_suffix("_conf"))
-    noise = final.groupby("output", sort=False)["noise_share"].first()
     wide = wide.reset_index().rename(columns={"factor": "parameter"})
-    wide["noise_share"] = wide["output"].map(noise)
+    for column in ("noise_share", "seed_share", "interaction_share"):
+        wide[column] = wide["output"].map(final.groupby("output", sort=False)[column].first())
     wide.columns.name = None
     return wide

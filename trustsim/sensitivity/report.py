@@ -12,7 +12,7 @@ from trustsim.sensitivity.analysis import main_index
 from trustsim.sensitivity.convergence import convergence_in_words
 from trustsim.sensitivity.outputs import analysis_of
 
-NOISE_WARNING = 0.2  # share of variance from replication noise worth a warning
+NOISE_WARNING = 0.2  # share of variance from the seed x parameter interaction worth a warning
 
 
 def report(indices: pd.DataFrame, experiment: Experiment, censored: Mapping[str, float]) -> str:
@@ -61,15 +61,7 @@ def report(indices: pd.DataFrame, experiment: Experiment, censored: Mapping[str,
         lines += small_sample_warnings(table, key, n)
         noise = float(table["noise_share"].iloc[0])
         if np.isfinite(noise):
-            verdict = (
-                "**Warning: replication noise is large against the parameter "
-                "effects**; add replications or treat small indices as noise"
-                if noise > NOISE_WARNING
-                else "small against the parameter effects"
-            )
-            lines.append(
-                f"Replication noise is {100 * noise:.0f}% of this output's variance: {verdict}."
-            )
+            lines.append(noise_in_words(table))
         else:
             lines.append(
                 "Replication noise was not measured (one replication per point): "
@@ -84,6 +76,24 @@ def report(indices: pd.DataFrame, experiment: Experiment, censored: Mapping[str,
             )
         lines.append("")
     return "\n".join(lines)
+
+
+def noise_in_words(table: pd.DataFrame) -> str:
+    """The replication noise in two parts, warning on the one that biases the indices."""
+    seed = float(table["seed_share"].iloc[0])
+    interaction = float(table["interaction_share"].iloc[0])
+    verdict = (
+        "**Warning: the interaction is large against the parameter effects**; add "
+        "replications or treat small indices as noise"
+        if interaction > NOISE_WARNING
+        else "small against the parameter effects"
+    )
+    return (
+        f"Replication noise is {100 * (seed + interaction):.0f}% of this output's variance: "
+        f"{100 * seed:.0f}% is the seed's main effect, which common random numbers cancel "
+        f"from the indices, and {100 * interaction:.0f}% its interaction with the "
+        f"parameters, which moves them: {verdict}."
+    )
 
 
 def small_sample_warnings(table: pd.DataFrame, key: str, n: int) -> list[str]:
