@@ -319,8 +319,12 @@ def test_the_report_never_calls_a_factor_whose_interval_includes_zero_the_most_i
 def test_the_report_ranks_clear_factors_and_speaks_of_convergence() -> None:
     indices = synthetic_indices({"a": (0.6, 0.05, False), "b": (0.2, 0.3, True)}, 0.1)
     text = report(indices, fake_experiment(3), {})
-    assert "`a` matters most" in text and "too small" not in text
-    assert "Replication noise is 10%" in text and "Warning" not in text
+    assert "`a` matters most" in text
+    # b's interval (0.3) is wider than b's index (0.2): that index is flagged, a's is not
+    assert "the interval is wider than the index itself for `b`)" in text
+    narrow = report(synthetic_indices({"a": (0.6, 0.05, False)}, 0.1), fake_experiment(3), {})
+    assert "too small" not in narrow
+    assert "Replication noise is 10%" in text and "Warning: the interaction" not in text
     # the same noise, mostly seed x parameter interaction: now it is worth a warning
     noisy_text = report(
         synthetic_indices({"a": (0.6, 0.05, False)}, 0.5, 0.3), fake_experiment(3), {}
@@ -328,3 +332,15 @@ def test_the_report_ranks_clear_factors_and_speaks_of_convergence() -> None:
     assert "20% is the seed's main effect" in noisy_text
     assert "Warning: the interaction is large" in noisy_text
     assert "The ranking is the same at n = 8 and n = 16" in text
+
+
+def test_a_first_order_index_above_the_total_beyond_both_intervals_is_flagged() -> None:
+    indices = synthetic_indices({"a": (0.6, 0.05, False), "b": (0.2, 0.02, False)}, 0.1)
+    final = indices[indices["n"] == 16]
+    s1 = final.assign(index="S1")
+    s1.loc[s1.factor == "a", "value"] = 0.5  # below a's ST: fine
+    s1.loc[s1.factor == "b", "value"] = 0.3  # 0.3 - 0.02 > 0.2 + 0.02: impossible
+    text = report(pd.concat([indices, s1]), fake_experiment(3), {})
+    assert "S1 exceeds ST beyond their intervals for `b`**" in text
+    s1.loc[s1.factor == "b", "value"] = 0.23  # within the intervals: not flagged
+    assert "S1 exceeds ST" not in report(pd.concat([indices, s1]), fake_experiment(3), {})

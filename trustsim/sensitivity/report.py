@@ -59,6 +59,7 @@ def report(indices: pd.DataFrame, experiment: Experiment, censored: Mapping[str,
                 f"{', '.join(f'`{w}`' for w in weak)}."
             )
         lines += small_sample_warnings(table, key, n)
+        lines += first_above_total(indices[indices["n"] == n], str(output))
         noise = float(table["noise_share"].iloc[0])
         if np.isfinite(noise):
             lines.append(noise_in_words(table))
@@ -96,14 +97,35 @@ def noise_in_words(table: pd.DataFrame) -> str:
     )
 
 
+def first_above_total(final: pd.DataFrame, output: str) -> list[str]:
+    """Flag factors whose first-order index exceeds their total index beyond both
+    intervals: impossible in the limit, so a sign that the estimates are unreliable."""
+    rows = final[final["output"] == output]
+    s1 = rows[rows["index"] == "S1"].set_index("factor")
+    st = rows[rows["index"] == "ST"].set_index("factor")
+    if s1.empty or st.empty:
+        return []
+    both = s1.add_suffix("_s1").join(st.add_suffix("_st"), how="inner")
+    beyond = both[both["value_s1"] - both["conf_s1"] > both["value_st"] + both["conf_st"]]
+    if beyond.empty:
+        return []
+    names = ", ".join(f"`{f}`" for f in beyond.index)
+    return [
+        f"**Warning: S1 exceeds ST beyond their intervals for {names}**, which is impossible "
+        f"in the limit: those estimates are unreliable at this sample size; raise `design.n`."
+    ]
+
+
 def small_sample_warnings(table: pd.DataFrame, key: str, n: int) -> list[str]:
     """Say when the base sample is too small to separate the indices."""
     problems = []
     if key == "ST" and (table["value"] > 1).any():
         problems.append("total-order indices above 1, which is impossible in the limit")
-    conf, value = table["conf"], table["value"].abs()
-    if conf.notna().any() and (conf > value).mean() > 0.5:
-        problems.append("intervals wider than most indices")
+    wide = table.loc[table["conf"] > table["value"].abs(), "factor"].tolist()
+    if wide:
+        problems.append(
+            f"the interval is wider than the index itself for {', '.join(f'`{f}`' for f in wide)}"
+        )
     if not problems:
         return []
     return [
