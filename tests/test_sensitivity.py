@@ -25,6 +25,7 @@ from trustsim.sensitivity import (
     report,
     subsample_sizes,
 )
+from trustsim.sensitivity.convergence import convergence_in_words
 
 ROOT = Path(__file__).resolve().parents[1]
 PI = np.pi
@@ -344,3 +345,16 @@ def test_a_first_order_index_above_the_total_beyond_both_intervals_is_flagged() 
     assert "S1 exceeds ST beyond their intervals for `b`**" in text
     s1.loc[s1.factor == "b", "value"] = 0.23  # within the intervals: not flagged
     assert "S1 exceeds ST" not in report(pd.concat([indices, s1]), fake_experiment(3), {})
+
+
+def test_convergence_has_a_screening_a_ranking_and_an_index_verdict() -> None:
+    wide = synthetic_indices({"a": (0.6, 0.05, False), "b": (0.2, 0.3, True)}, 0.1)
+    text = convergence_in_words(wide, "y", "ST")
+    assert "screening has converged" in text and "ranking of those factors is the same" in text
+    assert "indices have not converged" in text and "50% of the largest index" in text
+    narrow = synthetic_indices({"a": (0.6, 0.01, False), "b": (0.3, 0.02, False)}, 0.1)
+    assert "the indices have converged" in convergence_in_words(narrow, "y", "ST")
+    # b clears zero only at the larger sample: screening has not converged yet
+    moved = narrow.copy()
+    moved.loc[(moved.n == 8) & (moved.factor == "b"), "flag"] = True
+    assert "screening has not converged" in convergence_in_words(moved, "y", "ST")
