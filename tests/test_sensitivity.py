@@ -122,6 +122,9 @@ def test_noise_splits_into_the_seeds_main_effect_and_its_interaction() -> None:
     assert interaction == pytest.approx(b**2 / total, abs=0.03)
     # no interaction: the seed only shifts every point alike
     assert noise_parts(x + a * s)[1] == pytest.approx(0.0, abs=1e-12)
+    # the parts add up to the noise share, at any number of replications
+    few = x[:50] + a * s[:, :3] + b * x[:50] * s[:, :3]
+    assert sum(noise_parts(few)) == pytest.approx(noise_share(few))
 
 
 def test_a_seed_that_shifts_every_point_alike_is_no_warning() -> None:
@@ -226,6 +229,13 @@ def test_sensitivity_cli_writes_tables_figures_report_and_resumes(tmp_path: Path
     ):
         assert (out / name).exists(), name
     table = pd.read_parquet(out / "sensitivity.parquet")
+    # the SALib-style wide table at the final n, as CSV and Parquet, agrees with the tidy one
+    wide = pd.read_csv(out / "indices_wide.csv")
+    pd.testing.assert_frame_equal(wide, pd.read_parquet(out / "indices_wide.parquet"))
+    assert {"output", "parameter", "S1", "S1_conf", "ST", "ST_conf"} <= set(wide.columns)
+    final = table[(table.n == table.n.max()) & (table["index"] == "ST")]
+    tidy = final.set_index(["output", "factor"])["value"]
+    assert np.allclose(wide.set_index(["output", "parameter"])["ST"].loc[tidy.index], tidy)
     assert {
         "output",
         "method",

@@ -32,6 +32,7 @@ from trustsim.sensitivity.analysis import (
     main_index,
     noise_parts,
     noise_share,
+    wide_table,
 )
 from trustsim.sensitivity.convergence import convergence_in_words, subsample_sizes
 from trustsim.sensitivity.outputs import (
@@ -64,4 +65,5 @@ __all__ = [
     "run_sensitivity",
     "small_sample_warnings",
     "subsample_sizes",
+    "wide_table",
 ]

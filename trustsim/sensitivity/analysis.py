@@ -61,8 +61,8 @@ def noise_parts(values: np.ndarray) -> tuple[float, float]:
     replication: the seed's main effect is the spread of the replications' means over
     points; it shifts every point alike and cancels from the indices. The interaction
     is what is left once point and seed means are removed; it changes the indices, so
-    it is the part worth a warning. The two add up to :func:`noise_share`'s numerator
-    (up to degrees of freedom).
+    it is the part worth a warning. The two add up to :func:`noise_share` (before its
+    clipping at 1).
     """
     points, reps = values.shape
     if reps < 2:
@@ -73,8 +73,10 @@ def noise_parts(values: np.ndarray) -> tuple[float, float]:
         return 0.0, 0.0
     by_point = values.mean(axis=1, keepdims=True)
     by_seed = values.mean(axis=0, keepdims=True)
-    seed = points * float(((by_seed - grand) ** 2).sum()) / total
-    interaction = float(((values - by_point - by_seed + grand) ** 2).sum()) / total
+    # the same degrees-of-freedom correction as noise_share, so the parts add up to it
+    scale = (points * reps - 1) / (points * (reps - 1)) / total
+    seed = scale * points * float(((by_seed - grand) ** 2).sum())
+    interaction = scale * float(((values - by_point - by_seed + grand) ** 2).sum())
     return seed, interaction
 
 
@@ -185,9 +187,16 @@ def analyze_function(
     full = analyze_outputs(
         problem, x, outputs, bootstrap=bootstrap, conf_level=conf_level, seed=seed
     )
-    final = full[full["n"] == n]
+    return wide_table(full)
+
+
+def wide_table(indices: pd.DataFrame) -> pd.DataFrame:
+    """The indices at the final sample size as SALib users read them: one row per
+    output and parameter, a column per index and its ``_conf`` (S1, S1_conf, ST,
+    ST_conf; S2 pairs as their own rows, ``a x b``), and the noise shares."""
+    final = indices[indices["n"] == indices["n"].max()]
     wide = final.pivot_table(
-        index=["output", "factor"], columns="index", values="value", sort=False
+        index=["output", "factor"], columns="index", values="value", sort=False, dropna=False
     )
     conf = final.dropna(subset=["conf"]).pivot_table(
         index=["output", "factor"], columns="index", values="conf", sort=False

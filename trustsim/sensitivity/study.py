@@ -11,7 +11,7 @@ import pandas as pd
 from trustsim.experiment.runner import OnResult
 from trustsim.experiment.salib import problem_for
 from trustsim.experiment.spec import Experiment
-from trustsim.sensitivity.analysis import analyze_outputs, main_index
+from trustsim.sensitivity.analysis import analyze_outputs, main_index, wide_table
 from trustsim.sensitivity.outputs import (
     analysis_of,
     censored_share,
@@ -80,6 +80,9 @@ def run_sensitivity(
     )
     indices.insert(1, "method", problem.method)
     write_parquet(out / "sensitivity.parquet", indices)
+    wide = wide_table(indices)
+    write_parquet(out / "indices_wide.parquet", wide)
+    atomic_write(out / "indices_wide.csv", lambda tmp: wide.to_csv(tmp, index=False))
     per_run = pd.DataFrame({name: v.ravel() for name, v in values.items()})
     per_run.insert(
         0,
