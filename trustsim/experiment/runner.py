@@ -202,8 +202,12 @@ def _stream(
     executor: ThreadCapped, experiment: Experiment, todo: list[RunSpec]
 ) -> Iterator[Outcome]:
     """Results as they finish, with at most ``WINDOW`` tasks in flight."""
-    if todo and not isinstance(executor.inner, SerialExecutor):
+    serial = isinstance(executor.inner, SerialExecutor)
+    if todo and not serial:
         warm_up()  # compile the kernels here once; the workers then load them from the cache
+    # a serial executor runs each task as it is submitted: submit one at a time, so that
+    # each run is written before the next starts and a Ctrl-C keeps every finished run
+    window = 1 if serial else WINDOW
     pending: dict[Future[Any], RunSpec] = {}
     queue = iter(todo)
     try:
@@ -211,7 +215,7 @@ def _stream(
             for spec in queue:
                 task = Task(spec, experiment.base, experiment.horizon, experiment.outputs)
                 pending[executor.submit(execute, task)] = spec
-                if len(pending) >= WINDOW:
+                if len(pending) >= window:
                     break
             if not pending:
                 return
