@@ -368,3 +368,23 @@ def test_convergence_has_a_screening_a_ranking_and_an_index_verdict() -> None:
     moved = narrow.copy()
     moved.loc[(moved.n == 8) & (moved.factor == "b"), "flag"] = True
     assert "screening has not converged" in convergence_in_words(moved, "y", "ST")
+
+
+def test_the_morris_figure_shows_intervals_reference_lines_and_every_factor() -> None:
+    from matplotlib.container import ErrorbarContainer
+
+    from trustsim.plots import SIGMA_RATIOS, morris_figure
+
+    table = analyze_function(linear, {"a": (0, 1), "b": (0, 1), "c": (0, 1)}, method="morris",
+                             n=20, seed=3)  # fmt: skip
+    indices = table.melt(id_vars=["output", "parameter"], value_vars=["mu_star", "mu", "sigma"],
+                         var_name="index").rename(columns={"parameter": "factor"})  # fmt: skip
+    conf = table.set_index("parameter")["mu_star_conf"]
+    indices["conf"] = indices["factor"].map(conf).where(indices["index"] == "mu_star")
+    indices["n"] = 20
+    ax = morris_figure(indices).axes[0]
+    bars = [c for c in ax.containers if isinstance(c, ErrorbarContainer)]
+    assert len(bars) == 3 and all(c.has_xerr for c in bars)
+    assert sorted(t.get_text() for t in ax.get_legend().get_texts()) == ["a", "b", "c"]
+    dotted = [line for line in ax.get_lines() if line.get_linestyle() == ":"]
+    assert len(dotted) == len(SIGMA_RATIOS)

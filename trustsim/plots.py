@@ -269,27 +269,39 @@ def indices_figure(indices: pd.DataFrame) -> Figure:
     return fig
 
 
+SIGMA_RATIOS = (0.1, 0.5, 1.0)
+"""sigma / mu* lines that sort a factor's effect: below 0.1 almost linear, below 0.5
+monotonic, below 1 almost monotonic, above 1 non-linear or interacting (Garcia Sanchez
+et al. 2014)."""
+
+
 def morris_figure(indices: pd.DataFrame) -> Figure:
-    """Morris mu* against sigma, one panel per output: far right matters, high up interacts."""
+    """Morris mu* against sigma, one panel per output: far right matters, high up
+    interacts. mu* has its bootstrap interval; dotted lines mark sigma / mu* = 0.1,
+    0.5 and 1; each factor has its own colour in a legend, so no label overlaps."""
     final = indices[indices["n"] == indices["n"].max()]
     outputs = list(dict.fromkeys(final["output"]))
-    fig, axes = _panels(len(outputs))
+    fig, axes = _panels(len(outputs), width=6.4, height=3.8)
+    colours = plt.get_cmap("tab10" if final["factor"].nunique() <= 10 else "tab20")
     for ax, output in zip(axes.flat, outputs, strict=False):
-        table = final[final["output"] == output].pivot(
-            index="factor", columns="index", values="value"
-        )
-        ax.scatter(table["mu_star"], table["sigma"])
-        for factor, row in table.iterrows():
-            ax.annotate(
-                short_key(str(factor)),
-                (row["mu_star"], row["sigma"]),
-                fontsize=7,
-                xytext=(3, 3),
-                textcoords="offset points",
-            )
-        ax.set_xlabel("mu* (mean |elementary effect|)")
+        rows = final[final["output"] == output]
+        table = rows.pivot(index="factor", columns="index", values="value")
+        conf = rows[rows["index"] == "mu_star"].set_index("factor")["conf"]
+        for i, (factor, row) in enumerate(table.iterrows()):
+            ax.errorbar(row["mu_star"], row["sigma"], xerr=conf.get(factor), fmt="o",
+                        color=colours(i % colours.N), capsize=3,
+                        label=short_key(str(factor)))  # fmt: skip
+        top = max(float(table["mu_star"].max()), 1e-12) * 1.1
+        for ratio in SIGMA_RATIOS:
+            ax.plot([0, top], [0, ratio * top], color="0.5", linestyle=":", linewidth=1)
+            ax.annotate(f"sigma/mu* = {ratio:g}", (top, ratio * top), fontsize=8, color="0.4",
+                        ha="right", va="bottom")  # fmt: skip
+        ax.set_xlim(-0.03 * top, top * 1.02)  # points at 0 stay whole
+        ax.set_ylim(bottom=-0.03 * ax.get_ylim()[1])
+        ax.set_xlabel("mu* (mean |elementary effect|, 95% interval)")
         ax.set_ylabel("sigma (interaction / non-linearity)")
         ax.set_title(output, fontsize=10)
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
         ax.grid(alpha=0.3)
     fig.suptitle("Morris screening")
     fig.tight_layout()
