@@ -388,3 +388,34 @@ def test_the_morris_figure_shows_intervals_reference_lines_and_every_factor() ->
     assert sorted(t.get_text() for t in ax.get_legend().get_texts()) == ["a", "b", "c"]
     dotted = [line for line in ax.get_lines() if line.get_linestyle() == ":"]
     assert len(dotted) == len(SIGMA_RATIOS)
+
+
+def test_a_censored_output_is_a_probability_plus_the_week_where_it_happens() -> None:
+    from trustsim.experiment.salib import Problem
+    from trustsim.sensitivity.outputs import split_censored, week_if_it_happens
+
+    problem = Problem(["a", "b"], [(0.0, 1.0), (0.0, 1.0)], "sobol")
+    x = problem.sample(64, np.random.default_rng(2))
+    horizon = 52
+    # a decides whether it happens at all, b when: never where a > 0.5, else week 10 + 40 b
+    week = np.where(x[:, 0] > 0.5, horizon + 1, 10 + 40 * x[:, 1])[:, None].repeat(2, axis=1)
+    experiment = SimpleNamespace(
+        horizon=horizon, design=SimpleNamespace(kind="sobol"),
+        analysis=SimpleNamespace(outputs=[SimpleNamespace(name="overtake", overtake=True)]),
+    )  # fmt: skip
+    analysed, weeks = split_censored({"overtake": week}, experiment)  # type: ignore[arg-type]
+    assert set(analysed) == {"overtake_happens"} and set(weeks) == {"overtake"}
+    assert set(np.unique(analysed["overtake_happens"])) == {0.0, 1.0}
+    conditional = week_if_it_happens(problem, x, weeks, horizon, 64)
+    median = conditional[conditional["index"] == "pawn_median"].set_index("factor")["value"]
+    assert median["b"] > 3 * median["a"]  # among the runs where it happens, b sets the week
+    assert (conditional["runs"] == 2 * int((x[:, 0] <= 0.5).sum())).all()
+    # whether it happens is a's alone: Sobol on the indicator says so
+    table = analyze_outputs(problem, x, analysed)
+    st = table[(table["index"] == "ST") & (table.n == 64)].set_index("factor")["value"]
+    assert st["a"] > 0.8 and st["b"] < 0.05
+    indices = table.assign(method="sobol")
+    text = report(pd.concat([indices, conditional.assign(method="pawn")]),
+                  fake_experiment(2), {"overtake": 0.5})  # fmt: skip
+    assert "`overtake` never happened in 50% of runs" in text
+    assert "the week depends on, by PAWN median" in text and "`b` (" in text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import cast
 
 import numpy as np
@@ -93,3 +94,54 @@ def design_matrix(result: ExperimentResult, problem: Problem) -> np.ndarray:
 def censored_share(values: np.ndarray, horizon: int) -> float:
     """Share of runs in which an overtaking never happened."""
     return float(np.mean(values > horizon))
+
+
+HAPPENS = "{}_happens"
+WEEK_IF = "{}_week_if_it_happens"
+CONDITIONAL_MIN_RUNS = 20
+"""PAWN needs this many runs where the event happened to say anything about its week."""
+
+
+def split_censored(
+    values: dict[str, np.ndarray], experiment: Experiment
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """A censored output is not a number: each overtake output that never happened in
+    some runs is replaced by whether it happens by the horizon (0 or 1; its replication
+    mean is the probability), and its weeks are set aside for :func:`week_if_it_happens`.
+    Outputs censored in no run, and every output of a PAWN design, stay as they are."""
+    out, weeks = dict(values), dict[str, np.ndarray]()
+    if experiment.design.kind == "pawn":  # PAWN compares distributions: the spike is fine
+        return out, weeks
+    for spec in analysis_of(experiment).outputs:
+        v = values[spec.name]
+        if spec.overtake and censored_share(v, experiment.horizon) > 0:
+            del out[spec.name]
+            out[HAPPENS.format(spec.name)] = (v <= experiment.horizon).astype(float)
+            weeks[spec.name] = v
+    return out, weeks
+
+
+def week_if_it_happens(
+    problem: Problem, x: np.ndarray, weeks: dict[str, np.ndarray], horizon: int, n: int
+) -> pd.DataFrame:
+    """PAWN indices of the week among the runs where the event happened (PAWN compares
+    distributions over slices of each factor, so it needs no value where the event
+    never came, as Sobol would). Tidy rows like :func:`analyze_outputs`' at base sample
+    size ``n``, with ``runs``, the number of such runs; an output with too few such
+    runs is left out."""
+    frames = []
+    pawn = replace(problem, method="pawn")
+    for name, v in weeks.items():
+        happened = (v <= horizon).ravel()
+        xs = np.repeat(x, v.shape[1], axis=0)[happened]
+        ys = v.ravel()[happened]
+        if len(ys) < CONDITIONAL_MIN_RUNS or np.ptp(ys) == 0:
+            continue
+        table = pawn.analyze(xs, ys, bootstrap=0, conf_level=0.95, seed=1)
+        table.insert(0, "output", WEEK_IF.format(name))
+        table["n"] = n
+        table["runs"] = len(ys)
+        frames.append(table)
+    if not frames:
+        return pd.DataFrame()
+    return pd.concat(frames, ignore_index=True).assign(flag="")

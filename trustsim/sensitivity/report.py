@@ -10,7 +10,7 @@ import pandas as pd
 from trustsim.experiment.spec import Experiment
 from trustsim.sensitivity.analysis import main_index
 from trustsim.sensitivity.convergence import convergence_in_words
-from trustsim.sensitivity.outputs import analysis_of
+from trustsim.sensitivity.outputs import CONDITIONAL_MIN_RUNS, HAPPENS, WEEK_IF, analysis_of
 
 NOISE_WARNING = 0.2  # share of variance from the seed x parameter interaction worth a warning
 
@@ -19,6 +19,8 @@ def report(indices: pd.DataFrame, experiment: Experiment, censored: Mapping[str,
     """A short markdown report that ranks the factors of each output in words."""
     method = experiment.design.kind
     key = main_index(method)
+    conditional = indices[indices["method"] != method] if "method" in indices else indices[:0]
+    indices = indices.drop(conditional.index)
     n = int(indices["n"].max())
     final = indices[(indices["n"] == n) & (indices["index"] == key)]
     level = 100 * analysis_of(experiment).conf_level
@@ -69,14 +71,48 @@ def report(indices: pd.DataFrame, experiment: Experiment, censored: Mapping[str,
                 "add replications to know how much of the variance is chance."
             )
         lines.append(convergence_in_words(indices, str(output), key))
-        if censored.get(str(output), 0) > 0:
+        if censored.get(str(output), 0) > 0:  # left as a number: PAWN takes the spike
             lines.append(
                 f"In {100 * censored[str(output)]:.0f}% of runs the overtaking never "
                 f"happened; those runs count as week {experiment.horizon + 1} "
                 f"(censored at the horizon)."
             )
+        for name, share in censored.items():
+            if str(output) == HAPPENS.format(name):
+                lines += censored_in_words(name, share, conditional, experiment.horizon)
         lines.append("")
     return "\n".join(lines)
+
+
+def censored_in_words(
+    name: str, share: float, conditional: pd.DataFrame, horizon: int
+) -> list[str]:
+    """How a censored output was analysed: the probability that it happens (this
+    section's indices), and its week among the runs where it does (PAWN)."""
+    lines = [
+        f"`{name}` never happened in {100 * share:.0f}% of runs, so its week is censored "
+        f"and is not analysed as a number: this output is 1 where it happens by week "
+        f"{horizon} and 0 where not, and its replication mean is the probability that it "
+        f"happens."
+    ]
+    rows = conditional[(conditional["output"] == WEEK_IF.format(name))
+                       & (conditional["index"] == "pawn_median")]  # fmt: skip
+    if rows.empty:
+        lines.append(
+            f"Too few runs overtook (fewer than {CONDITIONAL_MIN_RUNS}) to analyse the week "
+            f"among them."
+        )
+        return lines
+    ranked = rows.sort_values("value", ascending=False)
+    listed = ", ".join(
+        f"`{f}` ({v:.3f})" for f, v in zip(ranked["factor"], ranked["value"], strict=True)
+    )
+    lines.append(
+        f"Among the {int(rows['runs'].iloc[0]):,} runs where it happens, the week depends on, by "
+        f"PAWN median (Pianosi & Wagener 2015; PAWN compares distributions, so it needs no "
+        f"value where the event never came, as Sobol and Morris would): {listed}."
+    )
+    return lines
 
 
 def noise_in_words(table: pd.DataFrame) -> str:

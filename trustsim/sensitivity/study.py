@@ -17,6 +17,8 @@ from trustsim.sensitivity.outputs import (
     censored_share,
     design_matrix,
     experiment_outputs,
+    split_censored,
+    week_if_it_happens,
 )
 from trustsim.sensitivity.report import report
 
@@ -68,19 +70,26 @@ def run_sensitivity(
     )
     problem = problem_for(experiment)
     values = experiment_outputs(result, experiment)
+    analysed, weeks = split_censored(values, experiment)
     analysis = analysis_of(experiment)
     seed = int(result.manifest["root_entropy"]) % BOOTSTRAP_SEEDS
+    x = design_matrix(result, problem)
     indices = analyze_outputs(
         problem,
-        design_matrix(result, problem),
-        values,
+        x,
+        analysed,
         bootstrap=analysis.bootstrap,
         conf_level=analysis.conf_level,
         seed=seed,
     )
     indices.insert(1, "method", problem.method)
+    n = int(indices["n"].max())
+    conditional = week_if_it_happens(problem, x, weeks, experiment.horizon, n)
+    if len(conditional):
+        conditional.insert(1, "method", "pawn")
+        indices = pd.concat([indices, conditional], ignore_index=True)
     write_parquet(out / "sensitivity.parquet", indices)
-    wide = wide_table(indices)
+    wide = wide_table(indices[indices["method"] == problem.method])
     write_parquet(out / "indices_wide.parquet", wide)
     atomic_write(out / "indices_wide.csv", lambda tmp: wide.to_csv(tmp, index=False))
     per_run = pd.DataFrame({name: v.ravel() for name, v in values.items()})
@@ -95,7 +104,8 @@ def run_sensitivity(
         np.repeat(np.arange(len(per_run) // experiment.replications), experiment.replications),
     )
     write_parquet(out / "outputs.parquet", per_run)
-    save_sensitivity_figures(indices, problem.method, main_index(problem.method), out)
+    main = indices[indices["method"] == problem.method]
+    save_sensitivity_figures(main, problem.method, main_index(problem.method), out)
     censored = {
         s.name: censored_share(values[s.name], experiment.horizon)
         for s in analysis.outputs
