@@ -125,6 +125,8 @@ def test_noise_splits_into_the_seeds_main_effect_and_its_interaction() -> None:
     # the parts add up to the noise share, at any number of replications
     few = x[:50] + a * s[:, :3] + b * x[:50] * s[:, :3]
     assert sum(noise_parts(few)) == pytest.approx(noise_share(few))
+    pure_noise = np.tile([[0.0, 1.0], [1.0, 0.0]], (15, 1))  # equal point means: over 1, clipped
+    assert sum(noise_parts(pure_noise)) == pytest.approx(noise_share(pure_noise)) == 1.0
 
 
 def test_a_seed_that_shifts_every_point_alike_is_no_warning() -> None:

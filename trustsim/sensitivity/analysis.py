@@ -61,8 +61,8 @@ def noise_parts(values: np.ndarray) -> tuple[float, float]:
     replication: the seed's main effect is the spread of the replications' means over
     points; it shifts every point alike and cancels from the indices. The interaction
     is what is left once point and seed means are removed; it changes the indices, so
-    it is the part worth a warning. The two add up to :func:`noise_share` (before its
-    clipping at 1).
+    it is the part worth a warning. The two add up to :func:`noise_share`, clipped at 1
+    as it is.
     """
     points, reps = values.shape
     if reps < 2:
@@ -77,6 +77,8 @@ def noise_parts(values: np.ndarray) -> tuple[float, float]:
     scale = (points * reps - 1) / (points * (reps - 1)) / total
     seed = scale * points * float(((by_seed - grand) ** 2).sum())
     interaction = scale * float(((values - by_point - by_seed + grand) ** 2).sum())
+    if seed + interaction > 1:  # few replications: clipped at 1 as noise_share is
+        seed, interaction = seed / (seed + interaction), interaction / (seed + interaction)
     return seed, interaction
 
 
