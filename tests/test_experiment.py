@@ -67,6 +67,9 @@ def sweep_until(path: Path, out: Path, runs: int) -> subprocess.Popen[str]:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # a shell without job control starts background jobs with SIGINT ignored, and
+        # Python keeps an inherited SIG_IGN: restore the default so Ctrl-C is delivered
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     deadline = time.monotonic() + 120
     while len(list((out / "runs").glob("*.json"))) < runs and time.monotonic() < deadline:
