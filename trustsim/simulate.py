@@ -113,6 +113,12 @@ def source_control() -> dict[str, Any]:
     return {"git_commit": commit, "uncommitted_changes": None if changes is None else bool(changes)}
 
 
+def provenance() -> dict[str, Any]:
+    """What every manifest records about the code that wrote it: the package versions
+    and the git commit with an uncommitted-changes flag."""
+    return {"versions": versions(), **source_control()}
+
+
 def manifest(
     scenario: Scenario, seed: np.random.SeedSequence, steps: int, implementation: str
 ) -> dict[str, Any]:
@@ -123,8 +129,7 @@ def manifest(
         "seed_entropy": str(seed.entropy),
         "spawn_key": list(seed.spawn_key),
         "implementation": implementation,
-        "versions": versions(),
-        **source_control(),
+        **provenance(),
     }
 
 

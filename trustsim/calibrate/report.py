@@ -97,13 +97,12 @@ def fit_manifest(spec: FitSpec) -> dict[str, Any]:
     (pyabc's among them) and the git commit with an uncommitted-changes flag."""
     from datetime import UTC, datetime
 
-    from trustsim.simulate import source_control, versions
+    from trustsim.simulate import provenance
 
     return {
         "fit": spec.model_dump(mode="json"),
         "scenario": spec.base.model_dump(mode="json"),
-        "versions": versions(),
-        **source_control(),
+        **provenance(),
         "written": datetime.now(UTC).isoformat(timespec="seconds"),
     }
 

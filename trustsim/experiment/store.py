@@ -27,7 +27,7 @@ import pyarrow.parquet as pq
 
 from trustsim.config import ConfigError
 from trustsim.io import write_json, write_parquet
-from trustsim.simulate import source_control, versions
+from trustsim.simulate import provenance
 
 OK, FAILED = "ok", "failed"
 
@@ -113,8 +113,7 @@ class Store:
                 "experiment_hash": identity,
                 "experiment": experiment,
                 "root_entropy": str(entropy),
-                "versions": versions(),
-                **source_control(),
+                **provenance(),
                 "host": socket.gethostname(),
                 "platform": platform.platform(),
                 "created": now(),

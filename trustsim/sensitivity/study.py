@@ -89,7 +89,8 @@ def run_sensitivity(
         conditional.insert(1, "method", "pawn")
         indices = pd.concat([indices, conditional], ignore_index=True)
     write_parquet(out / "sensitivity.parquet", indices)
-    wide = wide_table(indices[indices["method"] == problem.method])
+    main = indices[indices["method"] == problem.method]  # without the conditional PAWN rows
+    wide = wide_table(main)
     write_parquet(out / "indices_wide.parquet", wide)
     atomic_write(out / "indices_wide.csv", lambda tmp: wide.to_csv(tmp, index=False))
     per_run = pd.DataFrame({name: v.ravel() for name, v in values.items()})
@@ -104,7 +105,6 @@ def run_sensitivity(
         np.repeat(np.arange(len(per_run) // experiment.replications), experiment.replications),
     )
     write_parquet(out / "outputs.parquet", per_run)
-    main = indices[indices["method"] == problem.method]
     save_sensitivity_figures(main, problem.method, main_index(problem.method), out)
     censored = {
         s.name: censored_share(values[s.name], experiment.horizon)
