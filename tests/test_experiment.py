@@ -262,7 +262,7 @@ def test_ctrl_c_stops_cleanly_and_keeps_finished_runs(tmp_path: Path) -> None:
     proc = sweep_until(path, out, runs=3)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130
+    assert proc.returncode == 130, err
     assert "resumes" in err and "Traceback" not in err
     kept = pd.read_parquet(out / "runs.parquet")  # consolidated on the way out
     assert 3 <= len(kept) < 16 and (kept.status == "ok").all()

@@ -197,6 +197,22 @@ def test_an_experiment_whose_every_run_fails_fails_loudly(
     assert "every one of the 2 runs failed" in capsys.readouterr().err
 
 
+def test_ctrl_c_turned_into_an_error_still_exits_130(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def interrupted_then_failed(*args: object, **kwargs: object) -> None:
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt:
+            raise OSError("write cut short") from None  # a library's clean-up error
+
+    monkeypatch.setattr("trustsim.cli.load_scenario", interrupted_then_failed)
+    assert main(["run", CLASSROOM]) == 130
+    assert "interrupted" in capsys.readouterr().err
+    monkeypatch.setattr("trustsim.cli.load_scenario", lambda *a, **k: 1 / 0)
+    assert main(["run", CLASSROOM]) == 1  # a real internal error is still one
+
+
 @pytest.mark.slow
 def test_a_script_without_a_main_guard_is_told_so(tmp_path: Path) -> None:
     script = tmp_path / "script.py"

@@ -50,9 +50,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"trustsim: {exc}", file=sys.stderr)
         return 1
     except Exception as exc:  # an internal error: say so plainly, keep the details
+        if interrupted(exc):  # Ctrl-C landed in code that turned it into an error
+            print("trustsim: interrupted; nothing half-written was left behind", file=sys.stderr)
+            return 130
         log.debug("internal error", exc_info=True)
         print(f"trustsim: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
+
+
+def interrupted(exc: BaseException | None) -> bool:
+    """Whether a KeyboardInterrupt is anywhere in the exception's chain."""
+    while exc is not None:
+        if isinstance(exc, KeyboardInterrupt):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 def build_parser() -> argparse.ArgumentParser:
