@@ -19,6 +19,7 @@ from trustsim.sensitivity import (
     Problem,
     analyze_function,
     analyze_outputs,
+    indices_of,
     noise_parts,
     noise_share,
     output_value,
@@ -85,11 +86,15 @@ def test_morris_ranks_a_linear_function_exactly() -> None:
     assert np.allclose(table["sigma"], 0.0, atol=1e-9)
 
 
-def test_pawn_puts_a_dummy_parameter_last() -> None:
+def test_pawn_ranks_the_factors_and_a_null_one_does_not_clear_the_dummy_column() -> None:
     ranges = {"a": (0.0, 1.0), "b": (0.0, 1.0), "c": (0.0, 1.0)}
-    table = analyze_function(linear, ranges, method="pawn", n=400, seed=4).set_index("parameter")
+    table = analyze_function(linear, ranges, method="pawn", n=400, seed=4, bootstrap=40)
+    table = table.set_index("parameter")
     order = table["pawn_median"].sort_values(ascending=False).index.tolist()
-    assert order == ["a", "b", "c"]
+    assert order[:2] == ["a", "b"] and set(order[2:]) == {"c", "(dummy)"}
+    assert table["pawn_median_conf"].notna().all()  # PAWN gets intervals too
+    c, dummy = table.loc["c"], table.loc["(dummy)"]
+    assert c.pawn_median - c.pawn_median_conf < dummy.pawn_median + dummy.pawn_median_conf
 
 
 def noisy(params: dict[str, float], seed: int) -> dict[str, float]:
@@ -137,6 +142,62 @@ def test_a_seed_that_shifts_every_point_alike_is_no_warning() -> None:
     parts = table.groupby("output")[["seed_share", "interaction_share"]].first()
     assert parts.loc["noise", "seed_share"] > 0.9
     assert parts.loc["noise", "interaction_share"] < 1e-9
+
+
+SLOPES = np.array([1.0, 0.6, 0.3, 0.0])
+"""An additive test function whose slopes the seed moves: y = sum((a_i + 0.25 g_i) x_i),
+g ~ N(0, 1) per seed, x ~ U(0, 1). The mean function's indices are a_i^2 / sum(a^2)."""
+
+
+def test_intervals_cover_the_true_indices_when_the_seed_moves_the_slopes() -> None:
+    # each replication's seed changes the slopes at every point alike, a seed x parameter
+    # interaction that resampling design points cannot see (ODD 9.3)
+    problem = Problem(list("abcd"), [(0.0, 1.0)] * 4, "sobol")
+    true = SLOPES**2 / (SLOPES**2).sum()
+    covered: dict[str, list[np.ndarray]] = {"conf": [], "conf_points": []}
+    for study in range(40):
+        rng = np.random.default_rng(study)
+        x = problem.sample(64, rng)
+        slopes = SLOPES + 0.25 * rng.normal(size=(4, 4))  # (replications, factors)
+        table = indices_of(problem, x, x @ slopes.T, bootstrap=60, conf_level=0.95, seed=study)
+        st = table[table["index"] == "ST"].set_index("factor").loc[list("abcd")]
+        for kind, hits in covered.items():
+            hits.append(((st["value"] - st[kind] <= true) & (true <= st["value"] + st[kind])).to_numpy())
+    rate = {kind: float(np.mean(hits)) for kind, hits in covered.items()}
+    assert rate["conf"] >= 0.88  # nominal 0.95; 160 intervals
+    assert rate["conf_points"] < 0.7  # SALib's point bootstrap alone misses the seeds
+    assert np.mean(covered["conf"], axis=0)[3] >= 0.85  # the null factor's interval reaches 0
+
+
+def test_the_dummy_measures_the_noise_floor_and_screens_out_a_null_factor() -> None:
+    # y = 4a + b + white noise of sd 0.5 at every point and seed, R = 4 replications: a
+    # factor that only re-draws the random numbers gets ST = (s2 / R) / Var(mean), and
+    # Morris mu* = sqrt(2 s2 / R) sqrt(2 / pi) / delta
+    sigma, reps = 0.5, 4
+    floor = sigma**2 / reps / (17 / 12 + sigma**2 / reps)
+    sobol, morris = (Problem(list("abc"), [(0.0, 1.0)] * 3, m) for m in ("sobol", "morris"))
+    found = []
+    for study in range(12):
+        rng = np.random.default_rng(study)
+        row: dict[str, Any] = {}
+        for problem, n in ((sobol, 256), (morris, 60)):
+            x = problem.sample(n, rng)
+            values = 4 * x[:, :1] + x[:, 1:2] + sigma * rng.normal(size=(len(x), reps))
+            table = indices_of(problem, x, values, bootstrap=60, conf_level=0.95, seed=study)
+            row |= {(problem.method, f, i): r for f, i, r in zip(
+                table["factor"], table["index"], table.itertuples(), strict=True)}  # fmt: skip
+        found.append(row)
+    dummy_st = np.array([r["sobol", "(dummy)", "ST"].value for r in found])
+    assert dummy_st.mean() == pytest.approx(floor, rel=0.1)
+    assert np.mean([abs(r["sobol", "(dummy)", "S1"].value) <= r["sobol", "(dummy)", "S1"].conf
+                    for r in found]) >= 0.75  # fmt: skip
+    mu_star = np.array([r["morris", "(dummy)", "mu_star"].value for r in found])
+    assert mu_star.mean() == pytest.approx(np.sqrt(sigma**2 / reps * 4 / np.pi) / (2 / 3), rel=0.2)
+    for method, index in (("sobol", "ST"), ("morris", "mu_star")):
+        # the null factor picks up the noise (its ST clears zero), never the dummy
+        assert all(r[method, "c", index].flag for r in found)
+        assert all(r[method, "a", index].flag == "" for r in found)
+    assert sum(r["sobol", "c", "ST"].value - r["sobol", "c", "ST"].conf > 0 for r in found) >= 6
 
 
 def test_convergence_subsamples_and_flags_a_dummy() -> None:
@@ -250,7 +311,8 @@ def test_sensitivity_cli_writes_tables_figures_report_and_resumes(tmp_path: Path
         "noise_share",
     } <= set(table.columns)
     assert len(pd.read_parquet(out / "runs.parquet")) == 8 * 5 * 2
-    assert "matters most" in first.stdout and "Replication noise" in first.stdout
+    assert "Replication noise" in first.stdout and "The dummy's ST is" in first.stdout
+    assert "matters most" in first.stdout or "No factor is clearly influential" in first.stdout
     # a second call resumes: nothing to run, the same indices
     again = sensitivity_cli(path, out, "--backend", "serial")
     assert again.returncode == 0, again.stderr
@@ -316,7 +378,7 @@ def synthetic_indices(
 def fake_experiment(replications: int) -> SimpleNamespace:
     return SimpleNamespace(
         name="t", design=SimpleNamespace(kind="sobol"), replications=replications,
-        horizon=52, analysis=SimpleNamespace(conf_level=0.95),
+        horizon=52, analysis=SimpleNamespace(conf_level=0.95), common_random_numbers=True,
     )  # fmt: skip
 
 
@@ -324,7 +386,7 @@ def test_the_report_never_calls_a_factor_whose_interval_includes_zero_the_most_i
     indices = synthetic_indices({"a": (4.06, 8.5, True), "b": (0.3, 0.5, True)}, np.nan)
     text = report(indices, fake_experiment(1), {})
     assert "matters most" not in text
-    assert "No factor is clearly above zero" in text
+    assert "No factor is clearly influential" in text
     assert "n = 16 is too small" in text and "above 1" in text
     assert "Replication noise was not measured" in text
 

@@ -20,6 +20,7 @@ from trustsim.figures import (
     replication_bands,
 )
 from trustsim.io import atomic_write
+from trustsim.sensitivity.noise import DUMMY
 
 
 def _save_png(fig: Figure, path: Path) -> None:
@@ -260,6 +261,9 @@ def indices_figure(indices: pd.DataFrame) -> Figure:
         ax.barh(y - 0.2, s1["value"], 0.4, xerr=s1["conf"], label="S1 (first order)", capsize=2)
         ax.set_yticks(y, [short_key(f) for f in st.index], fontsize=8)
         ax.axvline(0, color="grey", lw=0.8)
+        if DUMMY in st.index:  # a factor is influential only beyond this line
+            top = st.loc[DUMMY, "value"] + np.nan_to_num(st.loc[DUMMY, "conf"])
+            ax.axvline(top, color="0.3", ls="--", lw=1, label="dummy ST, upper bound")
         ax.set_xlabel("Sobol index (95% interval)")
         ax.set_title(output, fontsize=10)
         ax.grid(alpha=0.3, axis="x")

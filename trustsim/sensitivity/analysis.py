@@ -17,6 +17,7 @@ import pandas as pd
 from trustsim.experiment.salib import Problem
 from trustsim.experiment.spec import SENSITIVITY as METHODS
 from trustsim.sensitivity.convergence import subsample_sizes
+from trustsim.sensitivity.noise import DUMMY, above_dummy, dummy_rows, resampled_conf, with_pawn_dummy
 
 
 def main_index(method: str) -> str:
@@ -29,7 +30,7 @@ def flag(value: float, conf: float, index: str) -> str:
     if not np.isfinite(value):
         return "constant output"
     if index in ("mu", "sigma") or index.startswith("pawn"):
-        return ""
+        return ""  # no zero to clear (PAWN is judged against its dummy)
     if value < 0:
         return "negative"
     if np.isfinite(conf) and value - conf <= 0:
@@ -94,44 +95,87 @@ def analyze_outputs(
     """Indices of every output, at the full sample and on growing sub-samples.
 
     ``x`` has one row per design point; each ``y[output]`` is (points, replications),
-    rows in design order. Returns a tidy table: output, factor, index, value, conf,
-    n (base sample size), flag, noise_share, seed_share, interaction_share.
+    rows in design order. Returns a tidy table: output, factor, index, value, conf
+    (the interval's half-width: over design points and replications together when
+    there are two replications or more, see :mod:`.noise`), conf_points (SALib's,
+    over design points only), n (base sample size), flag, noise_share, seed_share,
+    interaction_share. A ``dummy`` factor's rows give what noise alone produces.
     """
+    if problem.method == "pawn":
+        problem, x = with_pawn_dummy(problem, x, seed)
     block = problem.block()
     n = x.shape[0] // block
     frames = []
     for output, values in y.items():
         values = np.asarray(values, dtype=float).reshape(x.shape[0], -1)
         seed_part, interaction = noise_parts(values)
-        noise = seed_part + interaction  # noise_share, without computing it twice
-        means = values.mean(axis=1)
-        for size in subsample_sizes(n):
-            rows = size * block
-            if np.ptp(means[:rows]) == 0:  # a constant output has no sensitivity to share out
-                table = problem.analyze(
-                    x[:rows],
-                    np.arange(rows, dtype=float),
-                    bootstrap=10,
-                    conf_level=conf_level,
-                    seed=seed,
-                )
-                table[["value", "conf"]] = np.nan
-            else:
-                table = problem.analyze(
-                    x[:rows], means[:rows], bootstrap=bootstrap, conf_level=conf_level, seed=seed
-                )
+        sizes = subsample_sizes(n)
+        for size in sizes:
+            # PAWN is slow to resample (about 0.1 s a time): its intervals where
+            # convergence is judged, at the two largest sizes
+            resample = problem.method != "pawn" or size in sizes[-2:]
+            table = indices_of(problem, x[: size * block], values[: size * block],
+                               bootstrap=bootstrap, conf_level=conf_level, seed=seed,
+                               resample=resample)  # fmt: skip
             table.insert(0, "output", output)
             table["n"] = size
-            table["noise_share"] = noise
+            table["noise_share"] = seed_part + interaction  # noise_share, not computed twice
             table["seed_share"] = seed_part
             table["interaction_share"] = interaction
             frames.append(table)
-    result = pd.concat(frames, ignore_index=True)
-    result["flag"] = [
-        flag(v, c, i)
-        for v, c, i in zip(result["value"], result["conf"], result["index"], strict=True)
+    return pd.concat(frames, ignore_index=True)
+
+
+def indices_of(
+    problem: Problem,
+    x: np.ndarray,
+    values: np.ndarray,
+    *,
+    bootstrap: int,
+    conf_level: float,
+    seed: int,
+    resample: bool = True,
+) -> pd.DataFrame:
+    """One output's indices on one (sub-)sample: its rows of :func:`analyze_outputs`
+    (factor, index, value, conf, conf_points, flag), the dummy's included. Without
+    ``resample``, only SALib's own intervals (none for PAWN, mu and sigma)."""
+    means = values.mean(axis=1)
+    if np.ptp(means) == 0:  # a constant output has no sensitivity to share out
+        table = problem.analyze(
+            x, np.arange(len(x), dtype=float), bootstrap=10, conf_level=conf_level, seed=seed
+        )
+        table[["value", "conf"]] = np.nan
+        table["conf_points"] = np.nan
+        return with_flags(table)
+    table = problem.analyze(x, means, bootstrap=bootstrap, conf_level=conf_level, seed=seed)
+    table["conf_points"] = table["conf"]
+    if resample and (values.shape[1] > 1 or table["conf"].isna().any()):
+        resampled = resampled_conf(
+            problem, x, values, bootstrap=bootstrap, conf_level=conf_level, seed=seed
+        )
+        keys = pd.MultiIndex.from_frame(table[["factor", "index"]])
+        resampled = pd.Series(resampled.reindex(keys).to_numpy(), index=table.index)
+        if values.shape[1] > 1:
+            table["conf"] = resampled
+        else:
+            table["conf"] = table["conf"].fillna(resampled)
+            table["conf_points"] = table["conf"]
+    dummy = dummy_rows(problem, values, bootstrap=bootstrap, conf_level=conf_level, seed=seed)
+    if len(dummy):
+        dummy["conf_points"] = dummy["conf"]
+        table = pd.concat([table, dummy], ignore_index=True)
+    return with_flags(table)
+
+
+def with_flags(table: pd.DataFrame) -> pd.DataFrame:
+    """The table with its ``flag`` column: :func:`flag`, then 'not above the dummy' for
+    an index whose interval does not clear the dummy's, and 'dummy' on the dummy."""
+    table["flag"] = [
+        flag(v, c, i) for v, c, i in zip(table["value"], table["conf"], table["index"], strict=True)
     ]
-    return result
+    table.loc[~above_dummy(table) & (table["flag"] == ""), "flag"] = "not above the dummy"
+    table.loc[table["factor"] == DUMMY, "flag"] = "dummy"
+    return table
 
 
 def analyze_function(

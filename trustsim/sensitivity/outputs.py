@@ -13,6 +13,8 @@ from trustsim.experiment.salib import Problem
 from trustsim.experiment.spec import Analysis, Experiment, OutputSpec
 from trustsim.experiment.store import OK, ExperimentResult
 from trustsim.metrics import overtake_step
+from trustsim.sensitivity.analysis import indices_of
+from trustsim.sensitivity.noise import with_pawn_dummy
 
 
 def analysis_of(experiment: Experiment) -> Analysis:
@@ -122,13 +124,22 @@ def split_censored(
 
 
 def week_if_it_happens(
-    problem: Problem, x: np.ndarray, weeks: dict[str, np.ndarray], horizon: int, n: int
+    problem: Problem,
+    x: np.ndarray,
+    weeks: dict[str, np.ndarray],
+    horizon: int,
+    n: int,
+    *,
+    bootstrap: int = 200,
+    conf_level: float = 0.95,
+    seed: int = 1,
 ) -> pd.DataFrame:
     """PAWN indices of the week among the runs where the event happened (PAWN compares
     distributions over slices of each factor, so it needs no value where the event
     never came, as Sobol would). Tidy rows like :func:`analyze_outputs`' at base sample
     size ``n``, with ``runs``, the number of such runs; an output with too few such
-    runs is left out."""
+    runs is left out. Intervals come from resampling the runs; a dummy column gives
+    PAWN's floor."""
     frames = []
     pawn = replace(problem, method="pawn")
     for name, v in weeks.items():
@@ -137,11 +148,14 @@ def week_if_it_happens(
         ys = v.ravel()[happened]
         if len(ys) < CONDITIONAL_MIN_RUNS or np.ptp(ys) == 0:
             continue
-        table = pawn.analyze(xs, ys, bootstrap=0, conf_level=0.95, seed=1)
+        extended, xs = with_pawn_dummy(pawn, xs, seed)
+        table = indices_of(
+            extended, xs, ys[:, None], bootstrap=bootstrap, conf_level=conf_level, seed=seed
+        )
         table.insert(0, "output", WEEK_IF.format(name))
         table["n"] = n
         table["runs"] = len(ys)
         frames.append(table)
     if not frames:
         return pd.DataFrame()
-    return pd.concat(frames, ignore_index=True).assign(flag="")
+    return pd.concat(frames, ignore_index=True)

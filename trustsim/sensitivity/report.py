@@ -10,6 +10,7 @@ import pandas as pd
 from trustsim.experiment.spec import Experiment
 from trustsim.sensitivity.analysis import main_index
 from trustsim.sensitivity.convergence import convergence_in_words
+from trustsim.sensitivity.noise import DUMMY
 from trustsim.sensitivity.outputs import CONDITIONAL_MIN_RUNS, HAPPENS, WEEK_IF, analysis_of
 
 NOISE_WARNING = 0.2  # share of variance from the seed x parameter interaction worth a warning
@@ -28,12 +29,15 @@ def report(indices: pd.DataFrame, experiment: Experiment, censored: Mapping[str,
         f"# Sensitivity analysis: {experiment.name}",
         "",
         f"Method: {method}, base sample n = {n}, {experiment.replications} replication(s) "
-        f"per point with common random numbers; ranking by `{key}`"
-        f"{'' if method == 'pawn' else f' with {level:g}% bootstrap intervals'}.",
+        f"per point {crn_in_words(experiment)}; ranking by `{key}` with {level:g}% intervals "
+        f"{intervals_in_words(experiment.replications, method)}.",
+        "",
+        dummy_in_words(experiment.replications, method),
         "",
     ]
     for output, table in final.groupby("output", sort=False):
-        table = table.sort_values("value", ascending=False)
+        dummy = table[table["factor"] == DUMMY]
+        table = table[table["factor"] != DUMMY].sort_values("value", ascending=False)
         top = table.iloc[0]
         lines.append(f"## {output}")
         lines.append("")
@@ -51,17 +55,13 @@ def report(indices: pd.DataFrame, experiment: Experiment, censored: Mapping[str,
             lines.append(f"`{clear.iloc[0].factor}` matters most. In order: {', '.join(ranked)}.")
         else:
             lines.append(
-                f"No factor is clearly above zero at this sample size. In order: "
+                f"No factor is clearly influential at this sample size. In order: "
                 f"{', '.join(ranked)}."
             )
-        weak = [str(r.factor) for r in table.itertuples() if r.flag]
-        if weak:
-            lines.append(
-                f"Indistinguishable from zero (negative, or interval includes zero): "
-                f"{', '.join(f'`{w}`' for w in weak)}."
-            )
+        lines += not_influential(table, dummy, key)
         lines += small_sample_warnings(table, key, n)
         lines += first_above_total(indices[indices["n"] == n], str(output))
+        lines += additivity(indices[indices["n"] == n], str(output))
         noise = float(table["noise_share"].iloc[0])
         if np.isfinite(noise):
             lines.append(noise_in_words(table))
@@ -84,6 +84,81 @@ def report(indices: pd.DataFrame, experiment: Experiment, censored: Mapping[str,
     return "\n".join(lines)
 
 
+def crn_in_words(experiment: Experiment) -> str:
+    """How the replications' seeds relate across design points."""
+    if experiment.replications < 2:
+        return "(one seed each)"
+    if experiment.common_random_numbers:
+        return "with common random numbers (replication r has the same seed at every point)"
+    return "with independent seeds at every point (common random numbers off)"
+
+
+def intervals_in_words(replications: int, method: str) -> str:
+    """What the intervals resample."""
+    if replications < 2:
+        what = "design points" if method != "morris" else "trajectories"
+        return f"from resampling {what} (one replication: replication noise not measured)"
+    return (
+        "from resampling design points and replications together (Owen's pigeonhole "
+        "bootstrap), so they include replication noise"
+    )
+
+
+def dummy_in_words(replications: int, method: str) -> str:
+    """What the dummy factor is, or why there is none."""
+    if method == "pawn":
+        return (
+            f"A factor counts as influential only where its interval lies above that of "
+            f"`{DUMMY}`, an extra uniform column no output depends on (Khorashadi Zadeh et al. "
+            f"2017): what PAWN gives a factor with no effect at this sample size."
+        )
+    if replications < 2:
+        return (
+            "No dummy factor: with one replication there is no noise floor to measure, and "
+            "under common random numbers a factor with no effect gets exactly zero."
+        )
+    return (
+        f"A factor counts as influential only where its interval lies above that of "
+        f"`{DUMMY}`, a factor whose only effect is to re-draw the random numbers (Khorashadi "
+        f"Zadeh et al. 2017, computed from the replications, since under common random "
+        f"numbers a design column the model ignores gets exactly zero). In an agent-based "
+        f"model any change of a parameter can re-route the random path, so a factor not above "
+        f"the dummy may be doing nothing more than that."
+    )
+
+
+def not_influential(table: pd.DataFrame, dummy: pd.DataFrame, key: str) -> list[str]:
+    """The dummy's own index, and the factors that are not influential."""
+    reference = dummy[dummy["index"] == key]
+    lines = []
+    if len(reference):
+        d = reference.iloc[0]
+        lines.append(f"The dummy's {key} is {d.value:.3f} ± {d.conf:.3f}.")
+    weak = [f"`{r.factor}`" for r in table.itertuples() if r.flag]
+    if weak:
+        why = "negative, interval includes zero, or not above the dummy's" if len(reference) else (
+            "negative, or interval includes zero")
+        lines.append(f"Not influential ({why}): {', '.join(weak)}.")
+    return lines
+
+
+def additivity(final: pd.DataFrame, output: str) -> list[str]:
+    """The sum of the first-order indices, and the share of variance left to interactions."""
+    s1 = final[(final["output"] == output) & (final["index"] == "S1") & (final["factor"] != DUMMY)]
+    if s1.empty or not np.isfinite(s1["value"]).all():
+        return []
+    total = float(s1["value"].sum())
+    if total > 1:
+        return [
+            f"The first-order indices add up to {total:.2f}, above 1, which only estimation "
+            f"error allows: read them as roughly additive, with nothing left to interactions."
+        ]
+    return [
+        f"The first-order indices add up to {total:.2f}: about {1 - total:.0%} of the "
+        f"variance comes from interactions between factors (and noise)."
+    ]
+
+
 def censored_in_words(
     name: str, share: float, conditional: pd.DataFrame, horizon: int
 ) -> list[str]:
@@ -103,14 +178,20 @@ def censored_in_words(
             f"among them."
         )
         return lines
-    ranked = rows.sort_values("value", ascending=False)
+    ranked = rows[rows["factor"] != DUMMY].sort_values("value", ascending=False)
     listed = ", ".join(
-        f"`{f}` ({v:.3f})" for f, v in zip(ranked["factor"], ranked["value"], strict=True)
+        f"`{f}` ({v:.3f} ± {c:.3f})"
+        for f, v, c in zip(ranked["factor"], ranked["value"], ranked["conf"], strict=True)
     )
+    floor = rows[rows["factor"] == DUMMY]["value"]
+    clear = ranked.loc[ranked["flag"] == "", "factor"]
     lines.append(
         f"Among the {int(rows['runs'].iloc[0]):,} runs where it happens, the week depends on, by "
         f"PAWN median (Pianosi & Wagener 2015; PAWN compares distributions, so it needs no "
-        f"value where the event never came, as Sobol and Morris would): {listed}."
+        f"value where the event never came, as Sobol and Morris would): {listed}"
+        + (f"; the dummy column gets {float(floor.iloc[0]):.3f}" if len(floor) else "")
+        + (f"; above it: {', '.join(f'`{f}`' for f in clear)}." if len(clear)
+           else "; no factor is above it.")  # fmt: skip
     )
     return lines
 

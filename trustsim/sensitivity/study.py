@@ -84,7 +84,10 @@ def run_sensitivity(
     )
     indices.insert(1, "method", problem.method)
     n = int(indices["n"].max())
-    conditional = week_if_it_happens(problem, x, weeks, experiment.horizon, n)
+    conditional = week_if_it_happens(
+        problem, x, weeks, experiment.horizon, n,
+        bootstrap=analysis.bootstrap, conf_level=analysis.conf_level, seed=seed,
+    )  # fmt: skip
     if len(conditional):
         conditional.insert(1, "method", "pawn")
         indices = pd.concat([indices, conditional], ignore_index=True)
