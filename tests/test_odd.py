@@ -111,3 +111,30 @@ def test_every_parameter_has_a_unit_and_a_source_of_a_known_kind() -> None:
     assert len(said) >= 5
     odd = {k for k, row in odd_table().items() if row["source"].startswith("calibrated")}
     assert said == odd
+
+
+CONSTANT = re.compile(r"^\| `(?P<module>[a-z]+)\.(?P<name>[A-Z_]+)` \| (?P<value>[^|]+) \|")
+
+
+def test_the_named_constants_table_states_the_codes_values() -> None:
+    from trustsim import events, rules
+
+    section = ODD.read_text().split("### 8.1 ", 1)[1].split("\n### ", 1)[0]
+    written = {
+        f"{m['module']}.{m['name']}": m["value"].strip()
+        for m in map(CONSTANT.match, section.splitlines())
+        if m
+    }
+    stars = dict(zip(rules.STORY_NAMES, rules.EVENT_STARS, strict=True))
+    code = {
+        "rules.CARE_WEIGHT": f"{rules.CARE_WEIGHT:g}",
+        "rules.EVENT_STARS": ", ".join(
+            f"{stars[s]:g} {s}" for s in ("recovered", "warned", "ignored", "exploited")
+        ),
+        "rules.FAILURE_STARS": f"{rules.FAILURE_STARS:g}",
+        "events.STARS": ", ".join(f"{v:g} {k}" for k, v in events.STARS.items()),
+        "rules.PROMOTER_CUT": f"{rules.PROMOTER_CUT:g}",
+        "rules.DETRACTOR_CUT": f"{rules.DETRACTOR_CUT:g}",
+    }
+    assert written == code
+    assert stars["none"] == stars["satisfied"] == 0  # 0: the stars follow the experience

@@ -151,7 +151,7 @@ g ~ N(0, 1) per seed, x ~ U(0, 1). The mean function's indices are a_i^2 / sum(a
 
 def test_intervals_cover_the_true_indices_when_the_seed_moves_the_slopes() -> None:
     # each replication's seed changes the slopes at every point alike, a seed x parameter
-    # interaction that resampling design points cannot see (ODD 9.3)
+    # interaction that resampling design points cannot see (ODD 8.8)
     problem = Problem(list("abcd"), [(0.0, 1.0)] * 4, "sobol")
     true = SLOPES**2 / (SLOPES**2).sum()
     covered: dict[str, list[np.ndarray]] = {"conf": [], "conf_points": []}
@@ -162,7 +162,8 @@ def test_intervals_cover_the_true_indices_when_the_seed_moves_the_slopes() -> No
         table = indices_of(problem, x, x @ slopes.T, bootstrap=60, conf_level=0.95, seed=study)
         st = table[table["index"] == "ST"].set_index("factor").loc[list("abcd")]
         for kind, hits in covered.items():
-            hits.append(((st["value"] - st[kind] <= true) & (true <= st["value"] + st[kind])).to_numpy())
+            low, high = st["value"] - st[kind], st["value"] + st[kind]
+            hits.append(((low <= true) & (true <= high)).to_numpy())
     rate = {kind: float(np.mean(hits)) for kind, hits in covered.items()}
     assert rate["conf"] >= 0.88  # nominal 0.95; 160 intervals
     assert rate["conf_points"] < 0.7  # SALib's point bootstrap alone misses the seeds
@@ -198,6 +199,21 @@ def test_the_dummy_measures_the_noise_floor_and_screens_out_a_null_factor() -> N
         assert all(r[method, "c", index].flag for r in found)
         assert all(r[method, "a", index].flag == "" for r in found)
     assert sum(r["sobol", "c", "ST"].value - r["sobol", "c", "ST"].conf > 0 for r in found) >= 6
+
+
+def test_feature_scores_rank_a_linear_function_and_need_ema(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from trustsim.config import ConfigError
+    from trustsim.sensitivity.crosscheck import feature_scores
+
+    problem = Problem(list("abc"), [(0.0, 1.0)] * 3, "sobol")
+    x = problem.sample(128, np.random.default_rng(1))
+    scores = feature_scores(problem, x, {"y": 4 * x[:, :1] + x[:, 1:2]}, seed=3)
+    assert scores.sort_values("value")["factor"].tolist() == ["c", "b", "a"]
+    monkeypatch.setitem(sys.modules, "ema_workbench.analysis.feature_scoring", None)
+    with pytest.raises(ConfigError, match=r"trustsim\[ema\]"):
+        feature_scores(problem, x, {"y": x[:, :1]}, seed=3)
 
 
 def test_convergence_subsamples_and_flags_a_dummy() -> None:
@@ -279,6 +295,9 @@ def sensitivity_cli(path: Path, out: Path, *extra: str) -> subprocess.CompletedP
 @pytest.mark.slow
 def test_sensitivity_cli_writes_tables_figures_report_and_resumes(tmp_path: Path) -> None:
     path, out = sensitivity_file(tmp_path), tmp_path / "out"
+    spec = yaml.safe_load(path.read_text())
+    spec["analysis"]["feature_scoring"] = True  # EMA's cross-check beside the indices
+    path.write_text(yaml.safe_dump(spec))
     first = sensitivity_cli(path, out, "--backend", "processes", "--workers", "2")
     assert first.returncode == 0, first.stderr
     for name in (
@@ -296,6 +315,9 @@ def test_sensitivity_cli_writes_tables_figures_report_and_resumes(tmp_path: Path
     wide = pd.read_csv(out / "indices_wide.csv")
     pd.testing.assert_frame_equal(wide, pd.read_parquet(out / "indices_wide.parquet"))
     assert {"output", "parameter", "S1", "S1_conf", "ST", "ST_conf"} <= set(wide.columns)
+    scored = wide[(wide["output"] == "reputation_tf") & (wide["parameter"] != "(dummy)")]
+    assert scored["feature_score"].notna().all()
+    assert "Cross-check, EMA Workbench's extra-trees feature scores" in first.stdout
     final = table[(table.n == table.n.max()) & (table["index"] == "ST")]
     tidy = final.set_index(["output", "factor"])["value"]
     assert np.allclose(wide.set_index(["output", "parameter"])["ST"].loc[tidy.index], tidy)

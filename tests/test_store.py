@@ -39,6 +39,8 @@ def test_reopening_keeps_the_entropy_and_logs_a_session(tmp_path: Path) -> None:
     sessions = store.read_manifest()["sessions"]  # type: ignore[index]
     assert [s["backend"] for s in sessions] == ["serial", "processes"]
     assert sessions[0]["done"] == 3 and "finished" in sessions[0]
+    # each session records the code that ran it (a resume may run other code)
+    assert all(s["versions"]["trustsim"] and "uncommitted_changes" in s for s in sessions)
 
 
 def test_a_folder_of_another_experiment_or_of_other_files_is_refused(tmp_path: Path) -> None:

@@ -379,6 +379,11 @@ def discounted(amount: Any, rate: float, step: float, steps_per_year: float) -> 
 # --------------------------------------------------------------------------- observation (ODD 4)
 
 
+# ODD 8.1: the NPS question's cut-points on the latent 0..10 answer (Reichheld 2003)
+PROMOTER_CUT = 8.5  # rounds to 9 or 10
+DETRACTOR_CUT = 6.5  # rounds to 0..6
+
+
 def nps_shares(trust: float, slope: float, shift: float, noise: float) -> tuple[float, float]:
     """Expected promoter and detractor shares of the NPS question (0..10 scale).
 
@@ -391,8 +396,8 @@ def nps_shares(trust: float, slope: float, shift: float, noise: float) -> tuple[
     """
     latent = shift + slope * trust
     root2 = math.sqrt(2.0)  # Phi(x) = erfc(-x / sqrt 2) / 2 (a rule cannot call another)
-    promoter = 0.5 * math.erfc(-(latent - 8.5) / noise / root2)
-    detractor = 0.5 * math.erfc(-(6.5 - latent) / noise / root2)
+    promoter = 0.5 * math.erfc(-(latent - PROMOTER_CUT) / noise / root2)
+    detractor = 0.5 * math.erfc(-(DETRACTOR_CUT - latent) / noise / root2)
     return promoter, detractor
 
 

@@ -130,6 +130,9 @@ class Analysis(_Strict):
     outputs: list[OutputSpec] = Field(min_length=1)
     bootstrap: int = Field(200, ge=10, description="resamples for confidence intervals")
     conf_level: float = Field(0.95, gt=0, lt=1)
+    feature_scoring: bool = Field(
+        False, description="EMA Workbench's extra-trees feature scores beside the indices"
+    )
 
 
 class Outputs(_Strict):

@@ -131,7 +131,8 @@ class Store:
                 f"use another --out folder"
             )
         self.remove_leftovers()
-        manifest["sessions"].append({"started": now(), "backend": backend})
+        # a resumed folder may be finished by other code: each session says which
+        manifest["sessions"].append({"started": now(), "backend": backend, **provenance()})
         write_json(self.manifest_path, manifest)
         return int(manifest["root_entropy"])
 

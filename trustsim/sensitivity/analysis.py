@@ -17,7 +17,13 @@ import pandas as pd
 from trustsim.experiment.salib import Problem
 from trustsim.experiment.spec import SENSITIVITY as METHODS
 from trustsim.sensitivity.convergence import subsample_sizes
-from trustsim.sensitivity.noise import DUMMY, above_dummy, dummy_rows, resampled_conf, with_pawn_dummy
+from trustsim.sensitivity.noise import (
+    DUMMY,
+    above_dummy,
+    dummy_rows,
+    resampled_conf,
+    with_pawn_dummy,
+)
 
 
 def main_index(method: str) -> str:

@@ -1,6 +1,6 @@
 """Replication noise in the indices: intervals that include it, and a dummy factor.
 
-Two things a stochastic model adds to a sensitivity analysis (ODD 9.3):
+Two things a stochastic model adds to a sensitivity analysis (ODD 8.8):
 
 * **Intervals.** SALib bootstraps the design points only. Each replication's seed
   is common to every point (common random numbers), so the seed x parameter
@@ -24,8 +24,8 @@ from dataclasses import replace
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
 from SALib.analyze.sobol import first_order, total_order
+from scipy.stats import norm
 
 from trustsim.experiment.salib import Problem
 
@@ -67,7 +67,7 @@ def resampled_conf(
     for _ in range(bootstrap):
         rows = unit_rows(problem, rng.integers(units, size=units))
         cols = rng.integers(reps, size=reps)
-        means = values[np.ix_(rows, cols)].mean(axis=1)
+        means = values[rows][:, cols].mean(axis=1)
         if np.ptp(means) == 0:
             continue
         table = problem.analyze(x[rows], means, bootstrap=2, conf_level=conf_level, seed=seed)

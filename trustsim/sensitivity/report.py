@@ -20,8 +20,10 @@ def report(indices: pd.DataFrame, experiment: Experiment, censored: Mapping[str,
     """A short markdown report that ranks the factors of each output in words."""
     method = experiment.design.kind
     key = main_index(method)
-    conditional = indices[indices["method"] != method] if "method" in indices else indices[:0]
-    indices = indices.drop(conditional.index)
+    other = indices[indices["method"] != method] if "method" in indices else indices[:0]
+    conditional = other[other["method"] == "pawn"]
+    scores = other[other["method"] == "feature_scoring"]
+    indices = indices.drop(other.index)
     n = int(indices["n"].max())
     final = indices[(indices["n"] == n) & (indices["index"] == key)]
     level = 100 * analysis_of(experiment).conf_level
@@ -71,6 +73,7 @@ def report(indices: pd.DataFrame, experiment: Experiment, censored: Mapping[str,
                 "add replications to know how much of the variance is chance."
             )
         lines.append(convergence_in_words(indices, str(output), key))
+        lines += scores_in_words(scores[scores["output"] == output], table, key)
         if censored.get(str(output), 0) > 0:  # left as a number: PAWN takes the spike
             lines.append(
                 f"In {100 * censored[str(output)]:.0f}% of runs the overtaking never "
@@ -82,6 +85,24 @@ def report(indices: pd.DataFrame, experiment: Experiment, censored: Mapping[str,
                 lines += censored_in_words(name, share, conditional, experiment.horizon)
         lines.append("")
     return "\n".join(lines)
+
+
+def scores_in_words(scores: pd.DataFrame, table: pd.DataFrame, key: str) -> list[str]:
+    """EMA's feature scores beside the main index: the ranking and whether the top
+    factor agrees."""
+    if scores.empty:
+        return []
+    ranked = scores.sort_values("value", ascending=False)
+    listed = ", ".join(
+        f"`{f}` ({v:.2f})" for f, v in zip(ranked["factor"], ranked["value"], strict=True)
+    )
+    top = str(ranked["factor"].iloc[0])
+    agree = (
+        f"its top factor agrees with {key}'s"
+        if top == str(table["factor"].iloc[0])
+        else f"**its top factor differs from {key}'s**: look at both before leaning on either"
+    )
+    return [f"Cross-check, EMA Workbench's extra-trees feature scores: {listed}; {agree}."]
 
 
 def crn_in_words(experiment: Experiment) -> str:
@@ -136,8 +157,11 @@ def not_influential(table: pd.DataFrame, dummy: pd.DataFrame, key: str) -> list[
         lines.append(f"The dummy's {key} is {d.value:.3f} ± {d.conf:.3f}.")
     weak = [f"`{r.factor}`" for r in table.itertuples() if r.flag]
     if weak:
-        why = "negative, interval includes zero, or not above the dummy's" if len(reference) else (
-            "negative, or interval includes zero")
+        why = (
+            "negative, interval includes zero, or not above the dummy's"
+            if len(reference)
+            else ("negative, or interval includes zero")
+        )
         lines.append(f"Not influential ({why}): {', '.join(weak)}.")
     return lines
 
@@ -185,13 +209,17 @@ def censored_in_words(
     )
     floor = rows[rows["factor"] == DUMMY]["value"]
     clear = ranked.loc[ranked["flag"] == "", "factor"]
+    above = (
+        f"; above it: {', '.join(f'`{f}`' for f in clear)}."
+        if len(clear)
+        else ("; no factor is above it.")
+    )
     lines.append(
         f"Among the {int(rows['runs'].iloc[0]):,} runs where it happens, the week depends on, by "
         f"PAWN median (Pianosi & Wagener 2015; PAWN compares distributions, so it needs no "
         f"value where the event never came, as Sobol and Morris would): {listed}"
         + (f"; the dummy column gets {float(floor.iloc[0]):.3f}" if len(floor) else "")
-        + (f"; above it: {', '.join(f'`{f}`' for f in clear)}." if len(clear)
-           else "; no factor is above it.")  # fmt: skip
+        + above
     )
     return lines
 

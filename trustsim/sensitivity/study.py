@@ -12,6 +12,7 @@ from trustsim.experiment.runner import OnResult
 from trustsim.experiment.salib import problem_for
 from trustsim.experiment.spec import Experiment
 from trustsim.sensitivity.analysis import analyze_outputs, main_index, wide_table
+from trustsim.sensitivity.crosscheck import feature_scores
 from trustsim.sensitivity.outputs import (
     analysis_of,
     censored_share,
@@ -91,9 +92,18 @@ def run_sensitivity(
     if len(conditional):
         conditional.insert(1, "method", "pawn")
         indices = pd.concat([indices, conditional], ignore_index=True)
+    if analysis.feature_scoring:
+        scores = feature_scores(problem, x, analysed, seed=seed).assign(
+            method="feature_scoring", n=n, flag=""
+        )
+        indices = pd.concat([indices, scores], ignore_index=True)
     write_parquet(out / "sensitivity.parquet", indices)
-    main = indices[indices["method"] == problem.method]  # without the conditional PAWN rows
+    main = indices[indices["method"] == problem.method]  # without PAWN's and EMA's rows
     wide = wide_table(main)
+    if analysis.feature_scoring:
+        score = indices[indices["method"] == "feature_scoring"].set_index(["output", "factor"])
+        keys = pd.MultiIndex.from_frame(wide[["output", "parameter"]])
+        wide["feature_score"] = score["value"].reindex(keys).to_numpy()
     write_parquet(out / "indices_wide.parquet", wide)
     atomic_write(out / "indices_wide.csv", lambda tmp: wide.to_csv(tmp, index=False))
     per_run = pd.DataFrame({name: v.ravel() for name, v in values.items()})
