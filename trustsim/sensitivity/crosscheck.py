@@ -48,8 +48,9 @@ def feature_scores(
             design, means, mode=RuleInductionType.REGRESSION, random_state=seed
         )
         by_factor = scores.iloc[:, 0].groupby(groups).sum()
-        frames.append(
-            pd.DataFrame({"output": output, "factor": by_factor.index, "index": "feature_score",
-                          "value": by_factor.to_numpy(), "conf": np.nan})  # fmt: skip
-        )
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+        frame = pd.DataFrame({"factor": by_factor.index, "value": by_factor.to_numpy()})
+        frames.append(frame.assign(output=output, index="feature_score", conf=np.nan))
+    columns = ["output", "factor", "index", "value", "conf"]
+    if not frames:
+        return pd.DataFrame(columns=columns)
+    return pd.concat(frames, ignore_index=True)[columns]
