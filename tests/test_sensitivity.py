@@ -341,6 +341,18 @@ def test_sensitivity_cli_writes_tables_figures_report_and_resumes(tmp_path: Path
     pd.testing.assert_frame_equal(table, pd.read_parquet(out / "sensitivity.parquet"))
 
 
+def test_changing_only_the_analysis_reuses_the_runs(tmp_path: Path) -> None:
+    path = sensitivity_file(tmp_path)
+    spec = yaml.safe_load(path.read_text())
+    before = ex.load(path).identity()
+    spec["analysis"] |= {"bootstrap": 50, "feature_scoring": True}
+    path.write_text(yaml.safe_dump(spec))
+    assert ex.load(path).identity() == before
+    spec["design"]["n"] = 16  # other runs: another identity
+    path.write_text(yaml.safe_dump(spec))
+    assert ex.load(path).identity() != before
+
+
 def test_sensitivity_results_do_not_depend_on_the_backend(tmp_path: Path) -> None:
     from trustsim.sensitivity import run_sensitivity
 
@@ -428,7 +440,7 @@ def test_the_report_ranks_clear_factors_and_speaks_of_convergence() -> None:
     )
     assert "20% is the seed's main effect" in noisy_text
     assert "Warning: the interaction is large" in noisy_text
-    assert "The ranking is the same at n = 8 and n = 16" in text
+    assert "Convergence between n = 8 and n = 16: screening has converged" in text
 
 
 def test_a_first_order_index_above_the_total_beyond_both_intervals_is_flagged() -> None:
@@ -454,6 +466,23 @@ def test_convergence_has_a_screening_a_ranking_and_an_index_verdict() -> None:
     moved = narrow.copy()
     moved.loc[(moved.n == 8) & (moved.factor == "b"), "flag"] = True
     assert "screening has not converged" in convergence_in_words(moved, "y", "ST")
+
+
+def test_near_zero_factors_trading_places_do_not_unsettle_the_ranking() -> None:
+    # a and b are influential and keep their order; c and d (below the dummy) swap
+    factors = {"a": (0.6, 0.01, False), "b": (0.3, 0.02, False)}
+    factors |= {"c": (0.011, 0.01, True), "d": (0.010, 0.01, True)}
+    table = synthetic_indices(factors, 0.1)
+    table.loc[(table.n == 8) & (table.factor == "d"), "value"] = 0.02
+    table["flag"] = table["flag"].map({True: "not above the dummy", False: ""})
+    before = table[table.n == 8].sort_values("value")["factor"].tolist()
+    after = table[table.n == 16].sort_values("value")["factor"].tolist()
+    assert before[:2] != after[:2]  # the full ranking did change
+    text = convergence_in_words(table, "y", "ST")
+    assert "screening has converged" in text and "ranking of those factors is the same" in text
+    swapped = table.copy()  # now the top two trade places: that is a change of ranking
+    swapped.loc[(swapped.n == 16) & (swapped.factor == "b"), "value"] = 0.7
+    assert "ranking of those factors changed" in convergence_in_words(swapped, "y", "ST")
 
 
 def test_the_morris_figure_shows_intervals_reference_lines_and_every_factor() -> None:

@@ -182,8 +182,9 @@ class Experiment(_Strict):
         return self.base.steps if self.steps is None else self.steps
 
     def identity(self) -> str:
-        """A hash of everything that decides the runs' results (not the name or seed source)."""
-        content = self.model_dump(mode="json", exclude={"name"})
+        """A hash of everything that decides the runs' results (not the name, the seed
+        source, or how a sensitivity study analyses them: a folder can be re-analysed)."""
+        content = self.model_dump(mode="json", exclude={"name", "analysis"})
         content["base"] = self.base.model_dump(mode="json")
         text = json.dumps(content, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:16]

@@ -19,9 +19,9 @@ largest index of the output (Sarrazin, Pianosi & Wagener 2016 use 0.05 for Sobol
 
 def convergence_in_words(indices: pd.DataFrame, output: str, key: str) -> str:
     """Convergence as Sarrazin, Pianosi & Wagener (2016) read it, between the two
-    largest sub-samples: screening (the same factors are distinguishable from zero),
-    ranking (the same order among them) and index (intervals narrow against the
-    largest index), each with its own verdict."""
+    largest sub-samples: screening (the same factors are influential: clear of zero and
+    of the dummy), ranking (the same order among them) and index (intervals narrow
+    against the largest index), each with its own verdict."""
     rows = indices[(indices["output"] == output) & (indices["index"] == key)]
     rows = rows[rows["flag"] != "dummy"]  # the dummy is the yardstick, not a factor
     sizes = sorted(rows["n"].unique())
@@ -30,9 +30,9 @@ def convergence_in_words(indices: pd.DataFrame, output: str, key: str) -> str:
     before, last = (rows[rows["n"] == size] for size in sizes[-2:])
     clear = [set(t.loc[~t["flag"].astype(bool), "factor"]) for t in (before, last)]
     screening = (
-        "screening has converged (the same factors are clear of zero)"
+        "screening has converged (the same factors are influential)"
         if clear[0] == clear[1]
-        else "screening has not converged (the factors clear of zero changed)"
+        else "screening has not converged (the influential factors changed)"
     )
     order = [
         [f for f in t.sort_values("value", ascending=False)["factor"] if f in clear[1]]
@@ -53,5 +53,6 @@ def convergence_in_words(indices: pd.DataFrame, output: str, key: str) -> str:
             f"the indices have not converged (the widest interval, ±{widest:.3g}, is "
             f"{widest / top:.0%} of the largest index)"
         )
-    same = "The ranking is the same" if order[0] == order[1] else "The ranking changed"
-    return f"{same} at n = {sizes[-2]} and n = {sizes[-1]}: {screening}; {ranking}; {index}."
+    return (
+        f"Convergence between n = {sizes[-2]} and n = {sizes[-1]}: {screening}; {ranking}; {index}."
+    )

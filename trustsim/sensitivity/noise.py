@@ -20,6 +20,9 @@ Two things a stochastic model adds to a sensitivity analysis (ODD 8.8):
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 
 import numpy as np
@@ -34,6 +37,15 @@ DUMMY = "(dummy)"
 
 SCREENED = ("S1", "ST", "mu_star", "pawn_median")
 """Indices judged against the dummy (the others, mu and sigma, have no zero to clear)."""
+
+
+@contextmanager
+def quiet_constants() -> Iterator[None]:
+    """Silence SALib's warning for a resample whose A and B rows happen to be constant
+    (likely for a rare event on a small sub-sample; the resample counts as it is)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Constant values encountered")
+        yield
 
 
 def unit_rows(problem: Problem, units: np.ndarray) -> np.ndarray:
@@ -64,14 +76,14 @@ def resampled_conf(
     units = x.shape[0] // problem.block()
     reps = values.shape[1]
     draws = []
-    for _ in range(bootstrap):
-        rows = unit_rows(problem, rng.integers(units, size=units))
-        cols = rng.integers(reps, size=reps)
-        means = values[rows][:, cols].mean(axis=1)
-        if np.ptp(means) == 0:
-            continue
-        table = problem.analyze(x[rows], means, bootstrap=2, conf_level=conf_level, seed=seed)
-        draws.append(table.set_index(["factor", "index"])["value"])
+    with quiet_constants():
+        for _ in range(bootstrap):
+            rows = unit_rows(problem, rng.integers(units, size=units))
+            means = values[rows][:, rng.integers(reps, size=reps)].mean(axis=1)
+            if np.ptp(means) == 0:
+                continue
+            table = problem.analyze(x[rows], means, bootstrap=2, conf_level=conf_level, seed=seed)
+            draws.append(table.set_index(["factor", "index"])["value"])
     if len(draws) < 2:
         return pd.Series(dtype=float)
     z = norm.ppf(0.5 + conf_level / 2)
@@ -122,13 +134,16 @@ def dummy_rows(
     if problem.method == "pawn" or values.shape[1] < 2:
         return pd.DataFrame(columns=["factor", "index", "value", "conf"])
     means, noise = values.mean(axis=1), redrawn_noise(values)
-    estimate = _dummy_indices(problem, means, noise)
     rng = np.random.default_rng(seed)
     units = values.shape[0] // problem.block()
-    draws = []
-    for _ in range(bootstrap):
-        rows = unit_rows(problem, rng.integers(units, size=units))
-        draws.append(_dummy_indices(problem, means[rows], noise[rows]))
+    with quiet_constants():
+        estimate = _dummy_indices(problem, means, noise)
+        draws = [
+            _dummy_indices(problem, means[rows], noise[rows])
+            for rows in (
+                unit_rows(problem, rng.integers(units, size=units)) for _ in range(bootstrap)
+            )
+        ]
     z = norm.ppf(0.5 + conf_level / 2)
     spread = pd.DataFrame(draws).std(ddof=1)
     return pd.DataFrame(

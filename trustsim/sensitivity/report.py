@@ -20,10 +20,10 @@ def report(indices: pd.DataFrame, experiment: Experiment, censored: Mapping[str,
     """A short markdown report that ranks the factors of each output in words."""
     method = experiment.design.kind
     key = main_index(method)
-    other = indices[indices["method"] != method] if "method" in indices else indices[:0]
-    conditional = other[other["method"] == "pawn"]
-    scores = other[other["method"] == "feature_scoring"]
-    indices = indices.drop(other.index)
+    methods = indices["method"].to_numpy() if "method" in indices else np.full(len(indices), method)
+    conditional = indices[methods == "pawn"] if method != "pawn" else indices[:0]
+    scores = indices[methods == "feature_scoring"]
+    indices = indices[methods == method]
     n = int(indices["n"].max())
     final = indices[(indices["n"] == n) & (indices["index"] == key)]
     level = 100 * analysis_of(experiment).conf_level
@@ -207,7 +207,7 @@ def censored_in_words(
         f"`{f}` ({v:.3f} ± {c:.3f})"
         for f, v, c in zip(ranked["factor"], ranked["value"], ranked["conf"], strict=True)
     )
-    floor = rows[rows["factor"] == DUMMY]["value"]
+    floor = rows[rows["factor"] == DUMMY]
     clear = ranked.loc[ranked["flag"] == "", "factor"]
     above = (
         f"; above it: {', '.join(f'`{f}`' for f in clear)}."
@@ -218,7 +218,11 @@ def censored_in_words(
         f"Among the {int(rows['runs'].iloc[0]):,} runs where it happens, the week depends on, by "
         f"PAWN median (Pianosi & Wagener 2015; PAWN compares distributions, so it needs no "
         f"value where the event never came, as Sobol and Morris would): {listed}"
-        + (f"; the dummy column gets {float(floor.iloc[0]):.3f}" if len(floor) else "")
+        + (
+            f"; the dummy column gets {floor['value'].iloc[0]:.3f} ± {floor['conf'].iloc[0]:.3f}"
+            if len(floor)
+            else ""
+        )
         + above
     )
     return lines
