@@ -46,6 +46,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("trustsim: interrupted; nothing half-written was left behind", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader went away (`trustsim scenarios | head`): not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except ExperimentFailed as exc:
         print(f"trustsim: {exc}", file=sys.stderr)
         return 1
@@ -186,9 +189,19 @@ def build_parser() -> argparse.ArgumentParser:
     room = commands.add_parser(
         "classroom", help="a participatory session: students join from their phones as customers"
     )
-    _add_serving(room)
+    _add_serving(room, default_config=None)
     room.add_argument(
-        "--worlds", type=int, default=2, help="worlds: 1 independent + the rest social (default 2)"
+        "--lesson",
+        choices=["social-proof", "trust"],
+        default="social-proof",
+        help="the lesson: its built-in scenario (classroom-<lesson>), worlds and pace "
+        "(default social-proof; --config plays another scenario instead)",
+    )
+    room.add_argument(
+        "--worlds",
+        type=int,
+        default=None,
+        help="worlds: 1 independent + the rest social (default: the lesson's, or 2 with --config)",
     )
     room.add_argument("--seed", type=int, default=1, help="root seed of the worlds (default 1)")
     room.add_argument("--max-students", type=_positive, default=60, help="room size (default 60)")
@@ -656,13 +669,16 @@ def _with_progress[T](
         progress.close()
 
 
-def _add_serving(parser: argparse.ArgumentParser) -> None:
+def _add_serving(
+    parser: argparse.ArgumentParser, default_config: Path | None = Path("classroom")
+) -> None:
     """The options of a command that serves pages: config, host, port, --allow-remote."""
     parser.add_argument(
         "--config",
         type=Path,
-        default=Path("classroom"),
-        help="scenario YAML or built-in name (default: the built-in classroom)",
+        default=default_config,
+        help="scenario YAML or built-in name"
+        + (" (default: the built-in classroom)" if default_config else ""),
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=_positive, default=8765)
@@ -689,7 +705,7 @@ def cmd_scenarios(args: argparse.Namespace) -> int:
     for kind, title in (("scenario", "scenarios"), ("experiment", "experiments and studies")):
         print(f"built-in {title} (use the name wherever a file is asked for):")
         for name, line in builtin.names(kind).items():
-            print(f"  {name:<18} {line}")
+            print(f"  {name:<24} {line}")
     print("\ntrustsim init DIR copies them into a project folder to edit.")
     return 0
 
@@ -749,10 +765,7 @@ def cmd_classroom(args: argparse.Namespace) -> int:
 
     warm_up()  # compile before serving: the first round must not wait for the compiler
     try:
-        session = Session(
-            args.config, worlds=args.worlds, seed=args.seed, max_students=args.max_students,
-            round_seconds=args.round_seconds,
-        )  # fmt: skip
+        session = Session(**session_options(args))
     except ValueError as exc:  # a bad config, or a flag the session refuses: name the flag
         message = str(exc)
         for key in ("max_students", "round_seconds", "worlds"):
@@ -764,6 +777,28 @@ def cmd_classroom(args: argparse.Namespace) -> int:
     print("(keep the teacher link to yourself; Ctrl-C ends the session)", flush=True)
     uvicorn.run(create_app(session, students), host=args.host, port=args.port, log_level="warning")
     return 0
+
+
+def session_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The classroom session's options: the lesson's scenario, worlds, world size and
+    pace, unless ``--config`` names another scenario (then one week a round)."""
+    from trustsim import builtin
+    from trustsim.config import load_scenario
+    from trustsim.viz.lesson import lesson, world_size
+
+    options: dict[str, Any] = {
+        "seed": args.seed, "max_students": args.max_students, "round_seconds": args.round_seconds,
+    }  # fmt: skip
+    if args.config is not None:
+        return {**options, "config": args.config, "worlds": args.worlds or 2}
+    chosen = lesson(args.lesson)
+    worlds = args.worlds or chosen.worlds
+    base = load_scenario(chosen.scenario).population.size
+    size = world_size(base, args.max_students, worlds)
+    return {
+        **options, "config": builtin.resolve(chosen.scenario, "scenario"), "worlds": worlds,
+        "overrides": {"population.size": size}, "weeks_per_round": chosen.weeks_per_round,
+    }  # fmt: skip
 
 
 def cmd_status(args: argparse.Namespace) -> int:

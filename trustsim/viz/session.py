@@ -134,6 +134,10 @@ class Session:
         The round timer; a student who has not chosen when it runs out stays.
     clock
         Seconds from a monotonic clock (tests pass their own).
+    overrides
+        Dotted scenario overrides for every world (a lesson's world size).
+    weeks_per_round
+        Model weeks each round covers (a lesson's pace); students choose once a round.
     """
 
     def __init__(
@@ -147,8 +151,14 @@ class Session:
         code: str | None = None,
         token: str | None = None,
         clock: Callable[[], float] = time.monotonic,
+        overrides: dict[str, Any] | None = None,
+        weeks_per_round: int = 1,
     ) -> None:
         self.config, self.seed, self.clock = Path(config), seed, clock
+        self.overrides = dict(overrides or {})
+        if weeks_per_round < 1:
+            raise ValueError(f"weeks_per_round: at least 1 (got {weeks_per_round})")
+        self.weeks_per_round = weeks_per_round
         self.code = code or new_code()
         self.token = token or secrets.token_urlsafe(16)
         self.max_students = max_students
@@ -180,7 +190,7 @@ class Session:
             raise ValueError(f"firms: a firm cannot be named {sorted(clash)[0]!r} in a classroom")
 
     def _build(self, condition: str, w: int) -> ClassroomModel:
-        overrides = dict(NO_SOCIAL_PROOF) if condition == INDEPENDENT else {}
+        overrides = {**self.overrides, **(NO_SOCIAL_PROOF if condition == INDEPENDENT else {})}
         return ClassroomModel(Settings(config=self.config, overrides=overrides, seed=self.seed + w))
 
     @property
@@ -291,9 +301,9 @@ class Session:
             model = world.model
             provider = int(model.state.provider[student.node])
             names = self.firm_names
+            # no condition word: like MusicLab's subjects, students do not know their world
             view: dict[str, Any] = {
                 "nickname": student.nickname,
-                "world": world.condition,
                 "phase": self.phase,
                 "round": self.round,
                 "seconds_left": self.seconds_left(),
@@ -306,6 +316,7 @@ class Session:
                 "version": self.version,
             }
             if world.condition == SOCIAL:
+                view["customers"] = customer_counts(model, names)  # MusicLab's counts
                 view["neighbours"] = neighbour_counts(model, student.node, names)
                 count, _ = model.accounts.reviews(model.config.reviews.window)
                 view["ratings"] = {
@@ -432,7 +443,8 @@ class Session:
                     "choice": choice, "timed_out": s.choice is None,
                 })  # fmt: skip
                 s.choice = None
-            model.step()
+            for _ in range(self.weeks_per_round):
+                model.step()
         self.round += 1
         self.deadline = self.clock() + self.round_seconds
         self._changed(f"round {self.round} opened")
@@ -587,6 +599,12 @@ def events_in_words(model: ClassroomModel, node: int, names: list[str]) -> list[
     elif not said:
         said.append(f"You did not need {firm}'s service last week.")
     return said
+
+
+def customer_counts(model: ClassroomModel, names: list[str]) -> dict[str, int]:
+    """How many customers each firm has in the world (the popularity a social world shows)."""
+    providers = model.state.provider
+    return {n: int((providers == f).sum()) for f, n in enumerate(names)}
 
 
 def neighbour_counts(model: ClassroomModel, node: int, names: list[str]) -> dict[str, int]:

@@ -1,0 +1,78 @@
+"""Classroom lessons (ODD 8b): built-in scenarios, sizing, blind names, and how often
+the social-proof lesson works."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from trustsim import builtin, load_scenario
+from trustsim.config import PRESETS
+from trustsim.viz.lesson import LESSONS, class_scenarios, lesson, success_rate, world_size
+from trustsim.viz.session import Session
+
+
+def test_each_lesson_is_a_built_in_scenario_with_brand_names() -> None:
+    for the_lesson in LESSONS.values():
+        scenario = load_scenario(the_lesson.scenario)
+        assert scenario.steps % the_lesson.weeks_per_round == 0
+        for firm in scenario.firms:  # nothing in a name gives the strategy away
+            assert not any(word in firm.name.lower() for word in ("short", "trust", "first"))
+    firms = load_scenario("classroom-social-proof").firms
+    assert len(firms) >= 4
+    # identical firms: every field but the name is the same
+    assert len({f.model_dump_json(exclude={"name"}) for f in firms}) == 1
+    trust = load_scenario("classroom-trust").firms
+    strategies = ("short_term", "trust_first")
+    assert sorted(f.warn_rate for f in trust) == [PRESETS[s]["warn_rate"] for s in strategies]
+    with pytest.raises(ValueError, match="lesson: one of social-proof, trust"):
+        lesson("herding")
+
+
+def test_worlds_grow_so_that_students_play_at_most_half_of_each() -> None:
+    assert world_size(24, 10, 3) == 24
+    assert world_size(24, 60, 3) == 40
+    social, independent = class_scenarios(LESSONS["social-proof"], 60)
+    assert social.population.size == independent.population.size == 40
+    assert social.market.social_proof and not independent.market.social_proof
+
+
+def test_a_student_page_names_neither_the_world_nor_the_strategies() -> None:
+    config = builtin.resolve("classroom-trust", "scenario")
+    session = Session(config, worlds=2, seed=3, max_students=10, weeks_per_round=2)
+    secrets = [session.join(session.code, f"s{i}", "c").secret for i in range(4)]
+    session.start(session.token)
+    session.next_round(session.token)
+    assert session.weeks == 2  # two weeks a round
+    for secret in secrets:
+        text = json.dumps(session.view(secret)).lower()
+        for word in ("social", "independent", "short_term", "trust_first", "world"):
+            assert word not in text, word
+    kinds = {tuple(sorted(session.view(s))) for s in secrets}
+    assert len(kinds) == 2  # but the two worlds do show different things
+    social = next(session.view(s) for s in secrets if "customers" in session.view(s))
+    assert sum(social["customers"].values()) >= 0 and "adverts" not in social
+
+
+@pytest.mark.slow
+def test_the_social_proof_lesson_works_in_four_classes_of_five() -> None:
+    # the lesson's promise (ODD 8b): in simulated classes of 25 the social worlds end
+    # more unequal than the independent one at least 80% of the time
+    found = success_rate("social-proof", 25, classes=100, seed=7)
+    assert found.share >= 0.8, found
+    assert "times in 10" in found.in_words()
+
+
+def test_the_classroom_command_builds_the_lesson_sized_to_the_room() -> None:
+    from trustsim.cli import build_parser, session_options
+
+    args = build_parser().parse_args(["classroom", "--max-students", "60"])
+    options = session_options(args)
+    assert str(options["config"]).endswith("classroom-social-proof.yaml")
+    assert options["worlds"] == 3 and options["weeks_per_round"] == 2
+    assert options["overrides"] == {"population.size": 40}
+    trust = session_options(build_parser().parse_args(["classroom", "--lesson", "trust"]))
+    assert str(trust["config"]).endswith("classroom-trust.yaml") and trust["worlds"] == 2
+    own = session_options(build_parser().parse_args(["classroom", "--config", "herding"]))
+    assert own["config"].name == "herding" and "overrides" not in own
