@@ -40,13 +40,15 @@ class Served:
 @contextmanager
 def serve_classroom(*flags: str, startup_s: float = 30.0) -> Iterator[Served]:
     """``trustsim classroom`` on a free loopback port, as a teacher starts it, until the
-    block ends; ``flags`` are passed on (``"--max-students", "60"``)."""
+    block ends; ``flags`` are passed on (``"--max-students", "60"``; with ``"--lesson"``,
+    the lesson's scenario, else the classic classroom scenario)."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
+    # the classic classroom scenario unless a lesson is asked for (a later --config wins)
+    config = [] if "--lesson" in flags else ["--config", str(DEFAULT_CONFIG)]
     command = [
-        sys.executable, "-m", "trustsim.cli", "classroom", "--port", str(port),
-        "--config", str(DEFAULT_CONFIG), *flags,  # a later --config in flags wins
+        sys.executable, "-m", "trustsim.cli", "classroom", "--port", str(port), *config, *flags,
     ]  # fmt: skip
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:

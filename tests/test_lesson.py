@@ -76,3 +76,40 @@ def test_the_classroom_command_builds_the_lesson_sized_to_the_room() -> None:
     assert str(trust["config"]).endswith("classroom-trust.yaml") and trust["worlds"] == 2
     own = session_options(build_parser().parse_args(["classroom", "--config", "herding"]))
     assert own["config"].name == "herding" and "overrides" not in own
+
+
+def test_the_end_screen_says_in_words_who_won_reveals_and_compares() -> None:
+    config = builtin.resolve("classroom-social-proof", "scenario")
+    session = Session(config, worlds=3, seed=2, max_students=10, weeks_per_round=2,
+                      lesson="social-proof", success_classes=10)  # fmt: skip
+    secrets = [session.join(session.code, f"s{i}", "c").secret for i in range(6)]
+    session.start(session.token)
+    before = session.overview(session.token)
+    assert [w["label"] for w in before["worlds"]] == ["world 1", "world 2", "world 3"]
+    assert before["result"] is None
+    assert not any(w in json.dumps(before).lower() for w in ("condition", "social", "independent"))
+    for _ in range(3):
+        session.next_round(session.token)
+    session._success.result(timeout=120)  # type: ignore[union-attr]  # the simulated classes
+    session.end(session.token)
+    result = session.overview(session.token)["result"]
+    labels = [w["label"] for w in result["worlds"]]
+    assert labels == ["Independent world", "Social world 1", "Social world 2"]
+    for world in result["worlds"]:
+        assert world["sentence"].startswith(world["label"] + ": ")
+        assert sum(world["shares"].values()) == pytest.approx(1.0)
+    assert "identical" in result["reveal"] and len(result["questions"]) == 2
+    assert result["verdict"].startswith("In 10 simulated classes like this one")
+    assert result["verdict"].endswith(("Yours: yes.", "Yours: no."))
+    mine = session.view(secrets[0])["result"]  # a student sees their world's sentence
+    assert mine["sentence"] in [w["sentence"] for w in result["worlds"]]
+
+
+def test_a_world_sentence_names_a_clear_winner_only() -> None:
+    from trustsim.viz.lesson import world_sentence
+
+    won = world_sentence("Social world 1", {"A": 0.3, "B": 0.1, "C": 0.05, "D": 0.05})
+    assert won == "Social world 1: A won 60% of the customers."
+    close = world_sentence("Independent world", {"A": 0.14, "B": 0.12, "C": 0.12, "D": 0.12})
+    assert close == "Independent world: no firm pulled ahead (none above 28%)."
+    assert world_sentence("X", dict.fromkeys("AB", 0.0)) == "X: nobody became a customer."

@@ -199,3 +199,65 @@ def test_a_dropped_student_gets_the_node_back_by_cookie(
     assert (
         other.post("/api/join", json={"code": session.code, "nickname": "KIM"}).status_code == 409
     )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("classroom", [["--lesson", "social-proof", "--max-students", "10"]],
+                         indirect=True)  # fmt: skip
+def test_the_social_proof_lesson_on_phones_and_a_projector(classroom: Served) -> None:
+    need_chromium()
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    blocked: list[str] = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        teacher = offline(
+            browser.new_context(viewport={"width": 1400, "height": 900}).new_page(), blocked
+        )
+        teacher.goto(classroom.teacher)
+        teacher.get_by_text(classroom.code, exact=True).wait_for(timeout=20_000)
+        phones = []
+        for k in range(3):
+            phone = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
+            phone = offline(phone, blocked)
+            phone.goto(classroom.students)
+            phone.fill("#code", classroom.code)
+            phone.fill("#nickname", f"kid{k}")
+            phone.click("#join-button")
+            phone.locator("#play").wait_for(state="visible", timeout=10_000)
+            phones.append(phone)
+        teacher.click("#start")
+        for round_ in (1, 2):
+            for phone in phones:
+                phone.get_by_text(f"Round {round_}", exact=True).wait_for(timeout=10_000)
+                buttons = phone.locator("#choices button")
+                last = buttons.nth(buttons.count() - 1).bounding_box()
+                assert last is not None and last["y"] + last["height"] <= 844  # no scrolling
+                words = phone.inner_text("body").lower()
+                for word in ("social", "independent", "short", "trust_first", "world"):
+                    assert word not in words, word  # students do not know their condition
+                buttons.nth(1).click()  # a firm
+                phone.get_by_text("You chose", exact=False).wait_for(timeout=10_000)
+            projector = teacher.inner_text("body").lower()
+            assert "social" not in projector and "independent" not in projector
+            if round_ == 1:
+                phones[0].screenshot(path=ARTIFACTS / "lesson-student.png")
+                teacher.screenshot(path=ARTIFACTS / "lesson-teacher.png")
+            teacher.click("#next")
+        teacher.get_by_text("Round 3", exact=True).wait_for(timeout=10_000)
+        teacher.click("#end")
+        teacher.locator("#sentences li").first.wait_for(timeout=60_000)
+        assert teacher.locator("#sentences li").count() == 3
+        assert "Social world 1:" in teacher.inner_text("#sentences")
+        assert "identical" in teacher.inner_text("#reveal")
+        assert teacher.locator("#questions li").count() == 2
+        top = teacher.locator("#sentences").bounding_box()  # the first thing on the projector
+        assert top is not None and top["y"] + top["height"] < 900
+        teacher.wait_for_timeout(1500)  # the pictures, redrawn with the worlds' names
+        teacher.screenshot(path=ARTIFACTS / "lesson-end.png", full_page=True)
+        phones[0].locator("#result").wait_for(state="visible", timeout=10_000)
+        assert "identical" in phones[0].inner_text("#result")
+        phones[0].screenshot(path=ARTIFACTS / "lesson-student-end.png")
+        browser.close()
+    assert blocked == []

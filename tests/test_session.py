@@ -278,8 +278,10 @@ def test_the_room_fits_the_worlds() -> None:
 def test_the_cli_refuses_a_room_that_does_not_fit(capsys: pytest.CaptureFixture[str]) -> None:
     from trustsim.cli import main
 
-    assert main(["classroom", "--max-students", "500"]) == 2
+    assert main(["classroom", "--config", "classroom", "--max-students", "500"]) == 2
     assert "--max-students: 1 to 150" in capsys.readouterr().err
+    assert main(["classroom", "--max-students", "500"]) == 2  # the lesson: worlds grow, so far
+    assert "--max-students: 1 to 120 for a lesson" in capsys.readouterr().err
 
 
 def test_the_rate_limit_is_five_wrong_codes_a_minute_as_stated(room: Session, clock: Clock) -> None:

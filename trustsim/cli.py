@@ -798,6 +798,7 @@ def session_options(args: argparse.Namespace) -> dict[str, Any]:
     return {
         **options, "config": builtin.resolve(chosen.scenario, "scenario"), "worlds": worlds,
         "overrides": {"population.size": size}, "weeks_per_round": chosen.weeks_per_round,
+        "lesson": chosen.name,
     }  # fmt: skip
 
 

@@ -10,6 +10,7 @@ figures; the network layout is computed once per network and cached.
 from __future__ import annotations
 
 import io
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +33,7 @@ DEFAULT_CONFIG = builtin.resolve("classroom", "scenario")  # package data: works
 PROSPECT_GREY = "#c8c8c8"
 NETWORK_INCHES, NETWORK_DPI = 4.4, 90  # the network image is 396 x 396 pixels
 PLOT_INCHES = (6.3, 5.4)  # 567 x 486 pixels: beside the network on a 1400 x 900 projector
+LEGEND_COLUMNS = 3  # firms and "no provider" per legend row: wider rows would be cut off
 FONT = {"title": 14, "label": 13, "ticks": 12, "legend": 12}  # readable from the back row
 # the market-wide sliders; each firm also gets strategy, warn rate and promise
 MARKET_KEYS = ("market.beta_proof", "wom.p_positive", "wom.p_negative")
@@ -188,7 +190,8 @@ class NetworkPicture:
         names = model.config.firm_names
         self.colours = firm_colours(names)
         self.figure = fig = Figure(figsize=(NETWORK_INCHES, NETWORK_INCHES), dpi=NETWORK_DPI)
-        ax = fig.add_axes((0.01, 0.01, 0.98, 0.9))
+        rows = math.ceil((len(names) + 1) / LEGEND_COLUMNS)  # the legend's rows above the net
+        ax = fig.add_axes((0.01, 0.01, 0.98, 0.96 - 0.07 * rows))
         segments = pos[model.edges]  # (E, 2 ends, 2 coordinates)
         ax.add_collection(LineCollection(segments, colors="#dddddd", linewidths=0.6, zorder=1))
         self.nodes = ax.scatter(
@@ -202,9 +205,9 @@ class NetworkPicture:
             ax.scatter([], [], color=self.colours[name], label=name)
         ax.scatter([], [], color=PROSPECT_GREY, label="no provider")
         ax.legend(
-            loc="upper center",
-            bbox_to_anchor=(0.5, 1.14),
-            ncol=len(names) + 1,
+            loc="lower center",
+            bbox_to_anchor=(0.5, 1.0),
+            ncol=min(LEGEND_COLUMNS, len(names) + 1),
             frameon=False,
             fontsize=FONT["legend"],
             handletextpad=0.1,
@@ -325,22 +328,27 @@ def shares_figure(models: Sequence[TrustModel], titles: Sequence[str]) -> Figure
     fig = Figure(figsize=(PLOT_INCHES[0], 2.2 * len(models) + 0.6), dpi=NETWORK_DPI)
     axes = fig.subplots(len(models), 1, sharex=True, squeeze=False)[:, 0]
     weeks = max(10, max(m.n_steps for m in models))
-    for ax, model, title in zip(axes, models, titles, strict=True):
-        ts = history(model)
+    tables = [history(model) for model in models]
+    # scaled to the data (shares of a class's world rarely pass 0.5), the same in every panel
+    top = min(1.0, max(0.2, 1.15 * max(float(t["share"].max()) for t in tables)))
+    for ax, ts, title in zip(axes, tables, titles, strict=True):
         for firm in names:
             rows = ts[ts["firm"] == firm]
             ax.plot(rows["step"], rows["share"], color=colours[firm], label=firm, lw=2.5,
                     marker="o", markevery=[-1])  # fmt: skip
         ax.set_title(title, fontsize=FONT["title"])
-        ax.set_ylim(0, 1)
+        ax.set_ylim(0, top)
         ax.set_xlim(0, weeks)
         ax.set_ylabel("share", fontsize=FONT["label"])
         ax.grid(alpha=0.3)
         ax.tick_params(labelsize=FONT["ticks"])
-    axes[0].legend(frameon=False, fontsize=FONT["legend"], ncol=len(names))
+    # above the panels: inside one it would cover the lines, now scaled to fill it
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="upper center", frameon=False, fontsize=FONT["legend"],
+               ncol=len(names))  # fmt: skip
     axes[-1].set_xlabel("week", fontsize=FONT["label"])
     axes[-1].xaxis.set_major_locator(MaxNLocator(nbins=6, integer=True))
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.35 / fig.get_figheight()))
     return fig
 
 

@@ -24,6 +24,7 @@ from trustsim.metrics import gini
 from trustsim.simulate import run
 
 MAX_PLAYED_SHARE = 0.5  # students play at most half of a world's customers
+MAX_WORLD = 80  # customers: beyond this a world is a crowd, and students are a small part of it
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,14 @@ def world_size(base: int, students: int, worlds: int) -> int:
     """Customers per world: the scenario's size, or more when a large class would
     otherwise play more than half of each world (students are spread evenly)."""
     per_world = math.ceil(students / worlds)
-    return max(base, math.ceil(per_world / MAX_PLAYED_SHARE))
+    size = max(base, math.ceil(per_world / MAX_PLAYED_SHARE))
+    if size > MAX_WORLD:
+        most = worlds * int(MAX_WORLD * MAX_PLAYED_SHARE)
+        raise ValueError(
+            f"max_students: 1 to {most} for a lesson ({worlds} worlds of at most {MAX_WORLD} "
+            f"customers, half played by students; got {students})"
+        )
+    return size
 
 
 def class_scenarios(the_lesson: Lesson, students: int) -> tuple[Scenario, Scenario]:
@@ -104,8 +112,8 @@ class Success:
         """The sentence the end screen puts beside the class's own result."""
         tenths = round(10 * self.share)
         return (
-            f"In {self.classes} simulated classes of {self.students} students, the social "
-            f"worlds ended more unequal {tenths} times in 10."
+            f"In {self.classes} simulated classes like this one, the social worlds ended more "
+            f"unequal {tenths} times in 10."
         )
 
 
@@ -116,3 +124,60 @@ def success_rate(name: str, students: int, *, classes: int = 200, seed: int = 0)
     roots = np.random.SeedSequence(seed).generate_state(classes)
     worked = sum(class_result(social, independent, the_lesson.worlds, int(r)) for r in roots)
     return Success(students, classes, worked)
+
+
+# ---------------------------------------------------------------------- the end screen
+
+WON_BY = 0.1  # a firm "won" a world when its share of customers is this far ahead of the next
+
+STRATEGY_WORDS = {
+    "short_term": "the short-term strategy: over-promise, never warn, skimp on complaints",
+    "trust_first": "the trust-first strategy: warn before a costly mistake, fix complaints, "
+    "promise a little less than it delivers",
+}
+
+QUESTIONS = {
+    "social-proof": (
+        "The firms were identical. Why did one of them win in a social world?",
+        "If the class played again, would the same firm win? What does that say about "
+        "best-sellers and top-rated apps?",
+    ),
+    "trust": (
+        "Which firm did you trust more after a few rounds, and what made you change your mind?",
+        "The honest firm warned you away from add-ons it could have sold you. Did that pay it "
+        "back, and by when?",
+    ),
+}
+
+
+def customer_shares(shares: dict[str, float]) -> dict[str, float]:
+    """Each firm's share of the customers who have a provider (sums to 1; all 0 if none)."""
+    total = sum(shares.values())
+    return {f: (s / total if total > 0 else 0.0) for f, s in shares.items()}
+
+
+def world_sentence(label: str, shares: dict[str, float]) -> str:
+    """One plain sentence for a world: who won, or that no firm pulled ahead."""
+    split = customer_shares(shares)
+    ranked = sorted(split.items(), key=lambda item: item[1], reverse=True)
+    (leader, top), runner_up = ranked[0], (ranked[1][1] if len(ranked) > 1 else 0.0)
+    if top == 0:
+        return f"{label}: nobody became a customer."
+    if top - runner_up >= WON_BY:
+        return f"{label}: {leader} won {top:.0%} of the customers."
+    return f"{label}: no firm pulled ahead (none above {top:.0%})."
+
+
+def reveal(scenario: Scenario) -> str:
+    """Which firm followed which strategy, or that the firms were identical."""
+    firms = scenario.firms
+    if len({f.model_dump_json(exclude={"name"}) for f in firms}) == 1:
+        return (
+            f"The {len(firms)} firms were identical: the same quality, price and policies. "
+            f"Any winner was made by the customers who chose it first."
+        )
+    parts = [
+        f"{f.name} followed {STRATEGY_WORDS.get(str(f.strategy), f'the {f.strategy} strategy')}"
+        for f in firms
+    ]
+    return "; ".join(parts) + "."

@@ -23,6 +23,7 @@ import time
 import unicodedata
 from collections import deque
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,15 @@ from trustsim.metrics import gini
 from trustsim.simulate import run
 from trustsim.state import NO_PROVIDER
 from trustsim.viz.classroom import DEFAULT_CONFIG, ClassroomModel, Settings
+from trustsim.viz.lesson import (
+    MAX_PLAYED_SHARE,
+    QUESTIONS,
+    Success,
+    customer_shares,
+    reveal,
+    success_rate,
+    world_sentence,
+)
 
 SOCIAL, INDEPENDENT = "social", "independent"
 STAY, LEAVE = "stay", "leave"
@@ -46,7 +56,6 @@ NICKNAME_MAX = 20
 MAX_FAILED_CODES, FAILED_WINDOW_S = 5, 60.0  # per client, then "try again in a minute"
 ROUND_SECONDS = 45
 ROUND_LIMITS = (10.0, 600.0)  # seconds: the shortest and the longest round timer
-MAX_PLAYED_SHARE = 0.5  # students play at most half of a world's customers
 SIMULATED_WORLDS = 8  # simulated-only runs per condition for the MusicLab comparison
 SHOCKS = events.BY_NAME
 
@@ -138,6 +147,10 @@ class Session:
         Dotted scenario overrides for every world (a lesson's world size).
     weeks_per_round
         Model weeks each round covers (a lesson's pace); students choose once a round.
+    lesson
+        The lesson played (``social-proof`` or ``trust``), for the end screen's reveal,
+        questions and, for social proof, how often simulated classes like this one
+        show it (``success_classes`` of them, simulated while the class plays).
     """
 
     def __init__(
@@ -153,12 +166,20 @@ class Session:
         clock: Callable[[], float] = time.monotonic,
         overrides: dict[str, Any] | None = None,
         weeks_per_round: int = 1,
+        lesson: str | None = None,
+        success_classes: int = 200,
     ) -> None:
         self.config, self.seed, self.clock = Path(config), seed, clock
         self.overrides = dict(overrides or {})
         if weeks_per_round < 1:
             raise ValueError(f"weeks_per_round: at least 1 (got {weeks_per_round})")
         self.weeks_per_round = weeks_per_round
+        self.lesson = lesson
+        self._success: Future[Success] | None = None
+        if lesson == "social-proof":  # about half a minute: done long before the class ends
+            self._success = ThreadPoolExecutor(1).submit(
+                success_rate, lesson, max_students, classes=success_classes, seed=seed
+            )
         self.code = code or new_code()
         self.token = token or secrets.token_urlsafe(16)
         self.max_students = max_students
@@ -325,6 +346,12 @@ class Session:
                 }
             else:
                 view["adverts"] = adverts(model)
+            if self.phase == ENDED:  # their world's result and the reveal
+                result = self._result()
+                view["result"] = {
+                    "sentence": result["worlds"][student.world]["sentence"],
+                    "reveal": result["reveal"],
+                }
             return view
 
     # ------------------------------------------------------------------ teacher
@@ -478,12 +505,14 @@ class Session:
                 "worlds": [
                     {
                         "index": w.index,
-                        "condition": w.condition,
+                        # the projector names no condition until the end: students see it
+                        "label": self.label(w) if self.phase == ENDED else f"world {w.index + 1}",
                         "students": [s.nickname for s in w.students],
                         "shares": final_shares(w.model, self.firm_names),
                     }
                     for w in self.worlds
                 ],
+                "result": self._result() if self.phase == ENDED else None,
                 "log": self.log[-6:],
                 "weeks": self.weeks,
                 "version": self.version,
@@ -491,6 +520,46 @@ class Session:
             }
 
     # ------------------------------------------------------------------ after the class
+
+    def label(self, world: World) -> str:
+        """A world's name on the end screen: "Social world 2", "Independent world"."""
+        same = [w for w in self.worlds if w.condition == world.condition]
+        number = f" {same.index(world) + 1}" if len(same) > 1 else ""
+        return f"{world.condition.capitalize()} world{number}"
+
+    def _result(self) -> dict[str, Any]:
+        """The end screen: a sentence per world, the reveal, the questions and, for the
+        social-proof lesson, this class's verdict beside the simulated classes'."""
+        names = self.firm_names
+        worlds = [
+            {
+                "label": self.label(w),
+                "sentence": world_sentence(self.label(w), final_shares(w.model, names)),
+                "shares": customer_shares(final_shares(w.model, names)),
+            }
+            for w in self.worlds
+        ]
+        result: dict[str, Any] = {
+            "worlds": worlds,
+            "reveal": reveal(self.worlds[0].model.settings.scenario()),
+            "questions": list(QUESTIONS.get(self.lesson or "", ())),
+            "verdict": None,
+        }
+        social = [w for w in self.worlds if w.condition == SOCIAL]
+        alone = [w for w in self.worlds if w.condition == INDEPENDENT]
+        if self._success is not None and social and alone:
+            ginis = {w.index: gini(np.array(list(final_shares(w.model, names).values())))
+                     for w in self.worlds}  # fmt: skip
+            yours = np.mean([ginis[w.index] for w in social]) > np.mean(
+                [ginis[w.index] for w in alone]
+            )
+            simulated = (
+                self._success.result().in_words()
+                if self._success.done()
+                else "The simulated classes are still running."
+            )
+            result["verdict"] = f"{simulated} Yours: {'yes' if yours else 'no'}."
+        return result
 
     def comparison(self, token: str | None) -> pd.DataFrame:
         """The MusicLab comparison per condition: Gini of final shares and Salganik's
