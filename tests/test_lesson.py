@@ -113,3 +113,40 @@ def test_a_world_sentence_names_a_clear_winner_only() -> None:
     close = world_sentence("Independent world", {"A": 0.14, "B": 0.12, "C": 0.12, "D": 0.12})
     assert close == "Independent world: no firm pulled ahead (none above 28%)."
     assert world_sentence("X", dict.fromkeys("AB", 0.0)) == "X: nobody became a customer."
+
+
+def test_the_teacher_sees_students_news_and_a_banner_for_a_shock() -> None:
+    config = builtin.resolve("classroom-trust", "scenario")
+    session = Session(config, worlds=2, seed=4, max_students=10)
+    for i in range(6):
+        session.join(session.code, f"s{i}", "c")
+    session.start(session.token)
+    for _ in range(6):
+        session.next_round(session.token)
+    news = session.overview(session.token)["news"]
+    assert news and {n["nickname"] for n in news} <= {f"s{i}" for i in range(6)}
+    assert not any(n["news"].startswith(("You did not need", "You had no")) for n in news)
+    session.shock(session.token, "breach", "Northwind")
+    assert session.overview(session.token)["banner"] == "Breach at Northwind!"
+    session.next_round(session.token)  # the banner belongs to the round of the shock
+    assert session.overview(session.token)["banner"] is None
+
+
+def test_every_student_with_a_provider_has_an_encounter_every_week() -> None:
+    config = builtin.resolve("classroom-trust", "scenario")
+    session = Session(config, worlds=2, seed=5, max_students=10)
+    students = [session.join(session.code, f"s{i}", "c") for i in range(8)]
+    session.start(session.token)
+    served = 0
+    for _ in range(4):
+        session.next_round(session.token)
+        for s in students:
+            state = session.worlds[s.world].model.state
+            if state.served[s.node] >= 0:  # had a provider this week: bought, so has stars
+                served += 1
+                assert state.stars[s.node] > 0
+    assert served > 0
+    # the simulated customers still need the service only now and then
+    model = session.worlds[0].model
+    others = (model.state.served >= 0) & ~model.state.played
+    assert 0 < (model.state.stars[others] > 0).mean() < 1

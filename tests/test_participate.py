@@ -243,6 +243,13 @@ def test_the_social_proof_lesson_on_phones_and_a_projector(classroom: Served) ->
             assert "social" not in projector and "independent" not in projector
             if round_ == 1:
                 phones[0].screenshot(path=ARTIFACTS / "lesson-student.png")
+            else:  # a shock shows as a banner on the projector
+                teacher.get_by_role("button", name="viral bad review").click()
+                teacher.locator("#banner", has_text="Viral bad review at").wait_for(timeout=5000)
+                teacher.wait_for_timeout(1500)  # the pictures of the shock
+                for selector in ("#banner", "#news", "#shares", "#next"):  # no scrolling
+                    box = teacher.locator(selector).bounding_box()
+                    assert box is not None and box["y"] + box["height"] <= 900, selector
                 teacher.screenshot(path=ARTIFACTS / "lesson-teacher.png")
             teacher.click("#next")
         teacher.get_by_text("Round 3", exact=True).wait_for(timeout=10_000)

@@ -235,6 +235,7 @@ def encounter(
     identification: np.ndarray,
     provider: np.ndarray,
     tenure: np.ndarray,
+    played: np.ndarray,
     warned: np.ndarray,
     exploited: np.ndarray,
     discovered: np.ndarray,
@@ -252,8 +253,9 @@ def encounter(
     script: np.ndarray,
     part: np.ndarray,
 ) -> None:
-    """Each customer with a need buys once: a mistake (warned, or exploited and maybe
-    found out), delivery against the promise, failure, complaint and recovery."""
+    """Each customer with a need (every played customer) buys once: a mistake (warned, or
+    exploited and maybe found out), delivery against the promise, failure, complaint
+    and recovery."""
     n = provider.size
     for c in prange(n_chunks(n)):
         p = params[0]
@@ -266,7 +268,9 @@ def encounter(
             firm = firms[f]
             cog, _, t = trust_in(beliefs, balance, identification, i, f, p)
             need = need_probability(t, p.market_need_rate, p.market_loyalty)
-            if not draw(script, NEED, key, step, i) < need:
+            # a customer played by a person needs the service every week (ODD 8b): each
+            # round brings them news (the draw is keyed, so skipping it moves no other)
+            if not (played[i] or draw(script, NEED, key, step, i) < need):
                 continue
             down = buffered(p.trust_eta_down, t, p.trust_buffer)
             a, b, g, e = beliefs[i, f, 0], beliefs[i, f, 1], beliefs[i, f, 2], balance[i, f]

@@ -58,6 +58,9 @@ ROUND_SECONDS = 45
 ROUND_LIMITS = (10.0, 600.0)  # seconds: the shortest and the longest round timer
 SIMULATED_WORLDS = 8  # simulated-only runs per condition for the MusicLab comparison
 SHOCKS = events.BY_NAME
+FEED_LENGTH = 4  # students' news lines on the projector: they fit beside the controls
+# no need, no provider: nothing happened, nothing to read out to the class
+NOT_NEWS = ("You did not need", "You had no provider", "The market opens")
 
 
 class Refused(Exception):
@@ -190,6 +193,8 @@ class Session:
         self.version = 0  # bumped on every change the pages show
         self.pictures = 0  # bumped when the network and share pictures change
         self.log: list[str] = []
+        self.news: list[dict[str, str]] = []  # students' salient events, for the teacher's feed
+        self.banner: tuple[int, str] | None = None  # (round, words) of the latest shock
         self.choices: list[dict[str, Any]] = []  # one row per student and round (the export)
         self.lock = threading.RLock()  # every method takes it; so do the pictures
         self._rng = np.random.default_rng(seed)
@@ -413,6 +418,7 @@ class Session:
             for world in self.worlds:
                 SHOCKS[kind](world.model, f)
                 world.model.collect_shock(f"week {world.model.n_steps}: {kind} at {firm}")
+            self.banner = (self.round, f"{kind.replace('_', ' ').capitalize()} at {firm}!")
             self._changed(f"round {self.round}: {kind.replace('_', ' ')} at {firm}")
 
     def end(self, token: str | None) -> None:
@@ -472,6 +478,13 @@ class Session:
                 s.choice = None
             for _ in range(self.weeks_per_round):
                 model.step()
+                self.news += [
+                    {"nickname": s.nickname, "news": line}
+                    for s in world.students
+                    for line in events_in_words(model, s.node, names)
+                    if not line.startswith(NOT_NEWS)
+                ]
+            del self.news[:-FEED_LENGTH]
         self.round += 1
         self.deadline = self.clock() + self.round_seconds
         self._changed(f"round {self.round} opened")
@@ -514,6 +527,10 @@ class Session:
                 ],
                 "result": self._result() if self.phase == ENDED else None,
                 "log": self.log[-6:],
+                "news": self.news[-FEED_LENGTH:][::-1],  # the latest first
+                "banner": self.banner[1]
+                if self.banner and self.banner[0] == self.round and self.phase == PLAYING
+                else None,
                 "weeks": self.weeks,
                 "version": self.version,
                 "pictures": self.pictures,
