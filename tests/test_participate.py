@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pandas as pd
@@ -25,6 +26,16 @@ def classroom(request: pytest.FixtureRequest) -> Iterator[Served]:
         yield served
 
 
+def projector(browser: Any, classroom: Served, blocked: list[str]) -> Any:
+    """The teacher's page on a 1400 x 900 projector, once it shows the code."""
+    teacher = offline(
+        browser.new_context(viewport={"width": 1400, "height": 900}).new_page(), blocked
+    )
+    teacher.goto(classroom.teacher)
+    teacher.get_by_text(classroom.code, exact=True).wait_for(timeout=20_000)
+    return teacher
+
+
 @pytest.mark.slow
 def test_teacher_and_three_students_in_a_real_browser(classroom: Served) -> None:
     need_chromium()
@@ -35,11 +46,7 @@ def test_teacher_and_three_students_in_a_real_browser(classroom: Served) -> None
 
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        teacher = offline(
-            browser.new_context(viewport={"width": 1400, "height": 900}).new_page(), blocked
-        )
-        teacher.goto(classroom.teacher)
-        teacher.get_by_text(classroom.code, exact=True).wait_for(timeout=20_000)
+        teacher = projector(browser, classroom, blocked)
         assert "token" not in teacher.url  # not on the projector: it went into a cookie
         assert teacher.eval_on_selector("#qr", "el => el.naturalWidth") > 100
 
@@ -212,11 +219,7 @@ def test_the_social_proof_lesson_on_phones_and_a_projector(classroom: Served) ->
     blocked: list[str] = []
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        teacher = offline(
-            browser.new_context(viewport={"width": 1400, "height": 900}).new_page(), blocked
-        )
-        teacher.goto(classroom.teacher)
-        teacher.get_by_text(classroom.code, exact=True).wait_for(timeout=20_000)
+        teacher = projector(browser, classroom, blocked)
         phones = []
         for k in range(3):
             phone = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
@@ -239,8 +242,8 @@ def test_the_social_proof_lesson_on_phones_and_a_projector(classroom: Served) ->
                     assert word not in words, word  # students do not know their condition
                 buttons.nth(1).click()  # a firm
                 phone.get_by_text("You chose", exact=False).wait_for(timeout=10_000)
-            projector = teacher.inner_text("body").lower()
-            assert "social" not in projector and "independent" not in projector
+            on_screen = teacher.inner_text("body").lower()
+            assert "social" not in on_screen and "independent" not in on_screen
             if round_ == 1:
                 phones[0].screenshot(path=ARTIFACTS / "lesson-student.png")
             else:  # a shock shows as a banner on the projector
