@@ -118,6 +118,10 @@ def test_classroom_page_in_a_real_browser(server: tuple[str, Path]) -> None:
         assert page.get_by_text("Page 0", exact=False).count() == 0
         assert page.get_by_text("Model Parameters").count() == 0
         assert page.get_by_text("Week 0", exact=True).count() == 1
+        # the shock buttons are on screen without scrolling
+        for firm in ("short_term", "trust_first"):
+            box = page.get_by_role("button", name=f"Data breach: {firm}").bounding_box()
+            assert box is not None and box["y"] + box["height"] <= 1000, firm
 
         # a step advances the week, and no click is lost: 12 quick clicks, 12 more weeks
         step = page.get_by_role("button", name="Step")

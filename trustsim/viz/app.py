@@ -130,10 +130,10 @@ def Inspector(model: ClassroomModel) -> None:
 def Sidebar(model: ClassroomModel, model_ref: solara.Reactive[ClassroomModel]) -> None:
     """Controls from the schema, shocks, new network and the inspector, in the sidebar."""
     update_counter.get()
+    Shocks(model)  # first: a teacher reaches for them mid-lesson, without scrolling
     with solara.Card("Customer"):
         Inspector(model)
     Parameters(model)
-    Shocks(model)
     with solara.Card("Network"):
 
         def new_network() -> None:
