@@ -52,7 +52,12 @@ def serve_classroom(*flags: str, startup_s: float = 30.0) -> Iterator[Served]:
     ]  # fmt: skip
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        printed = proc.stdout.readline() + proc.stdout.readline() if proc.stdout else ""
+        printed = ""
+        while proc.stdout and not printed.startswith("teacher:"):  # after any progress lines
+            printed = proc.stdout.readline()
+            if not printed:
+                break
+        printed += proc.stdout.readline() if proc.stdout else ""
         found = re.fullmatch(r"teacher: (\S+)\nstudents: (\S+)  code (\w+)\n", printed)
         if found is None:
             raise RuntimeError(f"trustsim classroom did not start: {printed!r}")

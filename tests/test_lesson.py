@@ -90,7 +90,6 @@ def test_the_end_screen_says_in_words_who_won_reveals_and_compares() -> None:
     assert not any(w in json.dumps(before).lower() for w in ("condition", "social", "independent"))
     for _ in range(3):
         session.next_round(session.token)
-    session._success.result(timeout=120)  # type: ignore[union-attr]  # the simulated classes
     session.end(session.token)
     result = session.overview(session.token)["result"]
     labels = [w["label"] for w in result["worlds"]]

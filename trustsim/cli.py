@@ -765,7 +765,10 @@ def cmd_classroom(args: argparse.Namespace) -> int:
 
     warm_up()  # compile before serving: the first round must not wait for the compiler
     try:
-        session = Session(**session_options(args))
+        options = session_options(args)
+        if options.get("lesson") == "social-proof":
+            print("simulating 200 classes like this one (about 10 s)...", flush=True)
+        session = Session(**options)
     except ValueError as exc:  # a bad config, or a flag the session refuses: name the flag
         message = str(exc)
         for key in ("max_students", "round_seconds", "worlds"):

@@ -23,7 +23,6 @@ import time
 import unicodedata
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -153,7 +152,7 @@ class Session:
     lesson
         The lesson played (``social-proof`` or ``trust``), for the end screen's reveal,
         questions and, for social proof, how often simulated classes like this one
-        show it (``success_classes`` of them, simulated while the class plays).
+        show it (``success_classes`` of them, simulated when the session is created).
     """
 
     def __init__(
@@ -178,11 +177,14 @@ class Session:
             raise ValueError(f"weeks_per_round: at least 1 (got {weeks_per_round})")
         self.weeks_per_round = weeks_per_round
         self.lesson = lesson
-        self._success: Future[Success] | None = None
-        if lesson == "social-proof":  # about half a minute: done long before the class ends
-            self._success = ThreadPoolExecutor(1).submit(
-                success_rate, lesson, max_students, classes=success_classes, seed=seed
-            )
+        # how often simulated classes like this one show the effect: about 10 s for 200,
+        # here rather than beside the class in a thread (the compiled kernels' threading
+        # layer need not allow two callers at once)
+        self.success: Success | None = (
+            success_rate(lesson, max_students, classes=success_classes, seed=seed)
+            if lesson == "social-proof"
+            else None
+        )
         self.code = code or new_code()
         self.token = token or secrets.token_urlsafe(16)
         self.max_students = max_students
@@ -564,18 +566,13 @@ class Session:
         }
         social = [w for w in self.worlds if w.condition == SOCIAL]
         alone = [w for w in self.worlds if w.condition == INDEPENDENT]
-        if self._success is not None and social and alone:
+        if self.success is not None and social and alone:
             ginis = {w.index: gini(np.array(list(final_shares(w.model, names).values())))
                      for w in self.worlds}  # fmt: skip
             yours = np.mean([ginis[w.index] for w in social]) > np.mean(
                 [ginis[w.index] for w in alone]
             )
-            simulated = (
-                self._success.result().in_words()
-                if self._success.done()
-                else "The simulated classes are still running."
-            )
-            result["verdict"] = f"{simulated} Yours: {'yes' if yours else 'no'}."
+            result["verdict"] = f"{self.success.in_words()} Yours: {'yes' if yours else 'no'}."
         return result
 
     def comparison(self, token: str | None) -> pd.DataFrame:
