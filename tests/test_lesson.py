@@ -149,3 +149,14 @@ def test_every_student_with_a_provider_has_an_encounter_every_week() -> None:
     model = session.worlds[0].model
     others = (model.state.served >= 0) & ~model.state.played
     assert 0 < (model.state.stars[others] > 0).mean() < 1
+
+
+def test_a_two_week_round_tells_each_of_its_weeks() -> None:
+    config = builtin.resolve("classroom-social-proof", "scenario")
+    session = Session(config, worlds=3, seed=6, max_students=10, weeks_per_round=2)
+    secret = session.join(session.code, "ana", "c").secret
+    session.start(session.token)
+    session.next_round(session.token)
+    events = session.view(secret)["events"]
+    assert any(e.startswith("Week 1: ") for e in events)
+    assert any(e.startswith("Week 2: ") for e in events)

@@ -81,6 +81,7 @@ class Student:
     world: int
     node: int
     choice: str | None = None  # this round's choice, if made
+    events: list[str] = field(default_factory=list)  # what happened in the last round
 
 
 @dataclass
@@ -336,7 +337,7 @@ class Session:
                 "round": self.round,
                 "seconds_left": self.seconds_left(),
                 "provider": names[provider] if provider >= 0 else None,
-                "events": events_in_words(model, student.node, names),
+                "events": student.events or events_in_words(model, student.node, names),
                 "options": [STAY, *[n for i, n in enumerate(names) if i != provider], LEAVE]
                 if provider >= 0
                 else [STAY, *names],
@@ -478,14 +479,16 @@ class Session:
                     "choice": choice, "timed_out": s.choice is None,
                 })  # fmt: skip
                 s.choice = None
-            for _ in range(self.weeks_per_round):
+            for s in world.students:
+                s.events = []
+            for week in range(self.weeks_per_round):
                 model.step()
-                self.news += [
-                    {"nickname": s.nickname, "news": line}
-                    for s in world.students
-                    for line in events_in_words(model, s.node, names)
-                    if not line.startswith(NOT_NEWS)
-                ]
+                for s in world.students:  # every week of the round, not just its last
+                    lines = events_in_words(model, s.node, names)
+                    s.events += [f"Week {week + 1}: {line}" for line in lines] if (
+                        self.weeks_per_round > 1) else lines  # fmt: skip
+                    self.news += [{"nickname": s.nickname, "news": line}
+                                  for line in lines if not line.startswith(NOT_NEWS)]  # fmt: skip
             del self.news[:-FEED_LENGTH]
         self.round += 1
         self.deadline = self.clock() + self.round_seconds
@@ -658,7 +661,7 @@ def events_in_words(model: ClassroomModel, node: int, names: list[str]) -> list[
     st = model.state
     served = int(st.served[node])
     if served < 0:
-        return ["You had no provider last week."]
+        return ["You had no provider this week."]
     firm = names[served]
     said = []
     if st.breached[node]:
@@ -680,7 +683,7 @@ def events_in_words(model: ClassroomModel, node: int, names: list[str]) -> list[
         stars = int(st.stars[node])
         said.append(f"Your week with {firm}: {'★' * stars}{'☆' * (5 - stars)} ({stars} of 5).")
     elif not said:
-        said.append(f"You did not need {firm}'s service last week.")
+        said.append(f"You did not need {firm}'s service this week.")
     return said
 
 
