@@ -232,7 +232,7 @@ def create_app(session: Session, join_url: str) -> Starlette:
 
     async def shares(request: Request) -> Response:
         session.authorise(token(request))
-        titles = [w["label"] for w in session.overview(token(request))["worlds"]]
+        titles = [session.shown_label(w) for w in session.worlds]
         return await call(
             picture, "shares", lambda: shares_figure([w.model for w in session.worlds], titles)
         )

@@ -198,6 +198,7 @@ class Session:
         self.log: list[str] = []
         self.news: list[dict[str, str]] = []  # students' salient events, for the teacher's feed
         self.banner: tuple[int, str] | None = None  # (round, words) of the latest shock
+        self.result: dict[str, Any] | None = None  # the end screen, once the session ends
         self.choices: list[dict[str, Any]] = []  # one row per student and round (the export)
         self.lock = threading.RLock()  # every method takes it; so do the pictures
         self._rng = np.random.default_rng(seed)
@@ -354,11 +355,10 @@ class Session:
                 }
             else:
                 view["adverts"] = adverts(model)
-            if self.phase == ENDED:  # their world's result and the reveal
-                result = self._result()
+            if self.result is not None:  # their world's result and the reveal
                 view["result"] = {
-                    "sentence": result["worlds"][student.world]["sentence"],
-                    "reveal": result["reveal"],
+                    "sentence": self.result["worlds"][student.world]["sentence"],
+                    "reveal": self.result["reveal"],
                 }
             return view
 
@@ -435,6 +435,7 @@ class Session:
                         f"round {self.round} was not played ({dropped} choices dropped)"
                     )
             self.phase, self.deadline = ENDED, None
+            self.result = self._result()  # final: nothing moves the worlds after the end
             self._changed(f"session ended after {self.weeks} weeks")
 
     def tick(self) -> None:
@@ -524,13 +525,13 @@ class Session:
                     {
                         "index": w.index,
                         # the projector names no condition until the end: students see it
-                        "label": self.label(w) if self.phase == ENDED else f"world {w.index + 1}",
+                        "label": self.shown_label(w),
                         "students": [s.nickname for s in w.students],
                         "shares": final_shares(w.model, self.firm_names),
                     }
                     for w in self.worlds
                 ],
-                "result": self._result() if self.phase == ENDED else None,
+                "result": self.result,
                 "log": self.log[-6:],
                 "news": self.news[-FEED_LENGTH:][::-1],  # the latest first
                 "banner": self.banner[1]
@@ -542,6 +543,10 @@ class Session:
             }
 
     # ------------------------------------------------------------------ after the class
+
+    def shown_label(self, world: World) -> str:
+        """A world's name on the projector: no condition until the end (students see it)."""
+        return self.label(world) if self.phase == ENDED else f"world {world.index + 1}"
 
     def label(self, world: World) -> str:
         """A world's name on the end screen: "Social world 2", "Independent world"."""
