@@ -3,13 +3,24 @@ the social-proof lesson works."""
 
 from __future__ import annotations
 
+import copy
 import json
 
+import numpy as np
 import pytest
+from scipy.stats import binom
 
 from trustsim import builtin, load_scenario
 from trustsim.config import PRESETS
-from trustsim.viz.lesson import LESSONS, class_scenarios, lesson, success_rate, world_size
+from trustsim.model import TrustModel
+from trustsim.state import NO_PROVIDER
+from trustsim.viz.lesson import (
+    LESSONS,
+    class_scenarios,
+    lesson,
+    success_rate,
+    world_size,
+)
 from trustsim.viz.session import Session
 
 
@@ -57,11 +68,54 @@ def test_a_student_page_names_neither_the_world_nor_the_strategies() -> None:
 
 @pytest.mark.slow
 def test_the_social_proof_lesson_works_in_four_classes_of_five() -> None:
-    # the lesson's promise (ODD 8b): in simulated classes of 25 the social worlds end
-    # more unequal than the independent one at least 80% of the time
+    # the end screen's number (ODD 8b): in classes of 25 simulated without students the
+    # social worlds end more unequal than the independent one at least 80% of the time
     found = success_rate("social-proof", 25, classes=100, seed=7)
     assert found.share >= 0.8, found
     assert "times in 10" in found.in_words()
+
+
+@pytest.mark.slow
+def test_rehearsed_classes_show_social_proof_at_least_four_times_in_five() -> None:
+    from rehearsal import rehearse_lesson
+
+    # 60 whole lessons of 10 bots through the HTTP entry points, each bot choosing as
+    # the model's customer in its seat would. A lesson that worked exactly 80% of the
+    # time would fall below this count only 1 time in 20 (binomial): fewer wins say
+    # the lesson misses its goal of 4 classes in 5
+    classes = 60
+    worked = sum(rehearse_lesson("social-proof", 10, seed=1 + 16 * k).more_unequal
+                 for k in range(classes))  # fmt: skip
+    assert worked >= binom.ppf(0.05, classes, 0.8), f"{worked} of {classes}"
+
+
+def test_the_model_chooses_for_a_seat_without_moving_anything() -> None:
+    model = TrustModel(load_scenario("classroom-social-proof", {"population.size": 60}), seed=3)
+    for _ in range(4):
+        model.step()
+    seats = np.array([2, 7, 11, 30, 41])
+    for seat in seats:
+        model.play(seat)
+    before = copy.deepcopy(model.state)
+    would = model.model_choices(seats)
+    for name, value in vars(before).items():  # nothing in the model moved
+        np.testing.assert_array_equal(getattr(model.state, name), value, err_msg=name)
+    assert ((would >= NO_PROVIDER) & (would < len(model.config.firms))).all()
+    # each seat decides alone (7.5 reads the providers as the phase began): the same
+    # choices when every customer is asked at once, and again when asked again
+    everyone = model.model_choices(np.arange(model.state.n))
+    np.testing.assert_array_equal(everyone[seats], would)
+    np.testing.assert_array_equal(model.model_choices(seats), would)
+    # over the coming weeks the seats make the moves the model's customers make: some
+    # prospects enter, and nobody is moved without a decision
+    moved = 0
+    for _ in range(8):
+        would = model.model_choices(seats)
+        moved += int((would != model.state.provider[seats]).sum())
+        for seat, firm in zip(seats, would, strict=True):
+            model.choose(int(seat), int(firm))
+        model.step()
+    assert moved > 0
 
 
 def test_the_classroom_command_builds_the_lesson_sized_to_the_room() -> None:
@@ -99,7 +153,8 @@ def test_the_end_screen_says_in_words_who_won_reveals_and_compares() -> None:
         assert sum(world["shares"].values()) == pytest.approx(1.0)
     assert "identical" in result["reveal"] and len(result["questions"]) == 2
     assert result["verdict"].startswith("In 10 simulated classes like this one")
-    assert result["verdict"].endswith(("Yours: yes.", "Yours: no."))
+    verdict = result["verdict"]
+    assert verdict.endswith("Yours: yes.") == result["more_unequal"]
     mine = session.view(secrets[0])["result"]  # a student sees their world's sentence
     assert mine["sentence"] in [w["sentence"] for w in result["worlds"]]
 
@@ -160,3 +215,40 @@ def test_a_two_week_round_tells_each_of_its_weeks() -> None:
     events = session.view(secret)["events"]
     assert any(e.startswith("Week 1: ") for e in events)
     assert any(e.startswith("Week 2: ") for e in events)
+
+
+def test_a_class_without_the_effect_is_told_why_and_what_to_look_at() -> None:
+    from trustsim.viz.lesson import Success
+
+    found = Success(25, 200, 181)
+    assert found.verdict(True).endswith("9 times in 10. Yours: yes.")
+    missed = found.verdict(False)
+    assert "Yours: no, one of the 1 in 10." in missed and "chance" in missed
+    assert "Yours: no, one of the 3 in 10." in Success(25, 200, 140).verdict(False)
+
+
+def test_names_rename_the_firms_or_say_what_is_allowed() -> None:
+    from trustsim.cli import build_parser, main, session_options
+
+    args = build_parser().parse_args(["classroom", "--names", "Acme, Zenith,Orbit,Pioneer"])
+    overrides = session_options(args)["overrides"]
+    assert load_scenario("classroom-social-proof", overrides).firm_names == [
+        "Acme", "Zenith", "Orbit", "Pioneer"
+    ]  # fmt: skip
+    for bad in ("Acme,Zenith", "Acme,acme,Orbit,Pioneer", "Acme,,Orbit,Pioneer"):
+        assert main(["classroom", "--names", bad, "--port", "1"]) == 2
+
+
+@pytest.mark.slow
+def test_the_trust_lesson_gives_a_class_warnings_and_mistakes_to_talk_about() -> None:
+    from rehearsal import rehearse_lesson
+
+    played = rehearse_lesson("trust", 20, seed=5)  # 20 bots, 12 rounds of one week
+    warned = [line for line in played.lines if "warned you" in line]
+    found_out = [line for line in played.lines if "sold you an add-on" in line]
+    # measured over 10 classes: warnings in 10% of student-rounds, mistakes found out in 4%
+    assert len(warned) >= 0.05 * played.student_rounds
+    assert len(found_out) >= 0.01 * played.student_rounds
+    assert all(line.startswith("Bluebird") for line in warned)  # only the trust-first firm
+    assert any(line.startswith("You found out Northwind") for line in found_out)
+    assert played.news["none"] < 0.5 * played.student_rounds  # most rounds bring news

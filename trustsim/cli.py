@@ -203,6 +203,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="worlds: 1 independent + the rest social (default: the lesson's, or 2 with --config)",
     )
+    room.add_argument(
+        "--names",
+        default=None,
+        help="the firms' names, comma-separated, one per firm in the scenario's order "
+        "(default: the scenario's, e.g. Northwind,Bluebird,Harbor,Summit)",
+    )
     room.add_argument("--seed", type=int, default=1, help="root seed of the worlds (default 1)")
     room.add_argument("--max-students", type=_positive, default=60, help="room size (default 60)")
     room.add_argument(
@@ -771,7 +777,7 @@ def cmd_classroom(args: argparse.Namespace) -> int:
         session = Session(**options)
     except ValueError as exc:  # a bad config, or a flag the session refuses: name the flag
         message = str(exc)
-        for key in ("max_students", "round_seconds", "worlds"):
+        for key in ("max_students", "round_seconds", "worlds", "names"):
             message = message.replace(f"{key}:", f"--{key.replace('_', '-')}:")
         raise ConfigError(message) from None
     teacher, students = urls(args.host, args.port, session)
@@ -785,24 +791,20 @@ def cmd_classroom(args: argparse.Namespace) -> int:
 def session_options(args: argparse.Namespace) -> dict[str, Any]:
     """The classroom session's options: the lesson's scenario, worlds, world size and
     pace, unless ``--config`` names another scenario (then one week a round)."""
-    from trustsim import builtin
-    from trustsim.config import load_scenario
-    from trustsim.viz.lesson import lesson, world_size
+    from trustsim.viz.lesson import renamed
+    from trustsim.viz.lesson import session_options as lesson_options
 
     options: dict[str, Any] = {
         "seed": args.seed, "max_students": args.max_students, "round_seconds": args.round_seconds,
     }  # fmt: skip
     if args.config is not None:
-        return {**options, "config": args.config, "worlds": args.worlds or 2}
-    chosen = lesson(args.lesson)
-    worlds = args.worlds or chosen.worlds
-    base = load_scenario(chosen.scenario).population.size
-    size = world_size(base, args.max_students, worlds)
-    return {
-        **options, "config": builtin.resolve(chosen.scenario, "scenario"), "worlds": worlds,
-        "overrides": {"population.size": size}, "weeks_per_round": chosen.weeks_per_round,
-        "lesson": chosen.name,
-    }  # fmt: skip
+        options |= {"config": args.config, "worlds": args.worlds or 2}
+    else:
+        options |= lesson_options(args.lesson, args.max_students, args.worlds)
+    if args.names is not None:
+        firms = load_scenario(options["config"]).firm_names
+        options["overrides"] = {**options.get("overrides", {}), **renamed(args.names, firms)}
+    return options
 
 
 def cmd_status(args: argparse.Namespace) -> int:

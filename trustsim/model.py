@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -193,6 +194,19 @@ class TrustModel(mesa.Model):
         if firm >= 0 and not self.context.in_market[firm]:
             raise ValueError(f"firm: {self.config.firm_names[firm]} is not in the market now")
         self._choices[customer] = firm
+
+    def model_choices(self, customers: np.ndarray) -> np.ndarray:
+        """What 7.5 would choose for ``customers`` in the coming week were they not
+        played: the same search or entry hazard and logit, with that week's draws, on a
+        copy of the state; nothing here changes the model. A provider index per
+        customer, or ``NO_PROVIDER`` (the classroom rehearsal's bots play by it)."""
+        scratch = copy.deepcopy(self.state)
+        scratch.played[:] = True
+        scratch.played[customers] = False
+        coming = phases.Dice(self.streams.keys["decide"], self.n_steps + 1)
+        ledger = Ledger(self.context.n_firms, scratch.n)
+        phases.decide(scratch, ledger, self.accounts, self.context, coming)
+        return scratch.provider[customers]
 
     def _apply_choices(self, ledger: Ledger) -> None:
         count = len(self._choices)

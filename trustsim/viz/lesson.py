@@ -14,16 +14,19 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy.stats import binomtest
 
+from trustsim import builtin
 from trustsim.config import Scenario, load_scenario
 from trustsim.facts import NO_SOCIAL_PROOF
 from trustsim.metrics import gini
 from trustsim.simulate import run
 
 MAX_PLAYED_SHARE = 0.5  # students play at most half of a world's customers
+NAME_MAX = 20  # characters in a firm's name: it fits on a phone's button
 MAX_WORLD = 80  # customers: beyond this a world is a crowd, and students are a small part of it
 
 
@@ -70,6 +73,38 @@ def world_size(base: int, students: int, worlds: int) -> int:
     return size
 
 
+def session_options(name: str, students: int, worlds: int | None = None) -> dict[str, Any]:
+    """The classroom session's options for lesson ``name`` and a class of ``students``:
+    its scenario, worlds, world size and pace (``Session(**options, ...)``)."""
+    chosen = lesson(name)
+    worlds = worlds or chosen.worlds
+    base = load_scenario(chosen.scenario).population.size
+    return {
+        "config": builtin.resolve(chosen.scenario, "scenario"), "worlds": worlds,
+        "max_students": students, "weeks_per_round": chosen.weeks_per_round,
+        "overrides": {"population.size": world_size(base, students, worlds)},
+        "lesson": chosen.name,
+    }  # fmt: skip
+
+
+def renamed(names: str, firms: list[str]) -> dict[str, str]:
+    """Overrides that give the firms the comma-separated ``names``, in order (ValueError
+    naming ``names`` unless there is one distinct, short, printable name per firm)."""
+    given = [n.strip() for n in names.split(",")]
+    allowed = f"{len(firms)} distinct names of 1 to {NAME_MAX} characters, comma-separated"
+    if len(given) != len(firms) or len({n.casefold() for n in given}) != len(given):
+        raise ValueError(f"names: {allowed}, one per firm ({', '.join(firms)}); got {names!r}")
+    if not all(0 < len(n) <= NAME_MAX and n.isprintable() for n in given):
+        raise ValueError(f"names: {allowed}; got {names!r}")
+    return {f"firms.{k}.name": n for k, n in enumerate(given)}
+
+
+def rounds(name: str) -> int:
+    """How many rounds lesson ``name`` lasts: its scenario's weeks over its pace."""
+    chosen = lesson(name)
+    return load_scenario(chosen.scenario).steps // chosen.weeks_per_round
+
+
 def class_scenarios(the_lesson: Lesson, students: int) -> tuple[Scenario, Scenario]:
     """The social and the independent world's scenarios for a class of ``students``."""
     base = load_scenario(the_lesson.scenario)
@@ -114,6 +149,18 @@ class Success:
         return (
             f"In {self.classes} simulated classes like this one, the social worlds ended more "
             f"unequal {tenths} times in 10."
+        )
+
+    def verdict(self, yours: bool) -> str:
+        """The end screen's verdict: the simulated classes, then this class's result, and
+        when the effect did not show, why that happens and what to look at instead."""
+        if yours:
+            return f"{self.in_words()} Yours: yes."
+        misses = 10 - round(10 * self.share)
+        return (
+            f"{self.in_words()} Yours: no, one of the {max(misses, 1)} in 10. In worlds this "
+            f"small, chance alone can make the independent world lopsided or keep a social "
+            f"world even. Look at the bars: did a firm pull ahead in a social world anyway?"
         )
 
 

@@ -153,7 +153,8 @@ class Session:
     lesson
         The lesson played (``social-proof`` or ``trust``), for the end screen's reveal,
         questions and, for social proof, how often simulated classes like this one
-        show it (``success_classes`` of them, simulated when the session is created).
+        show it (``success_classes`` of them, simulated when the session is created;
+        0: not simulated, and the end screen gives no verdict).
     """
 
     def __init__(
@@ -183,7 +184,7 @@ class Session:
         # layer need not allow two callers at once)
         self.success: Success | None = (
             success_rate(lesson, max_students, classes=success_classes, seed=seed)
-            if lesson == "social-proof"
+            if lesson == "social-proof" and success_classes > 0
             else None
         )
         self.code = code or new_code()
@@ -320,6 +321,24 @@ class Session:
             self._changed(redraw=False)
             if self.auto_advance and all(s.choice for s in self._by_secret.values()):
                 self._advance()
+
+    def model_choices(self) -> dict[str, str]:
+        """For each student (by secret), the choice the model's own customer in their
+        seat would make this round (ODD 7.5): ``stay``, ``leave`` or a firm. Not served
+        to any page: the rehearsal's bots play by it (``benchmarks/rehearsal.py``)."""
+        with self.lock:
+            names, chosen = self.firm_names, {}
+            for world in self.worlds:
+                if not world.students:
+                    continue
+                nodes = np.array([s.node for s in world.students])
+                now = world.model.state.provider[nodes]
+                would = world.model.model_choices(nodes)
+                for s, before, after in zip(world.students, now, would, strict=True):
+                    chosen[s.secret] = (
+                        STAY if after == before else LEAVE if after < 0 else names[after]
+                    )
+            return chosen
 
     def view(self, secret: str | None) -> dict[str, Any]:
         """What a student's page shows: the round, their provider, what happened to
@@ -566,21 +585,20 @@ class Session:
             }
             for w in self.worlds
         ]
+        ginis: dict[str, list[float]] = {w.condition: [] for w in self.worlds}
+        for w in self.worlds:
+            ginis[w.condition].append(gini(np.array(list(final_shares(w.model, names).values()))))
+        # the lesson's test: the social worlds' mean Gini above the independent world's
+        more_unequal = bool(np.mean(ginis[SOCIAL]) > np.mean(ginis[INDEPENDENT]))
         result: dict[str, Any] = {
             "worlds": worlds,
             "reveal": reveal(self.worlds[0].model.settings.scenario()),
             "questions": list(QUESTIONS.get(self.lesson or "", ())),
+            "more_unequal": more_unequal,
             "verdict": None,
         }
-        social = [w for w in self.worlds if w.condition == SOCIAL]
-        alone = [w for w in self.worlds if w.condition == INDEPENDENT]
-        if self.success is not None and social and alone:
-            ginis = {w.index: gini(np.array(list(final_shares(w.model, names).values())))
-                     for w in self.worlds}  # fmt: skip
-            yours = np.mean([ginis[w.index] for w in social]) > np.mean(
-                [ginis[w.index] for w in alone]
-            )
-            result["verdict"] = f"{self.success.in_words()} Yours: {'yes' if yours else 'no'}."
+        if self.success is not None:
+            result["verdict"] = self.success.verdict(more_unequal)
         return result
 
     def comparison(self, token: str | None) -> pd.DataFrame:
