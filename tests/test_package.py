@@ -229,6 +229,7 @@ def test_the_wheel_works_from_an_empty_folder(tmp_path: Path) -> None:
     listed = shell(bin_dir, empty, "scenarios")
     assert "baseline" in listed and "warn_policy" in listed
     assert "after 3 weeks" in shell(bin_dir, empty, "run", "baseline", "--steps", "3")
+    assert "after 20 weeks" in shell(bin_dir, empty, "run", "classroom-social-proof")  # a lesson
     facts = shell(bin_dir, empty, "facts", "baseline", "--seeds", "2", "--size", "300", timeout=600)
     assert "| trust_premium |" in facts
     served = subprocess.Popen(

@@ -271,3 +271,58 @@ def test_the_social_proof_lesson_on_phones_and_a_projector(classroom: Served) ->
         phones[0].screenshot(path=ARTIFACTS / "lesson-student-end.png")
         browser.close()
     assert blocked == []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("classroom", [["--lesson", "social-proof", "--max-students", "25"],
+                                       ["--lesson", "social-proof", "--max-students", "60"]],
+                         indirect=True, ids=["25 students", "60 students"])  # fmt: skip
+def test_a_full_room_fits_the_phone_and_the_projector(classroom: Served) -> None:
+    need_chromium()
+    from playwright.sync_api import sync_playwright
+
+    overview = httpx.get(f"{classroom.students.rstrip('/')}/api/teacher",
+                         headers={"X-Teacher-Token": classroom.token})  # fmt: skip
+    size = int(overview.raise_for_status().json()["max_students"])
+    bots = [httpx.Client(base_url=classroom.students, timeout=30) for _ in range(size - 1)]
+    blocked: list[str] = []
+    try:
+        for k, bot in enumerate(bots):  # the rest of the room, over HTTP
+            bot.post("/api/join", json={"code": classroom.code, "nickname": f"classmate {k:02d}"})
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+            teacher = projector(browser, classroom, blocked)
+            phone = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
+            phone = offline(phone, blocked)
+            phone.goto(classroom.students)
+            phone.fill("#code", classroom.code)
+            phone.fill("#nickname", "last in")
+            phone.click("#join-button")
+            phone.locator("#play").wait_for(state="visible", timeout=10_000)
+            teacher.wait_for_function(f"document.getElementById('joined').textContent == {size}")
+            teacher.click("#start")
+            for round_ in (1, 2):
+                phone.get_by_text(f"Round {round_}", exact=True).wait_for(timeout=10_000)
+                for k, bot in enumerate(bots):  # classmates choose while the phone taps
+                    options = bot.get("/api/me").raise_for_status().json()["options"]
+                    bot.post("/api/choose", json={"round": round_, "choice": options[k % 2]})
+                    if k == len(bots) // 2:
+                        buttons = phone.locator("#choices button")
+                        last = buttons.nth(buttons.count() - 1).bounding_box()
+                        assert last is not None and last["y"] + last["height"] <= 844
+                        buttons.nth(1).click()
+                phone.get_by_text("You chose", exact=False).wait_for(timeout=10_000)
+                teacher.get_by_text(f"{size} of {size} chose", exact=False).wait_for(timeout=10_000)
+                for selector in ("#news", "#shares", "#next", "#end"):  # no scrolling
+                    box = teacher.locator(selector).bounding_box()
+                    assert box is not None and box["y"] + box["height"] <= 900, selector
+                teacher.click("#next")
+            teacher.get_by_text("Round 3", exact=True).wait_for(timeout=10_000)
+            teacher.wait_for_timeout(1500)  # the pictures of round 2
+            teacher.screenshot(path=ARTIFACTS / f"lesson-teacher-{size}.png")
+            phone.screenshot(path=ARTIFACTS / f"lesson-student-{size}.png")
+            browser.close()
+    finally:
+        for bot in bots:
+            bot.close()
+    assert blocked == []
