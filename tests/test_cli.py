@@ -146,3 +146,13 @@ def test_validate_accepts_shipped_configs() -> None:
         result = run_cli("validate", str(config))
         assert result.returncode == 0, result.stderr
         assert "valid" in result.stdout
+
+
+def test_the_summary_says_n_a_where_no_firm_had_week_0_customers() -> None:
+    from trustsim.cli import summary
+    from trustsim.simulate import run
+
+    nobody_at_first = summary(run("classroom-social-proof", seed=2).timeseries)
+    assert "NaN" not in nobody_at_first and "n/a" in nobody_at_first
+    assert "no customers in week 0" in nobody_at_first
+    assert "n/a" not in summary(run("classroom", seed=2, steps=3).timeseries)

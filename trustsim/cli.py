@@ -936,7 +936,9 @@ def summary(ts: pd.DataFrame) -> str:
             "NPV": final.npv.round(0),
         }
     )
-    lines = [f"after {int(ts.step.max())} weeks", table.to_string()]
+    lines = [f"after {int(ts.step.max())} weeks", table.to_string(na_rep="n/a")]
+    if final.cohort_retention.isna().any():  # retention of nobody is not a number
+        lines.append("cohort ret. n/a: the firm had no customers in week 0")
     profit = ts.pivot(index="step", columns="firm", values="cumulative_profit")
     for leader in profit.columns:
         for chaser in profit.columns:
