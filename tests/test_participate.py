@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
@@ -36,24 +37,44 @@ def projector(browser: Any, classroom: Served, blocked: list[str]) -> Any:
     return teacher
 
 
-@pytest.mark.slow
-def test_teacher_and_three_students_in_a_real_browser(classroom: Served) -> None:
+@contextmanager
+def chromium() -> Iterator[Any]:
+    """A headless chromium for the browser tests (skipped without one)."""
     need_chromium()
     from playwright.sync_api import sync_playwright
 
     ARTIFACTS.mkdir(exist_ok=True)
-    blocked: list[str] = []
-
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield browser
+        browser.close()
+
+
+def phone_page(browser: Any, blocked: list[str]) -> Any:
+    """A 390 x 844 phone's page, offline but for the classroom."""
+    return offline(browser.new_context(viewport={"width": 390, "height": 844}).new_page(), blocked)
+
+
+def joined_phone(browser: Any, classroom: Served, nickname: str, blocked: list[str]) -> Any:
+    """A phone that has joined the class with the code and ``nickname``."""
+    page = phone_page(browser, blocked)
+    page.goto(classroom.students)
+    page.fill("#code", classroom.code)
+    page.fill("#nickname", nickname)
+    page.click("#join-button")
+    page.locator("#play").wait_for(state="visible", timeout=10_000)
+    return page
+
+
+@pytest.mark.slow
+def test_teacher_and_three_students_in_a_real_browser(classroom: Served) -> None:
+    blocked: list[str] = []
+    with chromium() as browser:
         teacher = projector(browser, classroom, blocked)
         assert "token" not in teacher.url  # not on the projector: it went into a cookie
         assert teacher.eval_on_selector("#qr", "el => el.naturalWidth") > 100
 
-        phones = [
-            offline(browser.new_context(viewport={"width": 390, "height": 844}).new_page(), blocked)
-            for _ in range(3)
-        ]
+        phones = [phone_page(browser, blocked) for _ in range(3)]
         names = ["ann", "bo", "<i>eve</i>"]
         for k, (phone, name) in enumerate(zip(phones, names, strict=True)):
             phone.goto(classroom.students)
@@ -107,7 +128,6 @@ def test_teacher_and_three_students_in_a_real_browser(classroom: Served) -> None
         teacher.get_by_role("columnheader", name="simulated Gini").wait_for(timeout=60_000)
         teacher.wait_for_timeout(1500)  # the last pictures
         teacher.screenshot(path=ARTIFACTS / "classroom-end.png", full_page=True)
-        browser.close()
     assert blocked == []
 
 
@@ -212,24 +232,10 @@ def test_a_dropped_student_gets_the_node_back_by_cookie(
 @pytest.mark.parametrize("classroom", [["--lesson", "social-proof", "--max-students", "10"]],
                          indirect=True)  # fmt: skip
 def test_the_social_proof_lesson_on_phones_and_a_projector(classroom: Served) -> None:
-    need_chromium()
-    from playwright.sync_api import sync_playwright
-
-    ARTIFACTS.mkdir(exist_ok=True)
     blocked: list[str] = []
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+    with chromium() as browser:
         teacher = projector(browser, classroom, blocked)
-        phones = []
-        for k in range(3):
-            phone = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
-            phone = offline(phone, blocked)
-            phone.goto(classroom.students)
-            phone.fill("#code", classroom.code)
-            phone.fill("#nickname", f"kid{k}")
-            phone.click("#join-button")
-            phone.locator("#play").wait_for(state="visible", timeout=10_000)
-            phones.append(phone)
+        phones = [joined_phone(browser, classroom, f"kid{k}", blocked) for k in range(3)]
         teacher.click("#start")
         for round_ in (1, 2):
             for phone in phones:
@@ -269,7 +275,6 @@ def test_the_social_proof_lesson_on_phones_and_a_projector(classroom: Served) ->
         phones[0].locator("#result").wait_for(state="visible", timeout=10_000)
         assert "identical" in phones[0].inner_text("#result")
         phones[0].screenshot(path=ARTIFACTS / "lesson-student-end.png")
-        browser.close()
     assert blocked == []
 
 
@@ -278,9 +283,6 @@ def test_the_social_proof_lesson_on_phones_and_a_projector(classroom: Served) ->
                                        ["--lesson", "social-proof", "--max-students", "60"]],
                          indirect=True, ids=["25 students", "60 students"])  # fmt: skip
 def test_a_full_room_fits_the_phone_and_the_projector(classroom: Served) -> None:
-    need_chromium()
-    from playwright.sync_api import sync_playwright
-
     overview = httpx.get(f"{classroom.students.rstrip('/')}/api/teacher",
                          headers={"X-Teacher-Token": classroom.token})  # fmt: skip
     size = int(overview.raise_for_status().json()["max_students"])
@@ -289,16 +291,9 @@ def test_a_full_room_fits_the_phone_and_the_projector(classroom: Served) -> None
     try:
         for k, bot in enumerate(bots):  # the rest of the room, over HTTP
             bot.post("/api/join", json={"code": classroom.code, "nickname": f"classmate {k:02d}"})
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        with chromium() as browser:
             teacher = projector(browser, classroom, blocked)
-            phone = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
-            phone = offline(phone, blocked)
-            phone.goto(classroom.students)
-            phone.fill("#code", classroom.code)
-            phone.fill("#nickname", "last in")
-            phone.click("#join-button")
-            phone.locator("#play").wait_for(state="visible", timeout=10_000)
+            phone = joined_phone(browser, classroom, "last in", blocked)
             teacher.wait_for_function(f"document.getElementById('joined').textContent == {size}")
             teacher.click("#start")
             for round_ in (1, 2):
@@ -321,7 +316,6 @@ def test_a_full_room_fits_the_phone_and_the_projector(classroom: Served) -> None
             teacher.wait_for_timeout(1500)  # the pictures of round 2
             teacher.screenshot(path=ARTIFACTS / f"lesson-teacher-{size}.png")
             phone.screenshot(path=ARTIFACTS / f"lesson-student-{size}.png")
-            browser.close()
     finally:
         for bot in bots:
             bot.close()
