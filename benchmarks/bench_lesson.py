@@ -73,8 +73,7 @@ def trust_lesson(classes: int, students: int = 25) -> None:
         played = rehearse_lesson("trust", students, seed=1 + 16 * k)
         news += played.news
         rounds += played.student_rounds
-        won.update(w["sentence"].split(": ")[1].split(" won")[0].split(" (")[0]
-                   for w in played.result["worlds"])  # fmt: skip
+        won.update(w["winner"] or "no clear winner" for w in played.result["worlds"])
     shares = ", ".join(f"{kind} {count / rounds:.1%}" for kind, count in news.most_common())
     print(f"trust lesson, {classes} classes of {students}: per student and round: {shares}. "
           f"Worlds won: {dict(won)}")  # fmt: skip

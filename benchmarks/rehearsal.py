@@ -162,11 +162,15 @@ def rehearse(
 class LessonPlayed:
     """One rehearsed lesson: whether it showed the effect, and what the students read."""
 
-    more_unequal: bool  # the social worlds ended more unequal than the independent one
     result: dict[str, Any]  # the end screen
+    student_rounds: int
     news: Counter[str] = field(default_factory=Counter)  # kind of line -> how many
     lines: list[str] = field(default_factory=list)  # every line of news the students read
-    student_rounds: int = 0
+
+    @property
+    def more_unequal(self) -> bool:
+        """Whether the social worlds ended more unequal than the independent one."""
+        return bool(self.result["more_unequal"])
 
 
 NEWS_KINDS = {  # words in a line of a student's news -> what it tells
@@ -202,7 +206,7 @@ async def _play(
         transport=transport, base_url=base, headers={"X-Teacher-Token": session.token}
     )
     bots = [httpx.AsyncClient(transport=transport, base_url=base) for _ in range(students)]
-    played = LessonPlayed(more_unequal=False, result={}, student_rounds=students * n_rounds)
+    played = LessonPlayed(result={}, student_rounds=students * n_rounds)
 
     async def read_news(bot: httpx.AsyncClient) -> dict[str, Any]:
         view: dict[str, Any] = (await bot.get("/api/me")).raise_for_status().json()
@@ -236,7 +240,6 @@ async def _play(
         (await teacher.post("/api/teacher/end")).raise_for_status()
         await asyncio.gather(*(read_news(bot) for bot in bots))  # the last round's news
         played.result = (await teacher.get("/api/teacher")).raise_for_status().json()["result"]
-        played.more_unequal = played.result["more_unequal"]
     finally:
         for client in (*bots, teacher):
             await client.aclose()

@@ -13,6 +13,7 @@ names and reveals which was which at the end.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -73,17 +74,21 @@ def world_size(base: int, students: int, worlds: int) -> int:
     return size
 
 
+def sized(the_lesson: Lesson, students: int, worlds: int) -> dict[str, int]:
+    """The override that sizes the lesson's worlds for a class of ``students``."""
+    base = load_scenario(the_lesson.scenario).population.size
+    return {"population.size": world_size(base, students, worlds)}
+
+
 def session_options(name: str, students: int, worlds: int | None = None) -> dict[str, Any]:
     """The classroom session's options for lesson ``name`` and a class of ``students``:
     its scenario, worlds, world size and pace (``Session(**options, ...)``)."""
     chosen = lesson(name)
     worlds = worlds or chosen.worlds
-    base = load_scenario(chosen.scenario).population.size
     return {
         "config": builtin.resolve(chosen.scenario, "scenario"), "worlds": worlds,
         "max_students": students, "weeks_per_round": chosen.weeks_per_round,
-        "overrides": {"population.size": world_size(base, students, worlds)},
-        "lesson": chosen.name,
+        "overrides": sized(chosen, students, worlds), "lesson": chosen.name,
     }  # fmt: skip
 
 
@@ -107,8 +112,7 @@ def rounds(name: str) -> int:
 
 def class_scenarios(the_lesson: Lesson, students: int) -> tuple[Scenario, Scenario]:
     """The social and the independent world's scenarios for a class of ``students``."""
-    base = load_scenario(the_lesson.scenario)
-    size = {"population.size": world_size(base.population.size, students, the_lesson.worlds)}
+    size = sized(the_lesson, students, the_lesson.worlds)
     social = load_scenario(the_lesson.scenario, size)
     return social, load_scenario(the_lesson.scenario, {**size, **NO_SOCIAL_PROOF})
 
@@ -121,7 +125,13 @@ def class_result(social: Scenario, independent: Scenario, worlds: int, seed: int
         run(independent if w == 0 else social, seed=s).final()["share"].to_numpy()
         for w, s in enumerate(seeds)
     ]
-    return bool(np.mean([gini(s) for s in shares[1:]]) > gini(shares[0]))
+    return more_unequal(shares[1:], shares[:1])
+
+
+def more_unequal(social: Sequence[np.ndarray], independent: Sequence[np.ndarray]) -> bool:
+    """The lesson's test: whether the social worlds' mean Gini of final shares is above
+    the independent worlds'."""
+    return bool(np.mean([gini(s) for s in social]) > np.mean([gini(s) for s in independent]))
 
 
 @dataclass(frozen=True)
@@ -203,15 +213,22 @@ def customer_shares(shares: dict[str, float]) -> dict[str, float]:
     return {f: (s / total if total > 0 else 0.0) for f, s in shares.items()}
 
 
+def winner(shares: dict[str, float]) -> str | None:
+    """The firm that won a world: its share of the customers at least :data:`WON_BY`
+    ahead of the next firm's (None if no firm pulled ahead)."""
+    ranked = sorted(customer_shares(shares).items(), key=lambda item: item[1], reverse=True)
+    (leader, top), runner_up = ranked[0], (ranked[1][1] if len(ranked) > 1 else 0.0)
+    return leader if top - runner_up >= WON_BY else None
+
+
 def world_sentence(label: str, shares: dict[str, float]) -> str:
     """One plain sentence for a world: who won, or that no firm pulled ahead."""
     split = customer_shares(shares)
-    ranked = sorted(split.items(), key=lambda item: item[1], reverse=True)
-    (leader, top), runner_up = ranked[0], (ranked[1][1] if len(ranked) > 1 else 0.0)
+    top, won = max(split.values()), winner(shares)
     if top == 0:
         return f"{label}: nobody became a customer."
-    if top - runner_up >= WON_BY:
-        return f"{label}: {leader} won {top:.0%} of the customers."
+    if won is not None:
+        return f"{label}: {won} won {split[won]:.0%} of the customers."
     return f"{label}: no firm pulled ahead (none above {top:.0%})."
 
 

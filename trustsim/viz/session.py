@@ -41,8 +41,10 @@ from trustsim.viz.lesson import (
     QUESTIONS,
     Success,
     customer_shares,
+    more_unequal,
     reveal,
     success_rate,
+    winner,
     world_sentence,
 )
 
@@ -503,10 +505,10 @@ class Session:
                 s.events = []
             for week in range(self.weeks_per_round):
                 model.step()
+                prefix = f"Week {week + 1}: " if self.weeks_per_round > 1 else ""
                 for s in world.students:  # every week of the round, not just its last
                     lines = events_in_words(model, s.node, names)
-                    s.events += [f"Week {week + 1}: {line}" for line in lines] if (
-                        self.weeks_per_round > 1) else lines  # fmt: skip
+                    s.events += [prefix + line for line in lines]
                     self.news += [{"nickname": s.nickname, "news": line}
                                   for line in lines if not line.startswith(NOT_NEWS)]  # fmt: skip
             del self.news[:-FEED_LENGTH]
@@ -576,29 +578,31 @@ class Session:
     def _result(self) -> dict[str, Any]:
         """The end screen: a sentence per world, the reveal, the questions and, for the
         social-proof lesson, this class's verdict beside the simulated classes'."""
-        names = self.firm_names
+        shares = {w.index: final_shares(w.model, self.firm_names) for w in self.worlds}
         worlds = [
             {
                 "label": self.label(w),
-                "sentence": world_sentence(self.label(w), final_shares(w.model, names)),
-                "shares": customer_shares(final_shares(w.model, names)),
+                "sentence": world_sentence(self.label(w), shares[w.index]),
+                "shares": customer_shares(shares[w.index]),
+                "winner": winner(shares[w.index]),
             }
             for w in self.worlds
         ]
-        ginis: dict[str, list[float]] = {w.condition: [] for w in self.worlds}
-        for w in self.worlds:
-            ginis[w.condition].append(gini(np.array(list(final_shares(w.model, names).values()))))
-        # the lesson's test: the social worlds' mean Gini above the independent world's
-        more_unequal = bool(np.mean(ginis[SOCIAL]) > np.mean(ginis[INDEPENDENT]))
+
+        def finals(kind: str) -> list[np.ndarray]:
+            return [np.array(list(shares[w.index].values())) for w in self.worlds
+                    if w.condition == kind]  # fmt: skip
+
+        unequal = more_unequal(finals(SOCIAL), finals(INDEPENDENT))
         result: dict[str, Any] = {
             "worlds": worlds,
             "reveal": reveal(self.worlds[0].model.settings.scenario()),
             "questions": list(QUESTIONS.get(self.lesson or "", ())),
-            "more_unequal": more_unequal,
+            "more_unequal": unequal,
             "verdict": None,
         }
         if self.success is not None:
-            result["verdict"] = self.success.verdict(more_unequal)
+            result["verdict"] = self.success.verdict(unequal)
         return result
 
     def comparison(self, token: str | None) -> pd.DataFrame:
@@ -713,7 +717,8 @@ def events_in_words(model: ClassroomModel, node: int, names: list[str]) -> list[
 def customer_counts(model: ClassroomModel, names: list[str]) -> dict[str, int]:
     """How many customers each firm has in the world (the popularity a social world shows)."""
     providers = model.state.provider
-    return {n: int((providers == f).sum()) for f, n in enumerate(names)}
+    counts = np.bincount(providers[providers >= 0], minlength=len(names))
+    return dict(zip(names, counts.tolist(), strict=True))
 
 
 def neighbour_counts(model: ClassroomModel, node: int, names: list[str]) -> dict[str, int]:
